@@ -1,0 +1,148 @@
+"""The one exception tree of agent-ir.
+
+Every error a user can cause or meet is one of these; lower-level errors (botocore,
+httpx, YAML, pydantic) are mapped into it at one boundary each. The CLI derives its exit
+code from the type (see ``exit_codes.py``), so a new error class picks its code by where
+it sits in the tree::
+
+    AgentIRError
+    ├── UsageError                   bad command-line use
+    ├── InputError                   a user file is wrong; carries every located problem
+    │   ├── ConfigError              the configuration file
+    │   │   └── SecretInConfigError  a literal secret where only its source belongs
+    │   ├── WorldError               a lab world file
+    │   └── PlaybookError            a playbook file
+    ├── NotFoundError                unknown agent, incident or playbook
+    ├── LabError                     the lab cannot start or is not installed
+    ├── ProviderError                a provider failed; carries the provider name
+    │   ├── ProviderUnavailable      cannot connect, reset, timed out, 5xx after retries
+    │   ├── AuthenticationError      the responder's credentials were refused
+    │   ├── PermissionDenied         authenticated, but not allowed
+    │   ├── Throttled                still rate-limited after retries
+    │   ├── ObjectMissing            the object a call names does not exist
+    │   ├── Conflict                 concurrent change or precondition failed
+    │   └── BadResponse              the provider answered something we cannot read
+    ├── RefusedError                 a safety rule said no (confirmation, blast radius, read-only)
+    └── JournalError                 a journal is unreadable or fails verification
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One located problem in a user file."""
+
+    file: str
+    line: int | None
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        location = self.file if self.line is None else f"{self.file}:{self.line}"
+        place = f" {self.where}:" if self.where else ""
+        return f"{location}:{place} {self.message}"
+
+
+class AgentIRError(Exception):
+    """Base of every error agent-ir raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(AgentIRError):
+    """The command line was used wrongly."""
+
+
+class InputError(AgentIRError):
+    """A user file is invalid; ``problems`` lists every problem found, each located."""
+
+    kind = "file"
+
+    def __init__(self, problems: list[Problem] | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem(file="", line=None, where="", message=problems)]
+        self.problems = problems
+        lines = [str(p).strip() for p in problems]
+        count = len(problems)
+        head = f"invalid {self.kind} ({count} problem{'s' if count != 1 else ''})"
+        super().__init__(head + ":\n  " + "\n  ".join(lines))
+
+
+class ConfigError(InputError):
+    """The configuration file is invalid or missing."""
+
+    kind = "configuration"
+
+
+class SecretInConfigError(ConfigError):
+    """The configuration holds a secret value; it may only name where a secret comes from."""
+
+
+class WorldError(InputError):
+    """A lab world file is invalid."""
+
+    kind = "world"
+
+
+class PlaybookError(InputError):
+    """A playbook file is invalid."""
+
+    kind = "playbook"
+
+
+class NotFoundError(AgentIRError):
+    """A named agent, incident or playbook does not exist."""
+
+
+class LabError(AgentIRError):
+    """The lab could not start, or its extra is not installed."""
+
+
+class ProviderError(AgentIRError):
+    """A provider call failed. ``provider`` names it; ``detail`` keeps the provider's own code."""
+
+    def __init__(self, provider: str, message: str, *, detail: str | None = None) -> None:
+        super().__init__(f"{provider}: {message}")
+        self.provider = provider
+        self.detail = detail
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider could not be reached, reset the connection, timed out or kept failing."""
+
+
+class AuthenticationError(ProviderError):
+    """The provider refused the responder's credentials."""
+
+
+class PermissionDenied(ProviderError):
+    """The responder's identity is not allowed to make this call."""
+
+
+class Throttled(ProviderError):
+    """The provider kept rate-limiting after every retry."""
+
+
+class ObjectMissing(ProviderError):
+    """The object a call named does not exist (any more)."""
+
+
+class Conflict(ProviderError):
+    """A concurrent change or failed precondition (stale etag, modification in progress)."""
+
+
+class BadResponse(ProviderError):
+    """The provider answered with something that cannot be understood."""
+
+
+class RefusedError(AgentIRError):
+    """A safety rule refused the operation: no confirmation, blast radius, read-only mode."""
+
+
+class JournalError(AgentIRError):
+    """A journal cannot be read, or it fails verification."""

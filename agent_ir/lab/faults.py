@@ -1,0 +1,97 @@
+"""Fault injection settings for one emulated provider, and the live state that applies them."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FaultSpec(BaseModel):
+    """Faults one provider's emulator injects; every rate is a probability per request.
+
+    Example (in a world file, or sent to a running lab with ``agent-ir lab faults``)::
+
+        faults:
+          aws: {latency_ms: 50, throttle_rate: 0.1, reset_rate: 0.05}
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    latency_ms: float = Field(0, ge=0, le=60_000, description="added to every request")
+    jitter_ms: float = Field(0, ge=0, le=60_000, description="uniform random extra latency")
+    error_rate: float = Field(0, ge=0, le=1, description="answer a 5xx in the provider's shape")
+    throttle_rate: float = Field(0, ge=0, le=1, description="answer a 429 with provider headers")
+    reset_rate: float = Field(0, ge=0, le=1, description="reset the connection, no answer")
+    timeout_rate: float = Field(0, ge=0, le=1, description="hang, then drop the connection")
+    timeout_s: float = Field(30, gt=0, le=600, description="how long a 'timeout' hangs")
+    retry_after_s: float = Field(1, ge=0, le=600, description="wait a 429 asks for")
+    seed: int | None = Field(None, description="makes the random choices repeatable")
+
+
+class Fault(str, Enum):
+    """What the emulator does to one request."""
+
+    NONE = "none"
+    ERROR = "error"
+    THROTTLE = "throttle"
+    RESET = "reset"
+    TIMEOUT = "timeout"
+
+
+@dataclass(slots=True)
+class Decision:
+    """The fate of one request: a fault (or none) and a delay before it."""
+
+    fault: Fault
+    delay_s: float
+
+
+class FaultState:
+    """The live, thread-safe fault settings of one emulator; replaceable while it runs."""
+
+    def __init__(self, spec: FaultSpec | None = None) -> None:
+        self._lock = threading.Lock()
+        self._spec = spec or FaultSpec()
+        self._random = random.Random(self._spec.seed)
+        self.counts: dict[Fault, int] = dict.fromkeys(Fault, 0)
+        self.requests = 0
+
+    @property
+    def spec(self) -> FaultSpec:
+        """The settings now in force."""
+        with self._lock:
+            return self._spec
+
+    def update(self, spec: FaultSpec) -> None:
+        """Replace the settings (and reseed when the new spec has a seed)."""
+        with self._lock:
+            self._spec = spec
+            if spec.seed is not None:
+                self._random = random.Random(spec.seed)
+
+    def decide(self) -> Decision:
+        """Draw the fate of the next request."""
+        with self._lock:
+            spec = self._spec
+            self.requests += 1
+            delay = spec.latency_ms / 1000
+            if spec.jitter_ms:
+                delay += self._random.uniform(0, spec.jitter_ms / 1000)
+            roll = self._random.random()
+            fault = Fault.NONE
+            for kind, rate in (
+                (Fault.RESET, spec.reset_rate),
+                (Fault.TIMEOUT, spec.timeout_rate),
+                (Fault.THROTTLE, spec.throttle_rate),
+                (Fault.ERROR, spec.error_rate),
+            ):
+                if roll < rate:
+                    fault = kind
+                    break
+                roll -= rate
+            self.counts[fault] += 1
+            return Decision(fault, delay)

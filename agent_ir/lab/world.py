@@ -1,0 +1,237 @@
+"""The world file: a YAML description of a tenant across all four providers.
+
+Validated in layers (safe YAML with limits → typed model refusing unknown keys →
+cross-reference checks), every problem reported with file:line. The format is documented
+in ``playbooks/README.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from agent_ir.errors import Problem, WorldError
+from agent_ir.lab.faults import FaultSpec
+from agent_ir.model import ProviderName
+from agent_ir.yamlsrc import Located, load_file, load_text, parse_model
+
+AGENT_TAG = "agent-ir:agent"
+OWNER_TAG = "agent-ir:owner"
+_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AccessKeySpec(_Strict):
+    """One access key of an IAM user; ages are counted back from when the lab starts."""
+
+    age_days: float = Field(0, ge=0, le=20_000)
+    last_used_days_ago: float | None = Field(None, ge=0, le=20_000, description="null: never")
+    last_used_service: str = "iam"
+    status: Literal["Active", "Inactive"] = "Active"
+
+
+class PolicySpec(_Strict):
+    """A named IAM policy document (inline on a principal, or customer managed)."""
+
+    name: str
+    document: dict[str, Any]
+    description: str = ""
+
+    @field_validator("document")
+    @classmethod
+    def _has_statements(cls, doc: dict[str, Any]) -> dict[str, Any]:
+        if "Statement" not in doc:
+            raise ValueError("a policy document needs a Statement")
+        return doc
+
+
+class _Principal(_Strict):
+    name: str
+    path: str = "/"
+    tags: dict[str, str] = Field(default_factory=dict)
+    inline_policies: list[PolicySpec] = Field(default_factory=list)
+    managed_policies: list[str] = Field(
+        default_factory=list, description="names of this account's managed policies, or ARNs"
+    )
+    permissions_boundary: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, name: str) -> str:
+        if not _NAME.match(name):
+            raise ValueError(f"{name!r} is not a valid IAM name")
+        return name
+
+
+class UserSpec(_Principal):
+    """An IAM user and its access keys."""
+
+    access_keys: list[AccessKeySpec] = Field(default_factory=list, max_length=2)
+
+
+class RoleSpec(_Principal):
+    """An IAM role; ``trust_policy`` is the full AssumeRolePolicyDocument."""
+
+    trust_policy: dict[str, Any]
+    max_session_hours: int = Field(1, ge=1, le=12)
+    last_used_days_ago: float | None = Field(None, ge=0)
+
+
+class AccountSpec(_Strict):
+    """One AWS account of the world."""
+
+    id: str
+    alias: str | None = None
+    managed_policies: list[PolicySpec] = Field(default_factory=list)
+    users: list[UserSpec] = Field(default_factory=list)
+    roles: list[RoleSpec] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _twelve_digits(cls, value: str) -> str:
+        if not _ACCOUNT.match(value):
+            raise ValueError("an AWS account id is twelve digits (quote it in YAML)")
+        return value
+
+
+class AwsWorld(_Strict):
+    """The AWS side of a world: one or more accounts; the first is where the responder lives."""
+
+    accounts: list[AccountSpec] = Field(default_factory=list)
+
+
+class EmptySection(_Strict):
+    """A provider section whose emulator has not landed yet; it must stay empty."""
+
+
+class InventoryIdentity(_Strict):
+    """One identity of an agent in the explicit inventory."""
+
+    provider: ProviderName
+    id: str
+
+
+class InventoryAgent(_Strict):
+    """An agent named explicitly, with its owner and identities."""
+
+    name: str
+    owner: str | None = None
+    identities: list[InventoryIdentity] = Field(default_factory=list)
+
+
+class FaultsSection(_Strict):
+    """Fault injection per provider."""
+
+    aws: FaultSpec = Field(default_factory=FaultSpec)
+    entra: FaultSpec = Field(default_factory=FaultSpec)
+    gcp: FaultSpec = Field(default_factory=FaultSpec)
+    okta: FaultSpec = Field(default_factory=FaultSpec)
+
+
+class World(_Strict):
+    """A whole world file."""
+
+    version: Literal[1] = 1
+    name: str
+    description: str = ""
+    inventory: list[InventoryAgent] = Field(default_factory=list)
+    faults: FaultsSection = Field(default_factory=FaultsSection)
+    aws: AwsWorld = Field(default_factory=AwsWorld)
+    entra: EmptySection = Field(default_factory=EmptySection)
+    gcp: EmptySection = Field(default_factory=EmptySection)
+    okta: EmptySection = Field(default_factory=EmptySection)
+
+    def aws_identity_ids(self) -> set[str]:
+        """Every IAM user and role ARN the world defines."""
+        ids = set()
+        for account in self.aws.accounts:
+            ids.update(user_arn(account.id, u) for u in account.users)
+            ids.update(role_arn(account.id, r) for r in account.roles)
+        return ids
+
+
+def user_arn(account: str, user: UserSpec) -> str:
+    """The ARN of a world user."""
+    return f"arn:aws:iam::{account}:user{user.path}{user.name}"
+
+
+def role_arn(account: str, role: RoleSpec) -> str:
+    """The ARN of a world role."""
+    return f"arn:aws:iam::{account}:role{role.path}{role.name}"
+
+
+def load_world(path: Path) -> World:
+    """Load and validate a world file; raise :class:`WorldError` listing every problem."""
+    doc = load_file(path, error=WorldError, max_bytes=200_000_000, max_nodes=20_000_000)
+    return _validate(doc)
+
+
+def load_world_text(text: str, name: str = "<world>") -> World:
+    """Load and validate a world from text (for generated worlds and tests)."""
+    return _validate(load_text(text, name, error=WorldError, max_nodes=20_000_000))
+
+
+def _validate(doc: Located) -> World:
+    world = parse_model(doc, World, WorldError)
+    problems = _cross_check(world, doc)
+    if problems:
+        raise WorldError(problems)
+    return world
+
+
+def _cross_check(world: World, doc: Located) -> list[Problem]:
+    problems: list[Problem] = []
+    seen_accounts: set[str] = set()
+    for a_index, account in enumerate(world.aws.accounts):
+        where: tuple[str | int, ...] = ("aws", "accounts", a_index)
+        if account.id in seen_accounts:
+            problems.append(doc.problem((*where, "id"), f"account {account.id} appears twice"))
+        seen_accounts.add(account.id)
+        policy_names = {p.name for p in account.managed_policies}
+        if len(policy_names) != len(account.managed_policies):
+            problems.append(doc.problem((*where, "managed_policies"), "duplicate policy name"))
+        for kind, principals in (("users", account.users), ("roles", account.roles)):
+            names: set[str] = set()
+            for p_index, principal in enumerate(principals):
+                here = (*where, kind, p_index)
+                if principal.name in names:
+                    problems.append(doc.problem((*here, "name"), f"{principal.name!r} twice"))
+                names.add(principal.name)
+                for m_index, ref in enumerate(principal.managed_policies):
+                    if not ref.startswith("arn:") and ref not in policy_names:
+                        problems.append(
+                            doc.problem(
+                                (*here, "managed_policies", m_index),
+                                f"no managed policy named {ref!r} in account {account.id}",
+                            )
+                        )
+                boundary = principal.permissions_boundary
+                if boundary and not boundary.startswith("arn:") and boundary not in policy_names:
+                    problems.append(
+                        doc.problem(
+                            (*here, "permissions_boundary"),
+                            f"no managed policy named {boundary!r} in account {account.id}",
+                        )
+                    )
+    known = world.aws_identity_ids()
+    agent_names: set[str] = set()
+    for i_index, agent in enumerate(world.inventory):
+        if agent.name in agent_names:
+            problems.append(doc.problem(("inventory", i_index, "name"), "agent named twice"))
+        agent_names.add(agent.name)
+        for j, ident in enumerate(agent.identities):
+            if ident.provider == "aws" and ident.id not in known:
+                problems.append(
+                    doc.problem(
+                        ("inventory", i_index, "identities", j, "id"),
+                        f"no AWS user or role {ident.id!r} in this world",
+                    )
+                )
+    return problems

@@ -1,0 +1,1 @@
+"""Provider adapters: one per cloud or identity provider, behind one contract (``base``)."""

@@ -1,0 +1,114 @@
+"""The provider contract every adapter implements.
+
+An adapter turns one provider's API into model objects and the provider's errors into
+:mod:`agent_ir.errors`, at its boundary: nothing above it sees a botocore, httpx or okta
+exception. Optional abilities are declared as flags on the class, never probed with
+``hasattr``.
+
+Errors every method may raise: :class:`~agent_ir.errors.ProviderUnavailable`,
+:class:`~agent_ir.errors.AuthenticationError`, :class:`~agent_ir.errors.PermissionDenied`,
+:class:`~agent_ir.errors.Throttled`, :class:`~agent_ir.errors.BadResponse`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Flag, auto
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from agent_ir.model import Edge, Grant, Identity, ProviderName
+
+
+class Ability(Flag):
+    """What an adapter can do beyond reading."""
+
+    NONE = 0
+    DISCOVER = auto()
+    CONTAIN = auto()
+    RESTORE = auto()
+    CHECK_PERMISSIONS = auto()
+
+
+ProgressFn = Callable[[str, int, int | None], None]
+"""Progress callback: (what is being fetched, done so far, total or None when unknown)."""
+
+
+def utcnow() -> datetime:
+    """The current moment, timezone-aware (UTC)."""
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class ProviderContext:
+    """What the engine hands to every adapter it builds."""
+
+    clock: Callable[[], datetime] = utcnow
+    progress: ProgressFn | None = None
+
+    def report(self, what: str, done: int, total: int | None = None) -> None:
+        """Forward progress, if anyone listens."""
+        if self.progress is not None:
+            self.progress(what, done, total)
+
+
+@dataclass(slots=True)
+class Discovery:
+    """Everything one discovery pass of one provider found."""
+
+    provider: ProviderName
+    identities: list[Identity] = field(default_factory=list)
+    grants: list[Grant] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    requests: int = 0
+
+    def grants_of(self, identity_id: str) -> list[Grant]:
+        """The grants one identity holds."""
+        return [g for g in self.grants if g.identity == identity_id]
+
+
+@dataclass(slots=True)
+class PermissionCheck:
+    """One permission the responder's identity needs, and whether the provider allows it."""
+
+    permission: str
+    allowed: bool | None
+    note: str = ""
+
+
+@dataclass(slots=True)
+class CheckReport:
+    """What ``doctor`` learns from one provider: who we are there and what we may do."""
+
+    provider: ProviderName
+    caller: str
+    account: str
+    endpoint: str
+    permissions: list[PermissionCheck] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """The contract of a provider adapter (read side; the engine issue adds writes)."""
+
+    name: ClassVar[ProviderName]
+    abilities: ClassVar[Ability]
+
+    @classmethod
+    def from_settings(cls, section: Any, context: ProviderContext) -> Provider:
+        """Build the adapter from its settings section (no network traffic yet)."""
+        ...
+
+    async def discover(self) -> Discovery:
+        """Identities with credentials, tags and owners, their grants and edges (paged)."""
+        ...
+
+    async def check(self, permissions: list[str]) -> CheckReport:
+        """Who the responder is in this provider and which of ``permissions`` it holds."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and threads."""
+        ...

@@ -1,0 +1,156 @@
+"""Settings: the configuration file that says which providers to use and where their
+credentials come from (a profile, a role ARN, an environment variable's name, a key file's
+path), never the credentials themselves.
+
+Lookup order: ``--config FILE``, then ``$AGENT_IR_CONFIG``, then
+``$XDG_CONFIG_HOME/agent-ir/config.yaml`` (``~/.config/agent-ir/config.yaml``). When none
+exists the CLI falls back to the default lab world.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent_ir.errors import ConfigError, Problem, SecretInConfigError
+from agent_ir.lab.world import InventoryAgent
+from agent_ir.yamlsrc import Located, PathKey, load_file, parse_model
+
+ENV_VAR = "AGENT_IR_CONFIG"
+
+# Keys that would hold a secret value. Keys that say where a secret lives end in one of
+# the pointer suffixes and are allowed.
+_SECRET_KEY = re.compile(
+    r"(secret|password|passwd|token|private_?key|api_?key|access_?key|credential|sessionkey)",
+    re.IGNORECASE,
+)
+_POINTER_SUFFIX = ("_env", "_file", "_path", "_var", "_id", "_arn", "_name", "_uri", "_url")
+_SECRET_VALUE = (
+    re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    re.compile(r"^SSWS\s*\S+"),
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AwsAccountSettings(_Strict):
+    """A further AWS account, read through a role the responder assumes there."""
+
+    id: str
+    role_arn: str
+
+
+class AwsSettings(_Strict):
+    """Where the AWS credentials come from: boto3's own chain, narrowed by these."""
+
+    profile: str | None = None
+    shared_credentials_file: Path | None = None
+    config_file: Path | None = None
+    role_arn: str | None = Field(None, description="assume this role first, if set")
+    region: str = "us-east-1"
+    endpoint_url: str | None = Field(None, description="IAM and STS endpoint (the lab's)")
+    ca_bundle: Path | None = None
+    accounts: list[AwsAccountSettings] = Field(default_factory=list)
+    max_concurrency: int = Field(16, ge=1, le=256)
+    timeout_s: float = Field(10, gt=0, le=300)
+    max_attempts: int = Field(5, ge=1, le=20)
+
+
+class ProvidersSettings(_Strict):
+    """One optional section per provider."""
+
+    aws: AwsSettings | None = None
+
+
+class Settings(_Strict):
+    """The whole configuration file."""
+
+    name: str = "default"
+    lab: bool = Field(False, description="true when the providers are lab emulators")
+    lab_control: dict[str, str] = Field(
+        default_factory=dict, description="the running lab's fault-control URLs"
+    )
+    journal_dir: Path | None = None
+    inventory: list[InventoryAgent] = Field(default_factory=list)
+    providers: ProvidersSettings = Field(default_factory=ProvidersSettings)
+    source: Path | None = Field(None, exclude=True)
+
+
+def default_path() -> Path:
+    """The XDG location of the configuration file."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "agent-ir" / "config.yaml"
+
+
+def locate(explicit: Path | None) -> Path | None:
+    """The configuration file to use, or None when there is none anywhere."""
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get(ENV_VAR)
+    if from_env:
+        return Path(from_env)
+    candidate = default_path()
+    return candidate if candidate.exists() else None
+
+
+def load_settings(path: Path) -> Settings:
+    """Load, check for literal secrets, and validate a configuration file."""
+    doc = load_file(path, error=ConfigError, max_bytes=1_000_000)
+    secrets = list(_find_secrets(doc, doc.data, ()))
+    if secrets:
+        raise SecretInConfigError(secrets)
+    settings = parse_model(doc, Settings, ConfigError)
+    base = path.parent
+    return settings.model_copy(update={"source": path, **_resolve_paths(settings, base)})
+
+
+def _resolve_paths(settings: Settings, base: Path) -> dict[str, Any]:
+    aws = settings.providers.aws
+    update: dict[str, Any] = {}
+    if aws is not None:
+        fields = {}
+        for name in ("shared_credentials_file", "config_file", "ca_bundle"):
+            value = getattr(aws, name)
+            if value is not None:
+                fields[name] = (base / value.expanduser()).resolve()
+        providers = settings.providers.model_copy(update={"aws": aws.model_copy(update=fields)})
+        update["providers"] = providers
+    if settings.journal_dir is not None:
+        update["journal_dir"] = (base / settings.journal_dir.expanduser()).resolve()
+    return update
+
+
+def _find_secrets(doc: Located, node: Any, path: PathKey) -> list[Problem]:
+    found: list[Problem] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            child = (*path, key)
+            name = str(key)
+            if (
+                _SECRET_KEY.search(name)
+                and not name.lower().endswith(_POINTER_SUFFIX)
+                and isinstance(value, str | int)
+                and value != ""
+            ):
+                found.append(
+                    doc.problem(
+                        child,
+                        f"'{name}' holds a secret value; name where it comes from instead "
+                        f"(for example '{name}_env: VARIABLE' or '{name}_file: PATH')",
+                    )
+                )
+            else:
+                found.extend(_find_secrets(doc, value, child))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            found.extend(_find_secrets(doc, item, (*path, index)))
+    elif isinstance(node, str) and any(p.search(node) for p in _SECRET_VALUE):
+        found.append(doc.problem(path, "this value looks like a secret; config files may only say where secrets come from"))
+    return found
