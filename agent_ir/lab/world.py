@@ -150,7 +150,7 @@ class World(_Strict):
 
     def aws_identity_ids(self) -> set[str]:
         """Every IAM user and role ARN the world defines."""
-        ids = set()
+        ids: set[str] = set()
         for account in self.aws.accounts:
             ids.update(user_arn(account.id, u) for u in account.users)
             ids.update(role_arn(account.id, r) for r in account.roles)

@@ -46,6 +46,12 @@ class ProviderContext:
 
     clock: Callable[[], datetime] = utcnow
     progress: ProgressFn | None = None
+    wants: Callable[[Identity], bool] | None = None
+    """Which identities deserve the expensive reads (credentials); None means all."""
+
+    def wanted(self, identity: Identity) -> bool:
+        """Whether the engine wants the full detail of ``identity``."""
+        return self.wants is None or self.wants(identity)
 
     def report(self, what: str, done: int, total: int | None = None) -> None:
         """Forward progress, if anyone listens."""

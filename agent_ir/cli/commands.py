@@ -1,0 +1,158 @@
+"""The CLI's commands: each turns parsed arguments into engine calls and output."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from agent_ir.cli import render
+from agent_ir.cli.environment import environment
+from agent_ir.cli.progress import StderrProgress
+from agent_ir.engine.inventory import Engine
+from agent_ir.errors import ProviderError, UsageError
+from agent_ir.exit_codes import ExitCode
+from agent_ir.settings import Settings
+
+T = TypeVar("T")
+
+
+def emit_json(data: Any) -> None:
+    """Write one JSON document on stdout."""
+    json.dump(data, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def with_engine(settings: Settings, work: Callable[[Engine], Awaitable[T]]) -> T:
+    """Run ``work`` against an engine on a fresh event loop, closing it afterwards."""
+    progress = StderrProgress()
+
+    async def run() -> T:
+        engine = Engine(settings, progress=progress)
+        try:
+            return await work(engine)
+        finally:
+            progress.clear()
+            await engine.aclose()
+
+    return asyncio.run(run())
+
+
+def _read_status(failed: int, answered: int) -> ExitCode:
+    if not failed:
+        return ExitCode.OK
+    return ExitCode.PARTIAL if answered else ExitCode.PROVIDER
+
+
+def cmd_inventory(args: argparse.Namespace) -> ExitCode:
+    """List every agent."""
+    with environment(args) as settings:
+        inv = with_engine(settings, lambda e: e.inventory())
+    if args.output == "json":
+        emit_json(
+            {
+                "agents": [a.to_json() for a in inv.agents],
+                "errors": [{"provider": p, "message": e.message} for p, e in inv.errors.items()],
+                "warnings": inv.warnings,
+            }
+        )
+    else:
+        print(render.inventory_text(inv, _now()))
+    for err in inv.errors.values():
+        print(f"agent-ir: {err.message}", file=sys.stderr)
+    return _read_status(len(inv.errors), len(inv.discoveries))
+
+
+def cmd_show(args: argparse.Namespace) -> ExitCode:
+    """Show one agent."""
+    with environment(args) as settings:
+
+        async def work(engine: Engine) -> Any:
+            inv = await engine.inventory()
+            from agent_ir.engine.inventory import view
+
+            return inv, view(inv, inv.agent(args.agent))
+
+        inv, agent_view = with_engine(settings, work)
+    if args.output == "json":
+        data = agent_view.to_json()
+        data["errors"] = [{"provider": p, "message": e.message} for p, e in inv.errors.items()]
+        emit_json(data)
+    else:
+        print(render.show_text(agent_view, inv, _now()))
+    for err in inv.errors.values():
+        print(f"agent-ir: {err.message}", file=sys.stderr)
+    return _read_status(len(inv.errors), len(inv.discoveries))
+
+
+def cmd_doctor(args: argparse.Namespace) -> ExitCode:
+    """Check configuration, connectivity and the responder's own permissions."""
+    with environment(args) as settings:
+        results = with_engine(settings, lambda e: e.doctor())
+        source = "lab (in-process)" if settings.source is None else str(settings.source)
+        if settings.lab and args.world is None and not args.lab and settings.source is not None:
+            source += " (lab)"
+    failed = {r.provider: r for r in results if isinstance(r, ProviderError)}
+    if args.output == "json":
+        emit_json(
+            {
+                "config": source,
+                "providers": [
+                    {"provider": r.provider, "ok": False, "error": r.message}
+                    if isinstance(r, ProviderError)
+                    else {
+                        "provider": r.provider,
+                        "ok": True,
+                        "caller": r.caller,
+                        "account": r.account,
+                        "endpoint": r.endpoint,
+                        "notes": r.notes,
+                        "permissions": [
+                            {"permission": p.permission, "allowed": p.allowed, "note": p.note}
+                            for p in r.permissions
+                        ],
+                    }
+                    for r in results
+                ],
+            }
+        )
+    else:
+        print(render.doctor_text(results, source))
+    return _read_status(len(failed), len(results) - len(failed))
+
+
+def cmd_lab(args: argparse.Namespace) -> ExitCode:
+    """The ``lab`` subcommands."""
+    from agent_ir.cli import lab_commands
+
+    handlers = {
+        "serve": lab_commands.serve,
+        "faults": lab_commands.faults,
+        "generate": lab_commands.generate,
+        "check": lab_commands.check,
+    }
+    if args.lab_command not in handlers:
+        raise UsageError("agent-ir lab: choose one of " + ", ".join(handlers))
+    return handlers[args.lab_command](args)
+
+
+def _now() -> Any:
+    from agent_ir.providers.base import utcnow
+
+    return utcnow()
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], ExitCode]] = {
+    "inventory": cmd_inventory,
+    "show": cmd_show,
+    "doctor": cmd_doctor,
+    "lab": cmd_lab,
+}
+
+
+def dispatch(args: argparse.Namespace) -> ExitCode:
+    """Run the command the arguments name."""
+    return COMMANDS[args.command](args)

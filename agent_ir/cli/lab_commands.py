@@ -1,0 +1,76 @@
+"""The ``agent-ir lab`` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from agent_ir.cli.environment import default_world
+from agent_ir.errors import UsageError, WorldError
+from agent_ir.exit_codes import ExitCode
+
+
+def serve(args: argparse.Namespace) -> ExitCode:
+    """Run the lab until interrupted; print ``ready <config>`` once it listens."""
+    from agent_ir.lab.serve import serve as run
+    from agent_ir.lab.world import load_world
+
+    world = load_world(args.world or default_world())
+    return ExitCode(run(world, args.config_out))
+
+
+def faults(args: argparse.Namespace) -> ExitCode:
+    """Show or change the fault injection of a running lab (found through its config)."""
+    from agent_ir.lab.faults import FaultSpec
+    from agent_ir.lab.serve import get_faults, set_faults
+    from agent_ir.settings import load_settings, locate
+
+    path = locate(args.config)
+    if path is None:
+        raise UsageError("lab faults: name the running lab's configuration with --config")
+    settings = load_settings(path)
+    if not args.settings:
+        json.dump(get_faults(settings, args.provider), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return ExitCode.OK
+    values: dict[str, Any] = {}
+    for item in args.settings:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"lab faults: expected KEY=VALUE, got {item!r}")
+        values[key] = value
+    try:
+        spec = FaultSpec.model_validate(values)
+    except ValueError as exc:
+        raise UsageError(f"lab faults: {exc}") from None
+    json.dump(set_faults(settings, args.provider, spec), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return ExitCode.OK
+
+
+def generate(args: argparse.Namespace) -> ExitCode:
+    """Write a generated world on stdout."""
+    from agent_ir.lab.generator import generate_yaml
+
+    if args.agents < 1 or args.agents > 100_000 or args.accounts < 1 or args.accounts > 50:
+        raise UsageError("lab generate: --agents must be 1..100000 and --accounts 1..50")
+    sys.stdout.write(generate_yaml(args.agents, args.accounts, args.seed))
+    return ExitCode.OK
+
+
+def check(args: argparse.Namespace) -> ExitCode:
+    """Validate world files; report every problem of every file."""
+    from agent_ir.lab.world import load_world
+
+    failed = False
+    for path in args.files:
+        try:
+            world = load_world(path)
+        except WorldError as exc:
+            failed = True
+            print(f"agent-ir: {exc.message}", file=sys.stderr)
+            continue
+        print(f"{path}: ok (world '{world.name}')")
+    return ExitCode.BAD_INPUT if failed else ExitCode.OK

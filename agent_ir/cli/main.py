@@ -1,0 +1,110 @@
+"""``agent-ir``: the command line. Parsing is stdlib-only so ``--help`` stays instant;
+each command imports what it needs when it runs.
+
+Errors become one message on stderr and an exit code from :mod:`agent_ir.exit_codes`;
+a traceback appears only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from agent_ir import __version__
+from agent_ir.errors import AgentIRError, UsageError
+from agent_ir.exit_codes import ExitCode, for_error
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output", "-o", choices=("text", "json"), default="text", help="output format"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command-line grammar."""
+    parser = _Parser(
+        prog="agent-ir",
+        description="See an AI agent's identities, credentials, access and delegation "
+        "across Entra ID, AWS, Google Cloud and Okta, and cut it in one step.",
+        epilog="With no configuration anywhere, commands run on the default lab world.",
+    )
+    parser.add_argument("--version", action="version", version=f"agent-ir {__version__}")
+    parser.add_argument(
+        "--config", type=Path, help="configuration file (else $AGENT_IR_CONFIG, else XDG)"
+    )
+    parser.add_argument(
+        "--lab", action="store_true", help="start the lab in-process on the default world"
+    )
+    parser.add_argument("--world", type=Path, help="start the lab in-process on this world file")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = commands.add_parser("inventory", help="list every agent with its identities and findings")
+    _output(p)
+    p = commands.add_parser("show", help="one agent: identities, credentials, grants, delegation")
+    p.add_argument("agent", help="agent name")
+    _output(p)
+    p = commands.add_parser("doctor", help="check configuration, connectivity and own permissions")
+    _output(p)
+
+    lab = commands.add_parser("lab", help="the local lab of emulated providers")
+    lab_commands = lab.add_subparsers(
+        dest="lab_command", metavar="LAB_COMMAND", parser_class=_Parser
+    )
+    p = lab_commands.add_parser("serve", help="run the lab until interrupted")
+    p.add_argument("--config-out", type=Path, help="where to write the lab's configuration file")
+    p = lab_commands.add_parser("faults", help="change a running lab's fault injection")
+    p.add_argument("provider", choices=("aws", "entra", "gcp", "okta"))
+    p.add_argument(
+        "settings",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="e.g. latency_ms=50 throttle_rate=0.2 (no settings: show the current ones)",
+    )
+    p = lab_commands.add_parser("generate", help="write a generated world of N agents")
+    p.add_argument("--agents", type=int, default=1000, help="how many agents")
+    p.add_argument("--accounts", type=int, default=2, help="how many AWS accounts")
+    p.add_argument("--seed", type=int, default=7, help="random seed")
+    p = lab_commands.add_parser("check", help="validate world files")
+    p.add_argument("files", nargs="+", type=Path)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the process exit code."""
+    args: argparse.Namespace | None = None
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help()
+            return ExitCode.OK
+        from agent_ir.cli import commands
+
+        return int(commands.dispatch(args))
+    except AgentIRError as exc:
+        print(f"agent-ir: {exc.message}", file=sys.stderr)
+        return for_error(exc)
+    except KeyboardInterrupt:
+        print("agent-ir: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        return ExitCode.OK
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: report, never trace
+        if args is not None and getattr(args, "debug", False):
+            traceback.print_exc()
+        print(
+            f"agent-ir: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a defect in agent-ir; run again with --debug for details.",
+            file=sys.stderr,
+        )
+        return ExitCode.INTERNAL

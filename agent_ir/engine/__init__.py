@@ -1,0 +1,1 @@
+"""The engine: inventory, graph, planner, executor, journal, restore."""

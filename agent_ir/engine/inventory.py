@@ -1,0 +1,235 @@
+"""The read side of the engine: discover every configured provider, correlate, assess.
+
+One provider failing never hides the others: its error is kept beside the results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from agent_ir.engine import correlate as corr
+from agent_ir.engine.findings import assess
+from agent_ir.engine.graph import Graph, TreeNode
+from agent_ir.errors import AgentIRError, ConfigError, NotFoundError, ProviderError
+from agent_ir.model import Agent, Edge, EdgeKind, Grant, Identity, LinkSource, ProviderName
+from agent_ir.providers import registry
+from agent_ir.providers.base import (
+    CheckReport,
+    Discovery,
+    ProgressFn,
+    Provider,
+    ProviderContext,
+    utcnow,
+)
+from agent_ir.settings import Settings
+
+
+@dataclass(slots=True)
+class Inventory:
+    """Everything one discovery pass found, correlated."""
+
+    agents: list[Agent]
+    graph: Graph
+    grants: dict[str, list[Grant]]
+    identities: dict[str, Identity]
+    discoveries: dict[ProviderName, Discovery]
+    errors: dict[ProviderName, ProviderError] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def agent(self, name: str) -> Agent:
+        """One agent by name (case-insensitive); unknown names suggest close ones."""
+        for agent in self.agents:
+            if agent.name.lower() == name.lower():
+                return agent
+        close = [a.name for a in self.agents if name.lower() in a.name.lower()][:5]
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        failed = f" ({', '.join(sorted(self.errors))} did not answer)" if self.errors else ""
+        raise NotFoundError(f"no agent named {name!r}{hint}{failed}")
+
+
+@dataclass(slots=True)
+class AgentView:
+    """One agent with everything ``show`` prints."""
+
+    agent: Agent
+    grants: list[tuple[Grant, bool]]
+    edges: list[Edge]
+    tree: list[TreeNode]
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON shape of ``show``."""
+        data = self.agent.to_json()
+        data["grants"] = [
+            {**g.to_json(), "reachable": reachable, "detail": g.detail}
+            for g, reachable in self.grants
+        ]
+        data["edges"] = [e.to_json() for e in self.edges]
+        return data
+
+
+class Engine:
+    """The headless engine: what the CLI and the console both call."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        progress: ProgressFn | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.progress = progress
+        self._providers: dict[ProviderName, Provider] | None = None
+
+    def configured(self) -> list[ProviderName]:
+        """The providers the configuration names, in canonical order."""
+        section = self.settings.providers
+        names: list[ProviderName] = ["aws", "entra", "gcp", "okta"]
+        return [n for n in names if getattr(section, n, None) is not None]
+
+    def providers(self) -> dict[ProviderName, Provider]:
+        """Build (once) an adapter for every configured provider."""
+        if self._providers is None:
+            names = self.configured()
+            if not names:
+                where = self.settings.source or "the configuration"
+                raise ConfigError(f"{where}: no provider is configured under 'providers'")
+            inventory_ids = corr.wants_detail(self.settings.inventory)
+            context = ProviderContext(
+                clock=self.clock,
+                progress=self.progress,
+                wants=lambda i: (
+                    bool(i.agent) or i.id in inventory_ids or corr.looks_like_agent(i.name)
+                ),
+            )
+            self._providers = {
+                name: registry.load(name).from_settings(
+                    getattr(self.settings.providers, name), context
+                )
+                for name in names
+            }
+        return self._providers
+
+    async def inventory(self) -> Inventory:
+        """Discover every provider concurrently, then correlate and assess."""
+        providers = self.providers()
+        results = await asyncio.gather(
+            *(p.discover() for p in providers.values()), return_exceptions=True
+        )
+        discoveries: dict[ProviderName, Discovery] = {}
+        errors: dict[ProviderName, ProviderError] = {}
+        for name, result in zip(providers, results, strict=True):
+            if isinstance(result, ProviderError):
+                errors[name] = result
+            elif isinstance(result, AgentIRError):
+                errors[name] = ProviderError(name, result.message)
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                discoveries[name] = result
+        return build_inventory(discoveries, errors, self.settings, self.clock())
+
+    async def show(self, name: str) -> AgentView:
+        """One agent, its grants (own and reachable) and its delegation chain."""
+        inv = await self.inventory()
+        return view(inv, inv.agent(name))
+
+    async def doctor(self) -> list[CheckReport | ProviderError]:
+        """Each provider's check: who we are there, what we may do, or why it failed."""
+        providers = self.providers()
+        results = await asyncio.gather(
+            *(p.check([]) for p in providers.values()), return_exceptions=True
+        )
+        out: list[CheckReport | ProviderError] = []
+        for name, result in zip(providers, results, strict=True):
+            if isinstance(result, ProviderError):
+                out.append(result)
+            elif isinstance(result, AgentIRError):
+                out.append(ProviderError(name, result.message))
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                out.append(result)
+        return out
+
+    async def aclose(self) -> None:
+        """Close every adapter."""
+        for provider in (self._providers or {}).values():
+            await provider.aclose()
+
+
+def build_inventory(
+    discoveries: dict[ProviderName, Discovery],
+    errors: dict[ProviderName, ProviderError],
+    settings: Settings,
+    now: datetime,
+) -> Inventory:
+    """Correlate discoveries into agents, build the graph and assess every agent."""
+    identities = {i.id: i for d in discoveries.values() for i in d.identities}
+    agents, warnings = corr.correlate(identities.values(), settings.inventory)
+    grants: dict[str, list[Grant]] = {}
+    for discovery in discoveries.values():
+        for grant in discovery.grants:
+            grants.setdefault(grant.identity, []).append(grant)
+    labels = {i.id: f"{i.provider} {i.kind} {i.name} ({i.account})" for i in identities.values()}
+    edges = [e for d in discoveries.values() for e in d.edges]
+    edges += corr.owner_edges(agents)
+    edges += _member_edges(agents)
+    for agent in agents:
+        labels[f"agent:{agent.name}"] = f"agent {agent.name}"
+        if agent.owner:
+            labels[f"{corr.HUMAN_PREFIX}{agent.owner}"] = f"human {agent.owner}"
+    graph = Graph(edges, labels)
+    for agent in agents:
+        agent.findings = assess(agent, grants, identities, graph, now)
+    return Inventory(agents, graph, grants, identities, discoveries, errors, warnings)
+
+
+def _member_edges(agents: list[Agent]) -> list[Edge]:
+    reasons = {
+        LinkSource.INVENTORY: "the inventory lists it",
+        LinkSource.TAG: "tagged agent-ir:agent={name}",
+        LinkSource.INFERRED: "inferred from its name (unconfirmed)",
+    }
+    return [
+        Edge(
+            f"agent:{agent.name}",
+            link.identity.id,
+            EdgeKind.MEMBER,
+            f"{link.identity.name} is an identity of {agent.name}: "
+            + reasons[link.source].format(name=agent.name),
+            provider=link.identity.provider,
+        )
+        for agent in agents
+        for link in agent.links
+    ]
+
+
+def view(inv: Inventory, agent: Agent) -> AgentView:
+    """Assemble what ``show`` prints for one agent."""
+    own = [i.id for i in agent.identities]
+    reach = inv.graph.reach(own)
+    grants = [(g, False) for ident in own for g in inv.grants.get(ident, [])]
+    grants += [(g, True) for target, _ in reach for g in inv.grants.get(target, [])]
+    node = f"agent:{agent.name}"
+    edges: list[Edge] = list(inv.graph.incoming(node)) + list(inv.graph.outgoing(node))
+    seen = {(e.source, e.target, e.kind) for e in edges}
+    for ident in own:
+        for edge in inv.graph.incoming(ident):
+            if (
+                edge.kind is not EdgeKind.MEMBER
+                and (edge.source, edge.target, edge.kind) not in seen
+            ):
+                edges.append(edge)
+                seen.add((edge.source, edge.target, edge.kind))
+    for _, path in reach:
+        for edge in path:
+            if (edge.source, edge.target, edge.kind) not in seen:
+                edges.append(edge)
+                seen.add((edge.source, edge.target, edge.kind))
+    return AgentView(agent, grants, edges, inv.graph.delegation_tree(agent))

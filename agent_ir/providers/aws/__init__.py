@@ -1,0 +1,1 @@
+"""The AWS adapter (IAM and STS through boto3)."""

@@ -1,0 +1,341 @@
+"""The AWS adapter: IAM and STS through boto3, sync calls run on a bounded thread pool."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+
+import boto3
+import botocore.session
+from botocore.config import Config
+
+from agent_ir.model import Credential, Identity, ProviderName
+from agent_ir.providers.aws import translate
+from agent_ir.providers.aws.boundary import boto_errors
+from agent_ir.providers.aws.policy import PolicyDoc, parse_document
+from agent_ir.providers.base import (
+    Ability,
+    CheckReport,
+    Discovery,
+    PermissionCheck,
+    ProviderContext,
+)
+from agent_ir.settings import AwsSettings
+
+T = TypeVar("T")
+
+READ_PERMISSIONS = [
+    "sts:GetCallerIdentity",
+    "iam:GetAccountAuthorizationDetails",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "iam:ListAccessKeys",
+    "iam:GetAccessKeyLastUsed",
+]
+AUTH_DETAIL_FILTER = ["User", "Role", "Group", "LocalManagedPolicy"]
+
+
+@dataclass(slots=True)
+class _Account:
+    id: str
+    session: boto3.Session
+    iam: Any
+    via: str
+
+
+class AwsProvider:
+    """Reads IAM users, roles, keys and policies across one or more accounts."""
+
+    name: ClassVar[ProviderName] = "aws"
+    abilities: ClassVar[Ability] = Ability.DISCOVER | Ability.CHECK_PERMISSIONS
+
+    def __init__(self, settings: AwsSettings, context: ProviderContext) -> None:
+        self.settings = settings
+        self.context = context
+        self._pool = ThreadPoolExecutor(settings.max_concurrency, thread_name_prefix="aws")
+        self._config = Config(
+            region_name=settings.region,
+            connect_timeout=settings.timeout_s,
+            read_timeout=settings.timeout_s,
+            retries={"mode": "standard", "max_attempts": settings.max_attempts},
+            max_pool_connections=settings.max_concurrency,
+            user_agent_extra="agent-ir",
+        )
+        self._accounts: list[_Account] | None = None
+        self._lock = asyncio.Lock()
+        self._requests = 0
+        self._count_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, section: AwsSettings, context: ProviderContext) -> AwsProvider:
+        """Build the adapter; no call is made until it is used."""
+        return cls(section, context)
+
+    @property
+    def endpoint(self) -> str:
+        """The IAM/STS endpoint in use."""
+        return self.settings.endpoint_url or "https://iam.amazonaws.com"
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    async def _run(self, what: str, fn: Callable[[], T]) -> T:
+        def call() -> T:
+            with boto_errors(what):
+                return fn()
+
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+
+    def _counted(self, n: int = 1) -> None:
+        with self._count_lock:
+            self._requests += n
+
+    def _client(self, session: boto3.Session, service: str) -> Any:
+        verify: str | bool | None = (
+            str(self.settings.ca_bundle) if self.settings.ca_bundle else None
+        )
+        return session.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.settings.endpoint_url,
+            verify=verify,
+            config=self._config,
+        )
+
+    def _base_session(self) -> boto3.Session:
+        core = botocore.session.Session()
+        if self.settings.shared_credentials_file:
+            core.set_config_variable("credentials_file", str(self.settings.shared_credentials_file))
+        if self.settings.config_file:
+            core.set_config_variable("config_file", str(self.settings.config_file))
+        if self.settings.profile:
+            core.set_config_variable("profile", self.settings.profile)
+        return boto3.Session(botocore_session=core, region_name=self.settings.region)
+
+    def _assumed(self, session: boto3.Session, role_arn: str) -> boto3.Session:
+        sts = self._client(session, "sts")
+        creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="agent-ir")["Credentials"]
+        self._counted()
+        return boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=self.settings.region,
+        )
+
+    async def _sessions(self) -> list[_Account]:
+        async with self._lock:
+            if self._accounts is None:
+                self._accounts = await self._open_sessions()
+            return self._accounts
+
+    async def _open_sessions(self) -> list[_Account]:
+        def main() -> _Account:
+            session = self._base_session()
+            via = f"profile {self.settings.profile}" if self.settings.profile else "default chain"
+            if self.settings.role_arn:
+                session = self._assumed(session, self.settings.role_arn)
+                via = f"role {self.settings.role_arn}"
+            who = self._client(session, "sts").get_caller_identity()
+            self._counted()
+            return _Account(who["Account"], session, self._client(session, "iam"), via)
+
+        first = await self._run("signing in", main)
+
+        def other(account_id: str, role_arn: str) -> _Account:
+            session = self._assumed(first.session, role_arn)
+            return _Account(account_id, session, self._client(session, "iam"), f"role {role_arn}")
+
+        others = await asyncio.gather(
+            *(
+                self._run(f"assuming {a.role_arn}", functools.partial(other, a.id, a.role_arn))
+                for a in self.settings.accounts
+                if a.id != first.id
+            )
+        )
+        return [first, *others]
+
+    # -- discovery ----------------------------------------------------------------------
+
+    async def discover(self) -> Discovery:
+        """Users, roles, their keys, policies and assume-role edges in every account."""
+        accounts = await self._sessions()
+        details = await asyncio.gather(*(self._details(a) for a in accounts))
+        managed: dict[str, PolicyDoc] = {}
+        for d in details:
+            managed.update(translate.managed_policy_docs(d))
+        missing = set().union(*(translate.attached_policy_arns(d) for d in details)) - set(managed)
+        managed.update(await self._aws_managed(accounts[0], sorted(missing)))
+        principals = [
+            p
+            for account, d in zip(accounts, details, strict=True)
+            for p in translate.principals_from_details(account.id, d, managed)
+        ]
+        iam_by_account = {a.id: a.iam for a in accounts}
+        identities = await self._with_credentials(principals, iam_by_account)
+        result = Discovery(provider="aws", identities=identities)
+        for principal in principals:
+            result.grants.extend(principal.grants())
+        result.edges = translate.assume_role_edges(principals)
+        result.requests = self._requests
+        return result
+
+    async def _details(self, account: _Account) -> dict[str, list[dict[str, Any]]]:
+        def fetch() -> dict[str, list[dict[str, Any]]]:
+            merged: dict[str, list[dict[str, Any]]] = {}
+            paginator = account.iam.get_paginator("get_account_authorization_details")
+            for page in paginator.paginate(Filter=AUTH_DETAIL_FILTER):
+                self._counted()
+                for key in ("UserDetailList", "RoleDetailList", "GroupDetailList", "Policies"):
+                    merged.setdefault(key, []).extend(page.get(key, []))
+            return merged
+
+        self.context.report(f"aws {account.id}: authorization details", 0, None)
+        return await self._run(f"reading account {account.id}", fetch)
+
+    async def _aws_managed(self, account: _Account, arns: list[str]) -> dict[str, PolicyDoc]:
+        def fetch(arn: str) -> PolicyDoc:
+            version = account.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+            doc = account.iam.get_policy_version(PolicyArn=arn, VersionId=version)
+            self._counted(2)
+            return parse_document(doc["PolicyVersion"]["Document"])
+
+        docs = await asyncio.gather(
+            *(self._run(f"reading policy {a}", functools.partial(fetch, a)) for a in arns)
+        )
+        return dict(zip(arns, docs, strict=True))
+
+    async def _with_credentials(
+        self, principals: list[translate.Principal], iam_by_account: dict[str, Any]
+    ) -> list[Identity]:
+        identities = [p.identity() for p in principals]
+        wanted = [
+            i
+            for i, ident in enumerate(identities)
+            if ident.kind == "iam-user" and self.context.wanted(ident)
+        ]
+        done = 0
+
+        async def keys_of(index: int) -> None:
+            nonlocal done
+            ident = identities[index]
+            iam = iam_by_account[ident.account]
+            creds = await self._run(
+                f"listing keys of {ident.name}", lambda: self._keys(iam, ident.name)
+            )
+            identities[index] = _replace_credentials(ident, creds)
+            done += 1
+            if done % 50 == 0 or done == len(wanted):
+                self.context.report("aws: access keys", done, len(wanted))
+
+        await asyncio.gather(*(keys_of(i) for i in wanted))
+        return identities
+
+    def _keys(self, iam: Any, user: str) -> tuple[Credential, ...]:
+        out = []
+        for page in iam.get_paginator("list_access_keys").paginate(UserName=user):
+            self._counted()
+            for key in page.get("AccessKeyMetadata", []):
+                used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
+                self._counted()
+                last: datetime | None = used.get("AccessKeyLastUsed", {}).get("LastUsedDate")
+                out.append(
+                    Credential(
+                        id=key["AccessKeyId"],
+                        kind="access-key",
+                        status=str(key["Status"]).lower(),
+                        created=key.get("CreateDate"),
+                        last_used=last,
+                        static=True,
+                    )
+                )
+        return tuple(out)
+
+    # -- doctor -------------------------------------------------------------------------
+
+    async def check(self, permissions: list[str]) -> CheckReport:
+        """Who the responder is, whether each account answers, and what it may do."""
+        accounts = await self._sessions()
+        first = accounts[0]
+
+        def caller() -> tuple[str, translate.Principal | None]:
+            arn = str(self._client(first.session, "sts").get_caller_identity()["Arn"])
+            return arn, self._principal_of(first, arn)
+
+        arn, me = await self._run("reading the responder's own policies", caller)
+        report = CheckReport(provider="aws", caller=arn, account=first.id, endpoint=self.endpoint)
+        report.notes.append(f"account {first.id} via {first.via}")
+        report.notes.extend(f"account {a.id} via {a.via}" for a in accounts[1:])
+        for perm in permissions or READ_PERMISSIONS:
+            if me is None:
+                report.permissions.append(PermissionCheck(perm, None, "cannot read own policies"))
+                continue
+            ref = me.allows(perm, "*")
+            note = f"{ref.kind} '{ref.name}'" if ref else "no policy allows it"
+            report.permissions.append(PermissionCheck(perm, ref is not None, note))
+        return report
+
+    def _principal_of(self, account: _Account, arn: str) -> translate.Principal | None:
+        iam = account.iam
+        kind, _, rest = arn.split(":", 5)[5].partition("/")
+        if kind == "user":
+            name = rest.rsplit("/", 1)[-1]
+            inline = [
+                {
+                    "PolicyName": n,
+                    "PolicyDocument": iam.get_user_policy(UserName=name, PolicyName=n)[
+                        "PolicyDocument"
+                    ],
+                }
+                for n in iam.list_user_policies(UserName=name)["PolicyNames"]
+            ]
+            attached = iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]
+            entry = {
+                "UserName": name,
+                "Arn": arn,
+                "UserPolicyList": inline,
+                "AttachedManagedPolicies": attached,
+            }
+            details = {"UserDetailList": [entry]}
+        elif kind == "assumed-role":
+            name = rest.split("/", 1)[0]
+            inline = [
+                {
+                    "PolicyName": n,
+                    "PolicyDocument": iam.get_role_policy(RoleName=name, PolicyName=n)[
+                        "PolicyDocument"
+                    ],
+                }
+                for n in iam.list_role_policies(RoleName=name)["PolicyNames"]
+            ]
+            attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+            entry = {
+                "RoleName": name,
+                "Arn": arn,
+                "RolePolicyList": inline,
+                "AttachedManagedPolicies": attached,
+            }
+            details = {"RoleDetailList": [entry]}
+        else:
+            return None
+        docs = {}
+        for item in attached:
+            version = iam.get_policy(PolicyArn=item["PolicyArn"])["Policy"]["DefaultVersionId"]
+            doc = iam.get_policy_version(PolicyArn=item["PolicyArn"], VersionId=version)
+            docs[item["PolicyArn"]] = parse_document(doc["PolicyVersion"]["Document"])
+        principals = translate.principals_from_details(account.id, details, docs)
+        return principals[0] if principals else None
+
+    async def aclose(self) -> None:
+        """Stop the thread pool."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _replace_credentials(identity: Identity, credentials: tuple[Credential, ...]) -> Identity:
+    from dataclasses import replace
+
+    return replace(identity, credentials=credentials)
