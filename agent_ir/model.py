@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 ProviderName = Literal["aws", "entra", "gcp", "okta"]
 PROVIDERS: tuple[ProviderName, ...] = ("aws", "entra", "gcp", "okta")
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a finding is; ordered from least to most severe."""
 
     LOW = "low"
@@ -30,7 +30,7 @@ class Severity(str, Enum):
         return list(Severity).index(self)
 
 
-class LinkSource(str, Enum):
+class LinkSource(StrEnum):
     """How an identity was tied to its agent."""
 
     INVENTORY = "inventory"
@@ -38,7 +38,7 @@ class LinkSource(str, Enum):
     INFERRED = "inferred"
 
 
-class EdgeKind(str, Enum):
+class EdgeKind(StrEnum):
     """The kinds of delegation or reachability between two principals."""
 
     OWNER = "owner"
@@ -129,6 +129,8 @@ class Grant:
     kind: str
     risk: str | None = None
     detail: str = ""
+    ref: str = ""
+    """The provider's own reference for the grant (a policy ARN, a binding), for actions."""
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON shape of a grant."""

@@ -12,13 +12,16 @@ Errors every method may raise: :class:`~agent_ir.errors.ProviderUnavailable`,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Flag, auto
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from agent_ir.model import Edge, Grant, Identity, ProviderName
+
+if TYPE_CHECKING:
+    from agent_ir.actions.base import ProviderAction
 
 
 class Ability(Flag):
@@ -97,7 +100,7 @@ class CheckReport:
 
 @runtime_checkable
 class Provider(Protocol):
-    """The contract of a provider adapter (read side; the engine issue adds writes)."""
+    """The contract of a provider adapter: discovery, a self-check, and its actions."""
 
     name: ClassVar[ProviderName]
     abilities: ClassVar[Ability]
@@ -113,6 +116,11 @@ class Provider(Protocol):
 
     async def check(self, permissions: list[str]) -> CheckReport:
         """Who the responder is in this provider and which of ``permissions`` it holds."""
+        ...
+
+    @classmethod
+    def action_impls(cls) -> Mapping[str, type[ProviderAction[Any]]]:
+        """This provider's implementations of catalog actions, by action name."""
         ...
 
     async def aclose(self) -> None:

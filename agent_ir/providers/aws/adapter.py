@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import boto3
 import botocore.session
 from botocore.config import Config
 
+from agent_ir.errors import ProviderError
 from agent_ir.model import Credential, Identity, ProviderName
 from agent_ir.providers.aws import translate
 from agent_ir.providers.aws.boundary import boto_errors
@@ -27,6 +28,9 @@ from agent_ir.providers.base import (
     ProviderContext,
 )
 from agent_ir.settings import AwsSettings
+
+if TYPE_CHECKING:
+    from agent_ir.actions.base import ProviderAction
 
 T = TypeVar("T")
 
@@ -53,7 +57,9 @@ class AwsProvider:
     """Reads IAM users, roles, keys and policies across one or more accounts."""
 
     name: ClassVar[ProviderName] = "aws"
-    abilities: ClassVar[Ability] = Ability.DISCOVER | Ability.CHECK_PERMISSIONS
+    abilities: ClassVar[Ability] = (
+        Ability.DISCOVER | Ability.CHECK_PERMISSIONS | Ability.CONTAIN | Ability.RESTORE
+    )
 
     def __init__(self, settings: AwsSettings, context: ProviderContext) -> None:
         self.settings = settings
@@ -68,6 +74,7 @@ class AwsProvider:
             user_agent_extra="agent-ir",
         )
         self._accounts: list[_Account] | None = None
+        self.principals: dict[str, translate.Principal] = {}
         self._lock = asyncio.Lock()
         self._requests = 0
         self._count_lock = threading.Lock()
@@ -76,6 +83,13 @@ class AwsProvider:
     def from_settings(cls, section: AwsSettings, context: ProviderContext) -> AwsProvider:
         """Build the adapter; no call is made until it is used."""
         return cls(section, context)
+
+    @classmethod
+    def action_impls(cls) -> Mapping[str, type[ProviderAction[Any]]]:
+        """The AWS implementations of catalog actions."""
+        from agent_ir.providers.aws.actions import ACTIONS
+
+        return ACTIONS
 
     @property
     def endpoint(self) -> str:
@@ -159,6 +173,17 @@ class AwsProvider:
         )
         return [first, *others]
 
+    async def iam_call(self, account: str, what: str, method: str, **kwargs: Any) -> Any:
+        """One IAM call in ``account``, on the pool, with errors mapped."""
+        sessions = await self._sessions()
+        iam = next((a.iam for a in sessions if a.id == account), None)
+        if iam is None:
+            raise ProviderError(
+                "aws", f"account {account} is not configured (add it under accounts)"
+            )
+        self._counted()
+        return await self._run(what, functools.partial(getattr(iam, method), **kwargs))
+
     # -- discovery ----------------------------------------------------------------------
 
     async def discover(self) -> Discovery:
@@ -175,6 +200,7 @@ class AwsProvider:
             for account, d in zip(accounts, details, strict=True)
             for p in translate.principals_from_details(account.id, d, managed)
         ]
+        self.principals = {p.arn: p for p in principals}
         iam_by_account = {a.id: a.iam for a in accounts}
         identities = await self._with_credentials(principals, iam_by_account)
         result = Discovery(provider="aws", identities=identities)

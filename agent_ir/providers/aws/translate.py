@@ -25,6 +25,7 @@ class PolicyRef:
     kind: str  # inline-policy | managed-policy | group-policy | permissions-boundary
     name: str
     document: PolicyDoc
+    arn: str = ""
 
 
 @dataclass(slots=True)
@@ -63,6 +64,7 @@ class Principal:
                 kind=ref.kind,
                 risk=policy.risk(ref.document),
                 detail=policy.summary(ref.document),
+                ref=ref.arn,
             )
             for ref in self.policies
         ]
@@ -115,7 +117,12 @@ def principals_from_details(
 
     def attached(entries: Iterable[dict[str, str]], kind: str) -> list[PolicyRef]:
         return [
-            PolicyRef(kind, e["PolicyName"], managed_docs.get(e["PolicyArn"], {"Statement": []}))
+            PolicyRef(
+                kind,
+                e["PolicyName"],
+                managed_docs.get(e["PolicyArn"], {"Statement": []}),
+                e["PolicyArn"],
+            )
             for e in entries
         ]
 

@@ -1,0 +1,2 @@
+"""Containment actions: what a playbook step may name (``catalog``), and the contract each
+provider's implementation of an action fulfils (``base``)."""

@@ -1,0 +1,228 @@
+"""The planner: one playbook + one agent's graph → an ordered, provider-grouped plan.
+
+Nothing changes while planning: implementations propose steps from the inventory, and the
+current state of every target is read live. The plan hash covers everything the responder
+approves (targets, live state, predictions, operations), so a plan that drifted between
+approval and execution is noticed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from agent_ir.actions.base import PlanContext, PlannedStep, ProviderAction
+from agent_ir.actions.catalog import CATALOG
+from agent_ir.engine.inventory import Engine, Inventory
+from agent_ir.errors import AgentIRError, ProviderError
+from agent_ir.model import PROVIDERS, Agent, Identity, ProviderName
+from agent_ir.playbook.loader import step_params
+from agent_ir.playbook.model import Condition, Playbook, Step
+
+
+@dataclass(slots=True)
+class Plan:
+    """An approved-before-run list of provider calls for one agent."""
+
+    agent: str
+    playbook: str
+    params: dict[str, Any]
+    steps: list[PlannedStep]
+    notes: list[str] = field(default_factory=list)
+    max_targets: int | None = None
+    plan_hash: str = ""
+
+    @property
+    def blast_radius(self) -> list[str]:
+        """The distinct identities the plan touches."""
+        return sorted({s.identity for s in self.steps})
+
+    @property
+    def providers(self) -> list[ProviderName]:
+        """Providers with at least one step, in canonical order."""
+        present = {s.provider for s in self.steps}
+        return [p for p in PROVIDERS if p in present]
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON shape of a plan."""
+        return {
+            "plan_hash": self.plan_hash,
+            "agent": self.agent,
+            "playbook": self.playbook,
+            "params": self.params,
+            "blast_radius": {"identities": self.blast_radius, "max_targets": self.max_targets},
+            "steps": [s.to_json() for s in self.steps],
+            "notes": self.notes,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        """Rebuild a plan from its JSON (as journaled)."""
+        return cls(
+            agent=data["agent"],
+            playbook=data["playbook"],
+            params=data.get("params", {}),
+            steps=[PlannedStep.from_json(s) for s in data["steps"]],
+            notes=list(data.get("notes", [])),
+            max_targets=data.get("blast_radius", {}).get("max_targets"),
+            plan_hash=data["plan_hash"],
+        )
+
+
+def plan_hash(plan: Plan) -> str:
+    """A stable hash of what the plan would do."""
+    body = {
+        "agent": plan.agent,
+        "playbook": plan.playbook,
+        "params": plan.params,
+        "steps": [
+            {k: v for k, v in s.to_json().items() if k not in ("target_label",)} for s in plan.steps
+        ],
+    }
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def condition_holds(
+    cond: Condition | None, agent: Agent, params: dict[str, Any]
+) -> tuple[bool, str]:
+    """Whether a step's ``when`` holds for the agent, and a reason when it does not."""
+    if cond is None:
+        return True, ""
+    codes = {f.code for f in agent.findings}
+    if cond.has_finding and not codes.intersection(cond.has_finding):
+        return False, f"the agent has no finding {' or '.join(cond.has_finding)}"
+    if cond.min_risk and (agent.risk is None or agent.risk.rank < cond.min_risk.rank):
+        return False, f"the agent's risk is below {cond.min_risk.value}"
+    if cond.has_provider and cond.has_provider not in agent.providers:
+        return False, f"the agent has no {cond.has_provider} identity"
+    if cond.has_identity_kind and not any(
+        i.kind == cond.has_identity_kind for i in agent.identities
+    ):
+        return False, f"the agent has no {cond.has_identity_kind}"
+    if cond.param and not params.get(cond.param):
+        return False, f"parameter {cond.param} is false"
+    if cond.not_param and params.get(cond.not_param):
+        return False, f"parameter {cond.not_param} is true"
+    return True, ""
+
+
+def scope_targets(
+    step: Step, agent: Agent, inv: Inventory, provider: ProviderName
+) -> list[Identity]:
+    """The identities a step acts on in one provider: the agent's own, or also all it reaches."""
+    scope = step.scope or CATALOG[step.action].default_scope
+    own = [i for i in agent.identities if i.provider == provider]
+    if scope == "own":
+        return own
+    seen = {i.id for i in own}
+    reached = []
+    for target, _ in inv.graph.reach(i.id for i in agent.identities):
+        ident = inv.identities.get(target)
+        if ident is not None and ident.provider == provider and ident.id not in seen:
+            reached.append(ident)
+            seen.add(ident.id)
+    return own + reached
+
+
+async def make_plan(
+    engine: Engine,
+    inv: Inventory,
+    agent: Agent,
+    playbook: Playbook,
+    params: dict[str, Any],
+    now: datetime,
+) -> Plan:
+    """Compile ``playbook`` for ``agent``; reads live state, changes nothing."""
+    adapters = engine.providers()
+    notes: list[str] = []
+    pending: list[tuple[ProviderAction[Any], Any, PlannedStep]] = []
+    for step in playbook.steps:
+        holds, why = condition_holds(step.when, agent, params)
+        if not holds:
+            notes.append(f"step {step.id} skipped: {why}")
+            continue
+        action_params = step_params(step, params)
+        spec = CATALOG[step.action]
+        for provider in step.providers or list(PROVIDERS):
+            adapter = adapters.get(provider)
+            if adapter is None:
+                if step.providers:
+                    notes.append(f"step {step.id}: {provider} is not configured")
+                continue
+            if provider in inv.errors:
+                notes.append(f"step {step.id}: {provider} did not answer discovery; no steps")
+                continue
+            impl_cls = adapter.action_impls().get(step.action)
+            if impl_cls is None:
+                if any(i.provider == provider for i in agent.identities):
+                    notes.append(f"step {step.id}: {provider} has no '{step.action}' action")
+                continue
+            impl = impl_cls()
+            ctx = PlanContext(
+                agent=agent,
+                inventory=inv,
+                targets=scope_targets(step, agent, inv, provider),
+                params=action_params,
+                now=now,
+                adapter=adapter,
+            )
+            drafts = impl.plan(ctx)
+            notes.extend(f"step {step.id}: {n}" for n in ctx.notes)
+            for n, draft in enumerate(drafts, start=1):
+                planned = PlannedStep(
+                    id=f"{step.id}.{provider}.{n}",
+                    step=step.id,
+                    provider=provider,
+                    action=step.action,
+                    target=draft.target,
+                    target_label=draft.target_label,
+                    identity=draft.identity,
+                    current=draft.current,
+                    predicted=draft.predicted,
+                    reversible=impl.reversible,
+                    hazards=impl.hazards + draft.hazards,
+                    permissions=impl.permissions,
+                    operation=draft.operation,
+                    phase=spec.phase,
+                    on_error=step.on_error,
+                    approve=step.approve,
+                )
+                pending.append((impl, adapter, planned))
+    steps = await _read_live(pending, notes)
+    order = {p: i for i, p in enumerate(PROVIDERS)}
+    index = {s.id: i for i, s in enumerate(steps)}
+    steps.sort(key=lambda s: (order[s.provider], s.phase, index[s.id]))
+    plan = Plan(
+        agent=agent.name,
+        playbook=playbook.name,
+        params=params,
+        steps=steps,
+        notes=notes,
+        max_targets=playbook.max_targets,
+    )
+    plan.plan_hash = plan_hash(plan)
+    return plan
+
+
+async def _read_live(
+    pending: list[tuple[ProviderAction[Any], Any, PlannedStep]], notes: list[str]
+) -> list[PlannedStep]:
+    async def one(impl: ProviderAction[Any], adapter: Any, step: PlannedStep) -> PlannedStep:
+        from dataclasses import replace
+
+        try:
+            current = await impl.read(adapter, step)
+        except ProviderError as exc:
+            notes.append(f"{step.id}: live state unreadable ({exc.message}); showing discovery's")
+            return step
+        except AgentIRError as exc:
+            notes.append(f"{step.id}: {exc.message}")
+            return step
+        return replace(step, current=current)
+
+    return list(await asyncio.gather(*(one(*p) for p in pending)))

@@ -1,0 +1,1 @@
+"""Playbooks: the YAML format (``model``), its layered loader (``loader``) and JSON Schema."""
