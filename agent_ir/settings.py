@@ -78,6 +78,7 @@ class Settings(_Strict):
         default_factory=dict, description="the running lab's fault-control URLs"
     )
     journal_dir: Path | None = None
+    read_only: bool = Field(False, description="refuse every write path")
     inventory: list[InventoryAgent] = Field(default_factory=list)
     providers: ProvidersSettings = Field(default_factory=ProvidersSettings)
     source: Path | None = Field(None, exclude=True)
@@ -152,5 +153,10 @@ def _find_secrets(doc: Located, node: Any, path: PathKey) -> list[Problem]:
         for index, item in enumerate(node):
             found.extend(_find_secrets(doc, item, (*path, index)))
     elif isinstance(node, str) and any(p.search(node) for p in _SECRET_VALUE):
-        found.append(doc.problem(path, "this value looks like a secret; config files may only say where secrets come from"))
+        found.append(
+            doc.problem(
+                path,
+                "this value looks like a secret; config files may only say where secrets come from",
+            )
+        )
     return found

@@ -95,6 +95,21 @@ class _Walker:
         return self.constructor.construct_object(node)
 
 
+def _check_nesting(text: str, file: str, error: type[InputError]) -> None:
+    # The composer recurses once per level and overflows the stack long before the walker
+    # could refuse the depth; the event stream is flat, so count levels there first.
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH + 1:
+                line = event.start_mark.line + 1 if event.start_mark else None
+                message = f"nested deeper than {MAX_DEPTH} levels"
+                raise error([Problem(file, line, "", message)])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def load_text(
     text: str,
     file: str,
@@ -104,12 +119,16 @@ def load_text(
 ) -> Located:
     """Parse one YAML document from text; every syntax or limit problem raises ``error``."""
     try:
+        _check_nesting(text, file, error)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         message = " ".join(part for part in (exc.context, exc.problem) if part) or "bad YAML"
         raise error([Problem(file, line, "", f"YAML syntax: {message}")]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise error([Problem(file, line, "", f"YAML: {exc.reason}")]) from None
     except yaml.YAMLError as exc:
         raise error([Problem(file, None, "", f"YAML: {exc}")]) from None
     if node is None:
@@ -131,14 +150,17 @@ def load_file(
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise error([Problem(name, None, "", f"file is {size} bytes; the limit is {max_bytes}")])
+            raise error(
+                [Problem(name, None, "", f"file is {size} bytes; the limit is {max_bytes}")]
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error([Problem(name, None, "", "no such file")]) from None
     except IsADirectoryError:
         raise error([Problem(name, None, "", "is a directory, not a file")]) from None
     except UnicodeDecodeError as exc:
-        raise error([Problem(name, None, "", f"not UTF-8 text ({exc.reason})")]) from None
+        line = exc.object.count(b"\n", 0, exc.start) + 1
+        raise error([Problem(name, line, "", f"not UTF-8 text ({exc.reason})")]) from None
     except OSError as exc:
         raise error([Problem(name, None, "", f"cannot read: {exc.strerror}")]) from None
     return load_text(text, name, error=error, max_nodes=max_nodes)
@@ -169,9 +191,7 @@ def _message(err: Any) -> str:
     return msg[0].lower() + msg[1:] if msg else kind
 
 
-def parse_model(
-    doc: Located, model: type[M], error: type[InputError], prefix: PathKey = ()
-) -> M:
+def parse_model(doc: Located, model: type[M], error: type[InputError], prefix: PathKey = ()) -> M:
     """Validate a located document against a typed model (unknown keys are refused)."""
     if not isinstance(doc.data, dict):
         raise error([doc.problem((), "expected a mapping at the top of the file")])

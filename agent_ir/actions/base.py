@@ -59,6 +59,8 @@ class PlannedStep:
     phase: int
     on_error: str = "continue"
     approve: bool = False
+    undo: bool = False
+    """True for a restore step: ``predicted`` is then the snapshot to return to."""
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON shape of a plan step."""
@@ -79,6 +81,7 @@ class PlannedStep:
             "phase": self.phase,
             "on_error": self.on_error,
             "approve": self.approve,
+            "undo": self.undo,
         }
 
     @classmethod
@@ -101,6 +104,7 @@ class PlannedStep:
             phase=data["phase"],
             on_error=data.get("on_error", "continue"),
             approve=data.get("approve", False),
+            undo=data.get("undo", False),
         )
 
 

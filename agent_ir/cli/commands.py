@@ -145,14 +145,34 @@ def _now() -> Any:
     return utcnow()
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], ExitCode]] = {
-    "inventory": cmd_inventory,
-    "show": cmd_show,
-    "doctor": cmd_doctor,
-    "lab": cmd_lab,
-}
+def cmd_playbook(args: argparse.Namespace) -> ExitCode:
+    """The ``playbook`` subcommands."""
+    from agent_ir.cli import playbook_commands
+
+    handlers = {
+        "validate": playbook_commands.validate,
+        "list": playbook_commands.list_,
+        "schema": playbook_commands.schema,
+    }
+    return handlers[args.playbook_command](args)
 
 
 def dispatch(args: argparse.Namespace) -> ExitCode:
     """Run the command the arguments name."""
-    return COMMANDS[args.command](args)
+    from agent_ir.cli import incident_commands as inc
+
+    commands: dict[str, Callable[[argparse.Namespace], ExitCode]] = {
+        "inventory": cmd_inventory,
+        "show": cmd_show,
+        "doctor": cmd_doctor,
+        "lab": cmd_lab,
+        "playbook": cmd_playbook,
+        "plan": inc.cmd_plan,
+        "revoke": inc.cmd_revoke,
+        "run": inc.cmd_run,
+        "resume": inc.cmd_resume,
+        "restore": inc.cmd_restore,
+        "journal": inc.cmd_journal,
+        "permissions": inc.cmd_permissions,
+    }
+    return commands[args.command](args)

@@ -31,6 +31,15 @@ def banner(settings: Settings, world: str | None = None) -> None:
 
 @contextmanager
 def environment(args: argparse.Namespace) -> Iterator[Settings]:
+    """Like :func:`_environment`, with ``--read-only`` applied on top."""
+    with _environment(args) as settings:
+        if getattr(args, "read_only", False):
+            settings = settings.model_copy(update={"read_only": True})
+        yield settings
+
+
+@contextmanager
+def _environment(args: argparse.Namespace) -> Iterator[Settings]:
     """Yield the settings a command runs with, starting (and stopping) a lab if asked to.
 
     ``--world`` or ``--lab`` start a lab in-process; otherwise the configuration file is

@@ -29,6 +29,23 @@ def _output(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _params(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="playbook parameter"
+    )
+
+
+def _writes(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--reason", help="why (required for every write; journaled)")
+    parser.add_argument(
+        "--responder", help="who is acting (default: $AGENT_IR_RESPONDER or OS user)"
+    )
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--expect-plan", metavar="HASH", help="refuse if the plan hash differs")
+    _params(parser)
+    _output(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command-line grammar."""
     parser = _Parser(
@@ -45,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--lab", action="store_true", help="start the lab in-process on the default world"
     )
     parser.add_argument("--world", type=Path, help="start the lab in-process on this world file")
+    parser.add_argument("--read-only", action="store_true", help="refuse every write path")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -55,6 +73,51 @@ def build_parser() -> argparse.ArgumentParser:
     _output(p)
     p = commands.add_parser("doctor", help="check configuration, connectivity and own permissions")
     _output(p)
+
+    p = commands.add_parser("plan", help="show what a playbook would do to an agent (no changes)")
+    p.add_argument("agent", help="agent name")
+    p.add_argument("--playbook", default="contain-agent", help="playbook name or file")
+    _params(p)
+    _output(p)
+    p = commands.add_parser("revoke", help="the kill switch: run contain-agent on an agent")
+    p.add_argument("agent", help="agent name")
+    _writes(p)
+    p = commands.add_parser("run", help="run a playbook against an agent")
+    p.add_argument("playbook", help="playbook name or file")
+    p.add_argument("--agent", required=True, help="agent name")
+    p.add_argument("--dry-run", action="store_true", help="plan only; change nothing")
+    _writes(p)
+    p = commands.add_parser("resume", help="finish a crashed run from its journal")
+    p.add_argument("incident", help="incident id (IR-…)")
+    _output(p)
+    p = commands.add_parser("restore", help="undo an incident from its snapshots")
+    p.add_argument("incident", help="incident id (IR-…)")
+    p.add_argument("--reason", help="why (default: names the incident being undone)")
+    p.add_argument("--responder", help="who is acting (default: $AGENT_IR_RESPONDER or OS user)")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    _output(p)
+    journal = commands.add_parser("journal", help="incident journals: list, show, verify")
+    journal_commands = journal.add_subparsers(
+        dest="journal_command", metavar="JOURNAL_COMMAND", parser_class=_Parser, required=True
+    )
+    p = journal_commands.add_parser("list", help="every incident, newest first")
+    _output(p)
+    p = journal_commands.add_parser("show", help="one incident's records")
+    p.add_argument("incident")
+    _output(p)
+    p = journal_commands.add_parser("verify", help="check hash chains (one incident or all)")
+    p.add_argument("incident", nargs="?")
+    p = commands.add_parser("permissions", help="least privilege the responder identity needs")
+    p.add_argument("playbook", nargs="?", help="only what this playbook needs")
+    _output(p)
+    book = commands.add_parser("playbook", help="playbooks: validate, list, schema")
+    book_commands = book.add_subparsers(
+        dest="playbook_command", metavar="PLAYBOOK_COMMAND", parser_class=_Parser, required=True
+    )
+    p = book_commands.add_parser("validate", help="validate playbook files")
+    p.add_argument("files", nargs="+", type=Path)
+    book_commands.add_parser("list", help="the shipped playbooks")
+    book_commands.add_parser("schema", help="print the playbook JSON Schema")
 
     lab = commands.add_parser("lab", help="the local lab of emulated providers")
     lab_commands = lab.add_subparsers(

@@ -83,9 +83,16 @@ class Graph:
         nobody delegated to the agent.
         """
         agent_node = TreeNode(f"agent:{agent.name}", f"agent {agent.name}")
-        for identity in agent.identities:
-            child = TreeNode(identity.id, self.label(identity.id))
-            self._grow(child, {identity.id, *(i.id for i in agent.identities)})
+        own = [i.id for i in agent.identities]
+        # An own identity that another own identity can become is shown in that chain.
+        reached_from_own = {
+            target for start in own for target, _ in self.reach([start]) if target != start
+        }
+        for identity in own:
+            if identity in reached_from_own:
+                continue
+            child = TreeNode(identity, self.label(identity))
+            self._grow(child, {identity})
             agent_node.children.append(child)
         humans: dict[str, Edge] = {}
         for identity in agent.identities:
@@ -104,11 +111,14 @@ class Graph:
             roots.append(node)
         return roots
 
-    def _grow(self, node: TreeNode, seen: set[str]) -> None:
+    def _grow(self, node: TreeNode, path: set[str], budget: list[int] | None = None) -> None:
+        """Add what ``node`` can become, avoiding cycles along the path; ``budget`` caps
+        the size of one tree so a dense graph cannot explode it."""
+        budget = budget if budget is not None else [500]
         for edge in self.outgoing(node.principal):
-            if edge.kind not in TRAVERSABLE or edge.target in seen:
+            if edge.kind not in TRAVERSABLE or edge.target in path or budget[0] <= 0:
                 continue
-            seen.add(edge.target)
+            budget[0] -= 1
             child = TreeNode(edge.target, self.label(edge.target), via=edge)
             node.children.append(child)
-            self._grow(child, seen)
+            self._grow(child, path | {edge.target}, budget)

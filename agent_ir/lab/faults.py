@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,7 +32,7 @@ class FaultSpec(BaseModel):
     seed: int | None = Field(None, description="makes the random choices repeatable")
 
 
-class Fault(str, Enum):
+class Fault(StrEnum):
     """What the emulator does to one request."""
 
     NONE = "none"

@@ -1,4 +1,6 @@
-"""The typed playbook model. Unknown keys are refused everywhere.
+"""The typed playbook model. Unknown keys are refused everywhere, and values are checked
+strictly (a quoted ``"50"`` is not a number, ``"yes"`` is not a boolean): YAML already
+gives every scalar its type.
 
 A playbook names parameters, a target (always the agent given on the command line) and
 ordered steps; each step names a catalog action, may be limited to some providers, may
@@ -15,12 +17,29 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent_ir.model import ProviderName, Severity
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+STEP_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+"""What a step id may look like."""
+
 PARAM_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+"""A ``with:`` value that is exactly ``${name}`` takes the value of parameter ``name``."""
+
+PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+"""What a parameter may be called, so that ``${name}`` can refer to it."""
+
+FINDING_CODES: tuple[str, ...] = (
+    "admin-grant",
+    "wildcard-grant",
+    "stale-static-credential",
+    "unused-credential",
+    "no-owner",
+    "cross-account-chain",
+    "inferred-identity",
+)
+"""The finding codes ``when.has_finding`` may name (see :mod:`agent_ir.engine.findings`)."""
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Parameter(_Strict):
@@ -36,10 +55,13 @@ class Condition(_Strict):
     """When a step applies. Every key given must hold (they are combined with AND)."""
 
     has_finding: list[str] | None = Field(
-        None, description="the agent has at least one finding with one of these codes"
+        None,
+        min_length=1,
+        description="the agent has at least one finding with one of these codes",
     )
+    # not strict: YAML spells the enum as its text value
     min_risk: Severity | None = Field(
-        None, description="the agent's worst finding is at least this"
+        None, strict=False, description="the agent's worst finding is at least this"
     )
     has_provider: ProviderName | None = Field(None, description="the agent has an identity there")
     has_identity_kind: str | None = Field(None, description="e.g. iam-role, service-account")
@@ -66,12 +88,12 @@ class Step(_Strict):
     on_error: Literal["continue", "stop"] = "continue"
     approve: bool = False
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
 
     @field_validator("id")
     @classmethod
     def _valid_id(cls, value: str) -> str:
-        if not _ID.match(value):
+        if not STEP_ID.fullmatch(value):
             raise ValueError("a step id is lower-case letters, digits and dashes (max 63)")
         return value
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 READ_PERMISSIONS = [
+    "sts:AssumeRole",
     "sts:GetCallerIdentity",
     "iam:GetAccountAuthorizationDetails",
     "iam:GetPolicy",
@@ -57,6 +58,7 @@ class AwsProvider:
     """Reads IAM users, roles, keys and policies across one or more accounts."""
 
     name: ClassVar[ProviderName] = "aws"
+    read_permissions: ClassVar[tuple[str, ...]] = tuple(READ_PERMISSIONS)
     abilities: ClassVar[Ability] = (
         Ability.DISCOVER | Ability.CHECK_PERMISSIONS | Ability.CONTAIN | Ability.RESTORE
     )

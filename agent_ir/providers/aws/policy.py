@@ -115,7 +115,8 @@ def denying(doc: PolicyDoc, action: str, resource: str) -> Statement | None:
 
 
 def risk(doc: PolicyDoc) -> str | None:
-    """``admin`` for Allow * on *, ``wildcard`` for any other wildcard action, else None."""
+    """``admin`` for Allow * on *; ``wildcard`` for a whole service (``s3:*``), ``*`` on some
+    resources, or ``NotAction``; else None. Verb wildcards such as ``s3:Get*`` are ordinary."""
     worst: str | None = None
     for s in statements(doc):
         if s.effect != "Allow":
@@ -123,7 +124,7 @@ def risk(doc: PolicyDoc) -> str | None:
         everything = any(a in ("*", "*:*") for a in s.actions) or bool(s.not_actions)
         if everything and ("*" in s.resources or s.not_resources):
             return "admin"
-        if everything or any("*" in a for a in s.actions):
+        if everything or any(a.endswith(":*") for a in s.actions):
             worst = "wildcard"
     return worst
 
@@ -132,11 +133,16 @@ def summary(doc: PolicyDoc, limit: int = 3) -> str:
     """A one-line human summary of what a document allows."""
     parts = []
     for s in statements(doc):
-        actions = ",".join(s.actions) or f"not {','.join(s.not_actions)}"
-        resources = ",".join(s.resources) or f"not {','.join(s.not_resources)}"
+        actions = _clip(s.actions) or f"not {_clip(s.not_actions)}"
+        resources = _clip(s.resources) or f"not {_clip(s.not_resources)}"
         parts.append(f"{s.effect} {actions} on {resources}")
     more = f" (+{len(parts) - limit} more)" if len(parts) > limit else ""
     return "; ".join(parts[:limit]) + more
+
+
+def _clip(items: tuple[str, ...], limit: int = 4) -> str:
+    shown = ",".join(items[:limit])
+    return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
 
 
 ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")

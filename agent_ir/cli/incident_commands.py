@@ -1,0 +1,306 @@
+"""The write-side commands: plan, revoke, run, resume, restore, journal, permissions."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from agent_ir.actions.base import PlannedStep
+from agent_ir.cli.commands import emit_json, with_engine
+from agent_ir.cli.environment import environment
+from agent_ir.engine.inventory import Engine
+from agent_ir.errors import JournalError, RefusedError, UsageError
+from agent_ir.exit_codes import ExitCode
+
+
+def _playbook(name: str) -> Any:
+    from agent_ir.playbook.loader import find_playbook, load_playbook
+
+    return load_playbook(find_playbook(name, []))
+
+
+def _params(playbook: Any, pairs: list[str]) -> dict[str, Any]:
+    from agent_ir.playbook.loader import resolve_params
+
+    given: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param expects NAME=VALUE, got {pair!r}")
+        given[key] = value
+    return dict(resolve_params(playbook, given))
+
+
+def _who(args: argparse.Namespace, default_reason: str | None = None) -> Any:
+    from agent_ir.engine.incident import Who
+
+    reason = (args.reason or default_reason or "").strip()
+    if not reason:
+        raise UsageError("a reason is required for every write: --reason TEXT")
+    responder = args.responder or os.environ.get("AGENT_IR_RESPONDER") or ""
+    who = Who(responder=responder, reason=reason)
+    return who if responder else Who(responder=who.os_user, reason=reason)
+
+
+def _print_event(event: str, step: PlannedStep, detail: str) -> None:
+    if event == "end":
+        print(f"[{step.provider}] {step.id}: {detail}  ({step.target_label})", file=sys.stderr)
+    elif event == "retry":
+        print(f"[{step.provider}] {step.id}: {detail}", file=sys.stderr)
+
+
+def plan_text(plan: Any) -> str:
+    """The plan grouped by provider and phase, with current → predicted and hazards."""
+    from agent_ir.actions.catalog import PHASES
+
+    out = [
+        f"Plan {plan.plan_hash} for agent {plan.agent} (playbook {plan.playbook})",
+        f"Blast radius: {len(plan.blast_radius)} identities"
+        + (f" (limit {plan.max_targets})" if plan.max_targets else ""),
+    ]
+    for provider in plan.providers:
+        out.append(f"\n{provider}")
+        for phase in sorted({s.phase for s in plan.steps if s.provider == provider}):
+            out.append(f"  {phase}. {PHASES.get(phase, 'other')}")
+            for step in [s for s in plan.steps if s.provider == provider and s.phase == phase]:
+                gate = "  [needs approval]" if step.approve else ""
+                out.append(f"    {step.id}  {step.action}: {step.target_label}{gate}")
+                out.append(
+                    f"        now: {_brief(step.current)}  →  after: {_brief(step.predicted)}"
+                )
+                out.append(f"        reversible: {step.reversible.value}")
+                out += [f"        hazard: {h}" for h in step.hazards]
+    if not plan.steps:
+        out.append("\nNo steps: nothing in this plan changes anything.")
+    out += [f"note: {n}" for n in plan.notes]
+    return "\n".join(out)
+
+
+def _brief(state: dict[str, Any]) -> str:
+    text = json.dumps(state, sort_keys=True, default=str)
+    return text if len(text) <= 90 else text[:87] + "..."
+
+
+def outcome_text(outcome: Any) -> str:
+    """A run's per-step results and its summary."""
+    out = [f"Incident {outcome.incident} ({outcome.plan.playbook}, agent {outcome.plan.agent})"]
+    for r in outcome.results:
+        error = f"  error: {r.error}" if r.error else ""
+        out.append(f"  {r.status.value:18} {r.step.id}  {r.step.target_label}{error}")
+        out += [f"  {'':18} note: {n}" for n in r.notes]
+    counts = ", ".join(f"{v} {k}" for k, v in outcome.counts().items() if v)
+    out.append(f"Summary: {counts or 'no steps'}")
+    out += [f"warning: {w}" for w in outcome.warnings]
+    return "\n".join(out)
+
+
+def _confirm(plan: Any, args: argparse.Namespace) -> Any:
+    """Ask for typed confirmation, or take ``--yes``; returns the approval function."""
+    if args.yes:
+        return lambda _step: True
+    if not sys.stdin.isatty():
+        raise RefusedError(
+            "refusing to change anything without --yes on a non-interactive terminal"
+        )
+    print(plan_text(plan), file=sys.stderr)
+    answer = input(f"\nType the agent's name ({plan.agent}) to run this plan: ").strip()
+    if answer != plan.agent:
+        raise RefusedError("confirmation did not match the agent's name; nothing was changed")
+
+    def approve(step: PlannedStep) -> bool:
+        reply = input(f"Approve {step.id} ({step.target_label})? [y/N] ").strip().lower()
+        return reply in ("y", "yes")
+
+    return approve
+
+
+def cmd_plan(args: argparse.Namespace) -> ExitCode:
+    """Show what a playbook would do to an agent; changes nothing."""
+    playbook = _playbook(args.playbook)
+    params = _params(playbook, args.param)
+    with environment(args) as settings:
+        from agent_ir.engine.incident import plan_for
+
+        plan = with_engine(settings, lambda e: plan_for(e, args.agent, playbook, params))
+    if args.output == "json":
+        emit_json(plan.to_json())
+    else:
+        print(plan_text(plan))
+    return ExitCode.OK
+
+
+def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
+    from agent_ir.engine.incident import check_blast_radius, execute, plan_for
+
+    playbook = _playbook(playbook_name)
+    params = _params(playbook, args.param)
+    dry_run = getattr(args, "dry_run", False)
+    who = None if dry_run else _who(args)
+    with environment(args) as settings:
+
+        async def work(engine: Engine) -> Any:
+            plan = await plan_for(engine, agent, playbook, params)
+            if dry_run or who is None:
+                return plan
+            if args.expect_plan and args.expect_plan != plan.plan_hash:
+                raise RefusedError(
+                    f"the plan changed since it was approved ({args.expect_plan} → "
+                    f"{plan.plan_hash}); review it again"
+                )
+            check_blast_radius(plan)
+            approve = await asyncio.to_thread(_confirm, plan, args)
+            print(f"running {len(plan.steps)} steps…", file=sys.stderr)
+            return await execute(engine, plan, who, approved=approve, on_event=_print_event)
+
+        result = with_engine(settings, work)
+    if dry_run:
+        if args.output == "json":
+            emit_json(result.to_json())
+        else:
+            print(plan_text(result))
+        return ExitCode.OK
+    if args.output == "json":
+        emit_json(result.to_json())
+    else:
+        print(outcome_text(result))
+    return ExitCode(result.exit_code)
+
+
+def cmd_revoke(args: argparse.Namespace) -> ExitCode:
+    """The kill switch: run contain-agent against one agent."""
+    return _run(args, "contain-agent", args.agent)
+
+
+def cmd_run(args: argparse.Namespace) -> ExitCode:
+    """Run any playbook against one agent."""
+    return _run(args, args.playbook, args.agent)
+
+
+def cmd_resume(args: argparse.Namespace) -> ExitCode:
+    """Finish a crashed run from its journal."""
+    from agent_ir.engine.incident import resume
+
+    with environment(args) as settings:
+        outcome = with_engine(settings, lambda e: resume(e, args.incident, on_event=_print_event))
+    if args.output == "json":
+        emit_json(outcome.to_json())
+    else:
+        print(outcome_text(outcome))
+    return ExitCode(outcome.exit_code)
+
+
+def cmd_restore(args: argparse.Namespace) -> ExitCode:
+    """Undo an incident from its snapshots, journaled as a new incident."""
+    from agent_ir.engine.incident import load_incident, restore, restore_plan
+
+    with environment(args) as settings:
+
+        async def work(engine: Engine) -> Any:
+            records = load_incident(engine, args.incident)
+            plan, warnings = restore_plan(args.incident, records)
+            for warning in warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+            original = records[0].payload.get("why", "")
+            who = _who(args, f"restore of {args.incident} ({original})")
+            await asyncio.to_thread(_confirm, plan, args)
+            return await restore(engine, args.incident, who, on_event=_print_event)
+
+        outcome = with_engine(settings, work)
+    if args.output == "json":
+        emit_json(outcome.to_json())
+    else:
+        print(outcome_text(outcome))
+    return ExitCode(outcome.exit_code)
+
+
+def _journal_dir(args: argparse.Namespace) -> Path:
+    from agent_ir.engine.incident import journal_dir
+    from agent_ir.settings import Settings, load_settings, locate
+
+    path = locate(args.config)
+    if args.world or args.lab or path is None:
+        from agent_ir.cli.environment import default_world
+        from agent_ir.lab.world import load_world
+
+        name = "lab"
+        if args.world:
+            load_world(args.world)
+        else:
+            default_world()
+        return journal_dir(Engine(Settings(name=name, lab=True)))
+    return journal_dir(Engine(load_settings(path)))
+
+
+def cmd_journal(args: argparse.Namespace) -> ExitCode:
+    """List, show or verify journals."""
+    from agent_ir.engine import journal as jr
+
+    directory = _journal_dir(args)
+    if args.journal_command == "list":
+        items = jr.list_incidents(directory)
+        if args.output == "json":
+            emit_json({"incidents": [dataclasses.asdict(i) for i in items]})
+        else:
+            for i in items:
+                link = f"  (restore of {i.restore_of})" if i.restore_of else ""
+                print(f"{i.id}  {i.status:10}  {i.playbook}  agent {i.agent}{link}")
+            if not items:
+                print(f"no incidents in {directory}")
+        return ExitCode.OK
+    if args.journal_command == "show":
+        path = jr.incident_path(directory, args.incident)
+        if not path.exists():
+            from agent_ir.errors import NotFoundError
+
+            raise NotFoundError(f"no incident {args.incident} in {directory}")
+        records = jr.Journal.read(path)
+        if args.output == "json":
+            emit_json({"incident": args.incident, "records": [_record(r) for r in records]})
+        else:
+            for r in records:
+                print(f"{r.seq:4} {r.ts} {r.kind:14} {json.dumps(r.payload, default=str)[:160]}")
+        return ExitCode.OK
+    reports = (
+        [jr.verify(jr.incident_path(directory, args.incident))]
+        if args.incident
+        else jr.verify_all(directory)
+    )
+    bad = [r for r in reports if not r.ok]
+    for report in reports:
+        state = "ok" if report.ok else "FAILED"
+        print(f"{report.incident}: {state} ({report.records} records)")
+        for problem in report.problems:
+            print(f"  {problem}")
+    if not reports:
+        print(f"no incidents in {directory}")
+    if bad:
+        raise JournalError(f"{len(bad)} journal(s) failed verification")
+    return ExitCode.OK
+
+
+def _record(r: Any) -> dict[str, Any]:
+    return {"seq": r.seq, "ts": r.ts, "kind": r.kind, "hash": r.hash, **r.payload}
+
+
+def cmd_permissions(args: argparse.Namespace) -> ExitCode:
+    """The least privilege the responder's own identity needs, per provider."""
+    from agent_ir.engine.permissions import required_permissions
+
+    playbooks = [_playbook(args.playbook)] if args.playbook else None
+    needs = required_permissions(playbooks)
+    if args.output == "json":
+        emit_json(needs)
+    else:
+        for provider, data in needs.items():
+            print(f"{provider}:")
+            for perm in data["permissions"]:
+                print(f"  {perm}")
+            if "policy" in data:
+                print(f"  IAM policy document:\n{json.dumps(data['policy'], indent=2)}")
+    return ExitCode.OK

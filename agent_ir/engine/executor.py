@@ -1,0 +1,287 @@
+"""The executor: run a plan, journaling intent before every call and the result after.
+
+Providers run concurrently; within one provider steps run phase by phase (credentials →
+sessions → grants and delegations → identity), with bounded concurrency inside a phase.
+Every step reads the live state first (so applying twice is harmless and an already-done
+step is recorded as ``already``), retries transient errors with backoff, and is verified
+by reading back, polling a little for eventual consistency. One provider failing never
+stops another. A crashed run resumes from its journal without repeating finished steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from agent_ir.actions.base import PlannedStep, ProviderAction
+from agent_ir.engine.journal import Journal, Kind
+from agent_ir.errors import AgentIRError, ProviderError, ProviderUnavailable, Throttled
+from agent_ir.model import PROVIDERS, ProviderName
+from agent_ir.providers.base import Provider
+
+
+class Status(StrEnum):
+    """How a step ended; exactly one per step."""
+
+    VERIFIED = "verified"
+    APPLIED_UNVERIFIED = "applied-unverified"
+    ALREADY = "already"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+SUCCESS = {Status.VERIFIED, Status.ALREADY, Status.SKIPPED}
+
+
+@dataclass(slots=True)
+class StepResult:
+    """The end of one step."""
+
+    step: PlannedStep
+    status: Status
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON shape of a step result."""
+        return {
+            "id": self.step.id,
+            "provider": self.step.provider,
+            "action": self.step.action,
+            "target": self.step.target,
+            "target_label": self.step.target_label,
+            "status": self.status.value,
+            "error": self.error,
+            "notes": self.notes,
+        }
+
+
+@dataclass(slots=True)
+class Tuning:
+    """Retry and verification pacing (tests shorten it; production keeps the defaults)."""
+
+    attempts: int = 4
+    backoff_s: float = 0.5
+    max_backoff_s: float = 8.0
+    verify_polls: int = 6
+    verify_interval_s: float = 0.25
+    per_provider_concurrency: int = 4
+
+
+EventFn = Callable[[str, PlannedStep, str], None]
+"""Progress events: (event, step, detail); events: start, retry, wait, end."""
+
+
+class Executor:
+    """Runs plan steps against adapters and journals everything."""
+
+    def __init__(
+        self,
+        adapters: dict[ProviderName, Provider],
+        journal: Journal,
+        clock: Callable[[], datetime],
+        *,
+        tuning: Tuning | None = None,
+        on_event: EventFn | None = None,
+    ) -> None:
+        self.adapters = adapters
+        self.journal = journal
+        self.clock = clock
+        self.tuning = tuning or Tuning()
+        self.on_event = on_event
+        self._journal_lock = asyncio.Lock()
+
+    def _event(self, event: str, step: PlannedStep, detail: str = "") -> None:
+        if self.on_event is not None:
+            self.on_event(event, step, detail)
+
+    async def _write(self, kind: str, payload: dict[str, Any]) -> None:
+        async with self._journal_lock:
+            await asyncio.to_thread(self.journal.append, kind, payload)
+
+    def impl(self, step: PlannedStep) -> tuple[ProviderAction[Any], Provider]:
+        """The implementation and adapter for a step."""
+        adapter = self.adapters.get(step.provider)
+        if adapter is None:
+            raise ProviderError(step.provider, "is not configured in this environment")
+        impl_cls = adapter.action_impls().get(step.action)
+        if impl_cls is None:
+            raise ProviderError(step.provider, f"has no '{step.action}' action")
+        return impl_cls(), adapter
+
+    async def run(
+        self,
+        steps: list[PlannedStep],
+        *,
+        finished: dict[str, Status] | None = None,
+        prior: dict[str, dict[str, Any]] | None = None,
+        approved: Callable[[PlannedStep], bool] = lambda _: True,
+    ) -> list[StepResult]:
+        """Run every step; ``finished`` and ``prior`` come from a journal when resuming."""
+        finished = finished or {}
+        prior = prior or {}
+        by_provider: dict[ProviderName, list[PlannedStep]] = {}
+        for step in steps:
+            by_provider.setdefault(step.provider, []).append(step)
+        groups = await asyncio.gather(
+            *(
+                self._provider(by_provider[p], finished, prior, approved)
+                for p in PROVIDERS
+                if p in by_provider
+            )
+        )
+        results = {r.step.id: r for group in groups for r in group}
+        return [results[s.id] for s in steps]
+
+    async def _provider(
+        self,
+        steps: list[PlannedStep],
+        finished: dict[str, Status],
+        prior: dict[str, dict[str, Any]],
+        approved: Callable[[PlannedStep], bool],
+    ) -> list[StepResult]:
+        results: list[StepResult] = []
+        stopped: str | None = None
+        gate = asyncio.Semaphore(self.tuning.per_provider_concurrency)
+        # Undo runs the phases backwards: identity first, credentials last.
+        undo = all(s.undo for s in steps)
+        for phase in sorted({s.phase for s in steps}, reverse=undo):
+            batch = [s for s in steps if s.phase == phase]
+
+            async def one(step: PlannedStep, stopped: str | None) -> StepResult:
+                if step.id in finished:
+                    return StepResult(step, finished[step.id], notes=["finished before resume"])
+                if stopped is not None:
+                    return await self._skip(
+                        step, f"not run: step {stopped} failed (on_error: stop)"
+                    )
+                if step.approve and not approved(step):
+                    return await self._skip(step, "not approved")
+                async with gate:
+                    return await self._step(step, prior.get(step.id))
+
+            batch_results = await asyncio.gather(*(one(s, stopped) for s in batch))
+            results.extend(batch_results)
+            for result in batch_results:
+                if (
+                    result.status is Status.FAILED
+                    and result.step.on_error == "stop"
+                    and stopped is None
+                ):
+                    stopped = result.step.id
+        return results
+
+    async def _skip(self, step: PlannedStep, why: str) -> StepResult:
+        await self._write(
+            Kind.RESULT,
+            {"step": step.id, "status": Status.SKIPPED.value, "error": None, "detail": why},
+        )
+        self._event("end", step, Status.SKIPPED.value)
+        return StepResult(step, Status.SKIPPED, notes=[why])
+
+    async def _step(self, step: PlannedStep, prior: dict[str, Any] | None) -> StepResult:
+        self._event("start", step, step.target_label)
+        try:
+            impl, adapter = self.impl(step)
+        except AgentIRError as exc:
+            return await self._end(step, Status.FAILED, exc.message)
+        prepared = prior.get("prepared") if prior else None
+        if prepared is None:
+            prepared = {} if step.undo else impl.prepare(step, self.clock())
+        snapshot = prior.get("snapshot") if prior else None
+        if not prior or "intent" not in prior:
+            await self._write(
+                Kind.INTENT,
+                {
+                    "step": step.id,
+                    "provider": step.provider,
+                    "action": step.action,
+                    "target": step.target,
+                    "operation": step.operation,
+                    "prepared": prepared,
+                },
+            )
+        try:
+            state = await self._retry(step, lambda: impl.read(adapter, step))
+            if snapshot is None:
+                snapshot = state
+                await self._write(Kind.SNAPSHOT, {"step": step.id, "data": snapshot})
+            if _done(impl, state, step, prepared):
+                return await self._end(step, Status.ALREADY, None)
+            notes = await self._retry(step, lambda: self._apply_once(impl, adapter, step, prepared))
+        except ProviderError as exc:
+            return await self._end(step, Status.FAILED, exc.message)
+        except AgentIRError as exc:
+            return await self._end(step, Status.FAILED, exc.message)
+        verified = await self._verify(impl, adapter, step, prepared)
+        status = Status.VERIFIED if verified else Status.APPLIED_UNVERIFIED
+        return await self._end(step, status, None, notes)
+
+    async def _apply_once(
+        self,
+        impl: ProviderAction[Any],
+        adapter: Provider,
+        step: PlannedStep,
+        prepared: dict[str, Any],
+    ) -> list[str]:
+        # Read again before every attempt: an earlier attempt may have landed before its
+        # answer was lost, and applying must never happen twice when once was enough.
+        if _done(impl, await impl.read(adapter, step), step, prepared):
+            return []
+        if step.undo:
+            return await impl.restore(adapter, step, step.predicted)
+        await impl.apply(adapter, step, prepared)
+        return []
+
+    async def _verify(
+        self,
+        impl: ProviderAction[Any],
+        adapter: Provider,
+        step: PlannedStep,
+        prepared: dict[str, Any],
+    ) -> bool:
+        for poll in range(self.tuning.verify_polls):
+            try:
+                if _done(impl, await impl.read(adapter, step), step, prepared):
+                    return True
+            except ProviderError as exc:
+                self._event("retry", step, f"verify: {exc.message}")
+            await asyncio.sleep(self.tuning.verify_interval_s * (poll + 1))
+        return False
+
+    async def _retry(self, step: PlannedStep, call: Callable[[], Any]) -> Any:
+        delay = self.tuning.backoff_s
+        for attempt in range(1, self.tuning.attempts + 1):
+            try:
+                return await call()
+            except (ProviderUnavailable, Throttled) as exc:
+                if attempt == self.tuning.attempts:
+                    raise
+                wait = min(getattr(exc, "retry_after", None) or delay, self.tuning.max_backoff_s)
+                self._event("retry", step, f"{exc.message}; retrying in {wait:.1f}s")
+                await asyncio.sleep(wait)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    async def _end(
+        self, step: PlannedStep, status: Status, error: str | None, notes: list[str] | None = None
+    ) -> StepResult:
+        await self._write(
+            Kind.RESULT,
+            {"step": step.id, "status": status.value, "error": error, "detail": notes or None},
+        )
+        self._event("end", step, status.value)
+        return StepResult(step, status, error, list(notes or []))
+
+
+def _done(
+    impl: ProviderAction[Any], state: dict[str, Any], step: PlannedStep, prepared: dict[str, Any]
+) -> bool:
+    """Whether a step's aim holds: the plan's prediction, or for an undo the snapshot."""
+    if step.undo:
+        return impl.restored(state, step.predicted)
+    return impl.done(state, step, prepared)

@@ -1,0 +1,294 @@
+"""Incidents: plan → approve → journal → execute → verify, plus resume and restore.
+
+This is the one choke point for writes: blast-radius limits, read-only mode and the
+required reason are checked here, before any journal or provider call.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from agent_ir.actions.base import PlannedStep, Reversibility
+from agent_ir.engine import journal as jr
+from agent_ir.engine.executor import SUCCESS, EventFn, Executor, Status, StepResult, Tuning
+from agent_ir.engine.inventory import Engine
+from agent_ir.engine.planner import Plan, make_plan, plan_hash
+from agent_ir.errors import JournalError, NotFoundError, RefusedError
+from agent_ir.exit_codes import ExitCode
+from agent_ir.playbook.model import Playbook
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """Who acts, and why: every write carries both."""
+
+    responder: str
+    reason: str
+    os_user: str = field(default_factory=lambda: _os_user())
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+@dataclass(slots=True)
+class Outcome:
+    """The end of one incident run (or resume, or restore)."""
+
+    incident: str
+    plan: Plan
+    results: list[StepResult]
+    restore_of: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """How many steps ended in each status."""
+        out = {s.value: 0 for s in Status}
+        for r in self.results:
+            out[r.status.value] += 1
+        return out
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """OK when every step verified/already/skipped; PARTIAL or FAILED otherwise."""
+        statuses = {r.status for r in self.results}
+        if statuses <= SUCCESS:
+            return ExitCode.OK
+        done = statuses & {Status.VERIFIED, Status.ALREADY, Status.APPLIED_UNVERIFIED}
+        if Status.FAILED in statuses and not done:
+            return ExitCode.FAILED
+        return ExitCode.PARTIAL
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON shape of a run, revoke or restore."""
+        return {
+            "incident": self.incident,
+            "plan_hash": self.plan.plan_hash,
+            "agent": self.plan.agent,
+            "playbook": self.plan.playbook,
+            "restore_of": self.restore_of,
+            "counts": self.counts(),
+            "steps": [r.to_json() for r in self.results],
+            "warnings": self.warnings,
+        }
+
+
+def journal_dir(engine: Engine) -> Path:
+    """Where this environment's incidents are journaled."""
+    if engine.settings.journal_dir is not None:
+        return engine.settings.journal_dir
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "agent-ir" / "journal" / engine.settings.name
+
+
+async def plan_for(
+    engine: Engine, agent_name: str, playbook: Playbook, params: dict[str, Any]
+) -> Plan:
+    """Discover, then compile ``playbook`` for one agent (changes nothing)."""
+    inv = await engine.inventory()
+    agent = inv.agent(agent_name)
+    return await make_plan(engine, inv, agent, playbook, params, engine.clock())
+
+
+def check_blast_radius(plan: Plan) -> None:
+    """Refuse a plan that touches more identities than its playbook allows."""
+    radius = len(plan.blast_radius)
+    if plan.max_targets is not None and radius > plan.max_targets:
+        raise RefusedError(
+            f"the plan touches {radius} identities; playbook {plan.playbook} allows at most "
+            f"{plan.max_targets} (max_targets). Narrow the playbook or raise its limit."
+        )
+
+
+async def execute(
+    engine: Engine,
+    plan: Plan,
+    who: Who,
+    *,
+    approved: Callable[[PlannedStep], bool] = lambda _: True,
+    on_event: EventFn | None = None,
+    tuning: Tuning | None = None,
+    restore_of: str | None = None,
+) -> Outcome:
+    """Journal and run an approved plan."""
+    if engine.settings.read_only:
+        raise RefusedError("read-only mode: no write path is open")
+    if not who.reason.strip():
+        raise RefusedError("a reason is required for every write (--reason)")
+    check_blast_radius(plan)
+    directory = journal_dir(engine)
+    incident = jr.new_incident_id(engine.clock())
+    start = jr.incident_start(
+        os_user=who.os_user,
+        responder=who.responder,
+        why=who.reason,
+        playbook=plan.playbook,
+        agent=plan.agent,
+        plan_hash=plan.plan_hash,
+        plan=plan.to_json(),
+        restore_of=restore_of,
+        lab=engine.settings.lab,
+    )
+    with jr.Journal.create(directory, incident, start, clock=engine.clock) as journal:
+        executor = Executor(
+            engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
+        )
+        results = await executor.run(plan.steps, approved=approved)
+        outcome = Outcome(incident, plan, results, restore_of)
+        journal.end(_end_status(outcome), outcome.counts())
+    return outcome
+
+
+def _end_status(outcome: Outcome) -> str:
+    return {ExitCode.OK: "complete", ExitCode.PARTIAL: "partial"}.get(outcome.exit_code, "failed")
+
+
+def load_incident(engine: Engine, incident: str) -> list[jr.Record]:
+    """The verified records of one incident."""
+    path = jr.incident_path(journal_dir(engine), incident)
+    if not path.exists():
+        raise NotFoundError(f"no incident {incident} in {path.parent}")
+    report = jr.verify(path)
+    if not report.ok and not all("torn" in p or "head" in p for p in report.problems):
+        raise JournalError(f"incident {incident} fails verification: " + "; ".join(report.problems))
+    return jr.Journal.read(path)
+
+
+def _start(records: list[jr.Record]) -> dict[str, Any]:
+    if not records or records[0].kind != jr.Kind.START:
+        raise JournalError("the journal does not begin with its incident-start record")
+    return records[0].payload
+
+
+async def resume(
+    engine: Engine,
+    incident: str,
+    *,
+    on_event: EventFn | None = None,
+    tuning: Tuning | None = None,
+) -> Outcome:
+    """Finish a crashed run: steps with a result are not touched again; a step that had
+    journaled its intent keeps its prepared values and its first snapshot."""
+    if engine.settings.read_only:
+        raise RefusedError("read-only mode: no write path is open")
+    records = load_incident(engine, incident)
+    start = _start(records)
+    plan = Plan.from_json(start["plan"])
+    if any(r.kind == jr.Kind.END for r in records):
+        finished_results = _results(records, plan)
+        return Outcome(
+            incident, plan, finished_results, start.get("restore_of"), ["already complete"]
+        )
+    finished: dict[str, Status] = {}
+    prior: dict[str, dict[str, Any]] = {}
+    for record in records:
+        step = record.payload.get("step")
+        if record.kind == jr.Kind.RESULT and step:
+            finished[step] = Status(record.payload["status"])
+        elif record.kind == jr.Kind.INTENT and step:
+            prior.setdefault(step, {})["intent"] = True
+            prior[step]["prepared"] = record.payload.get("prepared") or {}
+        elif record.kind == jr.Kind.SNAPSHOT and step:
+            prior.setdefault(step, {})["snapshot"] = record.payload.get("data")
+    with jr.Journal.open(journal_dir(engine), incident, clock=engine.clock) as journal:
+        journal.note(f"resumed; {len(finished)} of {len(plan.steps)} steps had finished")
+        executor = Executor(
+            engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
+        )
+        results = await executor.run(plan.steps, finished=finished, prior=prior)
+        outcome = Outcome(incident, plan, results, start.get("restore_of"))
+        journal.end(_end_status(outcome), outcome.counts())
+    return outcome
+
+
+def _results(records: list[jr.Record], plan: Plan) -> list[StepResult]:
+    status = {r.payload["step"]: r.payload for r in records if r.kind == jr.Kind.RESULT}
+    return [
+        StepResult(s, Status(status[s.id]["status"]), status[s.id].get("error"))
+        for s in plan.steps
+        if s.id in status
+    ]
+
+
+def restore_plan(incident: str, records: list[jr.Record]) -> tuple[Plan, list[str]]:
+    """The undo plan of an incident: its applied steps in reverse, back to their snapshots.
+
+    Irreversible steps are left out with a warning; so are steps that never changed
+    anything (``already``, ``skipped``, ``failed`` before applying).
+    """
+    start = _start(records)
+    if start.get("restore_of"):
+        raise RefusedError(
+            f"{incident} is itself a restore; restore {start['restore_of']} again instead"
+        )
+    plan = Plan.from_json(start["plan"])
+    snapshots = {
+        r.payload["step"]: r.payload["data"] for r in records if r.kind == jr.Kind.SNAPSHOT
+    }
+    applied = {
+        r.payload["step"]
+        for r in records
+        if r.kind == jr.Kind.RESULT
+        and r.payload["status"] in (Status.VERIFIED.value, Status.APPLIED_UNVERIFIED.value)
+    }
+    # A step with an intent but no result may have landed before a crash: undo it too.
+    results = {r.payload["step"] for r in records if r.kind == jr.Kind.RESULT}
+    intents = {r.payload["step"] for r in records if r.kind == jr.Kind.INTENT}
+    applied |= intents - results
+    warnings: list[str] = []
+    steps: list[PlannedStep] = []
+    for step in reversed(plan.steps):
+        if step.id not in applied:
+            continue
+        if step.reversible is Reversibility.NO:
+            warnings.append(f"{step.id} ({step.target_label}) cannot be undone: {step.action}")
+            continue
+        if step.id not in snapshots:
+            warnings.append(f"{step.id}: no snapshot was journaled; it cannot be restored")
+            continue
+        steps.append(
+            replace(
+                step,
+                id=f"undo.{step.id}",
+                current=step.predicted,
+                predicted=snapshots[step.id],
+                undo=True,
+                approve=False,
+                on_error="continue",
+            )
+        )
+    undo = Plan(
+        agent=plan.agent,
+        playbook=f"restore {incident}",
+        params={},
+        steps=steps,
+        notes=warnings,
+    )
+    undo.plan_hash = plan_hash(undo)
+    return undo, warnings
+
+
+async def restore(
+    engine: Engine,
+    incident: str,
+    who: Who,
+    *,
+    on_event: EventFn | None = None,
+    tuning: Tuning | None = None,
+) -> Outcome:
+    """Undo an incident, journaled as a new incident that points at the first."""
+    records = load_incident(engine, incident)
+    plan, warnings = restore_plan(incident, records)
+    outcome = await execute(
+        engine, plan, who, on_event=on_event, tuning=tuning, restore_of=incident
+    )
+    outcome.warnings.extend(warnings)
+    return outcome

@@ -1,0 +1,216 @@
+"""Run a whole lab: one CA, one emulator per provider the world describes, one config file.
+
+::
+
+    with Lab(load_world(path)) as lab:
+        settings = load_settings(lab.config_path)   # what the console would use
+        lab.faults["aws"].update(FaultSpec(throttle_rate=0.5))
+        lab.reset()                                  # back to the world as seeded
+
+The lab directory (a fresh temporary one unless given) receives ``ca.pem``, each
+emulator's credential files (mode 0600) and ``config.yaml``, which names those files by
+relative path and never holds a secret.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+import yaml
+
+from agent_ir.errors import LabError
+from agent_ir.lab.faults import FaultState
+from agent_ir.lab.server import EmulatorServer
+from agent_ir.lab.tls import LabTLS, create_lab_tls
+from agent_ir.lab.world import World
+from agent_ir.settings import Settings, load_settings
+
+CONFIG_FILE = "config.yaml"
+
+log = logging.getLogger(__name__)
+
+
+class Emulator(Protocol):
+    """What the runner needs from one provider's emulator."""
+
+    provider: str
+    server: EmulatorServer
+
+    def start(self) -> None:
+        """Seed the provider's state and start serving."""
+
+    def stop(self) -> None:
+        """Stop serving and release whatever the emulator holds."""
+
+    def reset(self) -> None:
+        """Restore the seeded state and the world's fault settings."""
+
+    def provider_settings(self, directory: Path) -> dict[str, Any]:
+        """Write the emulator's credential files into ``directory``; return its settings."""
+
+
+EmulatorFactory = Callable[[World, LabTLS, datetime], Emulator | None]
+
+
+def _aws(world: World, tls: LabTLS, now: datetime) -> Emulator | None:
+    if not world.aws.accounts:
+        return None
+    from agent_ir.lab.aws import AwsEmulator
+
+    return AwsEmulator(world.aws, tls, now=now, faults=world.faults.aws)
+
+
+EMULATORS: dict[str, EmulatorFactory] = {"aws": _aws}
+"""One factory per provider, imported lazily; a factory returns None when the world has no
+section for its provider."""
+
+
+class Lab:
+    """A running lab for one world; a context manager, or call :meth:`start` / :meth:`stop`."""
+
+    def __init__(
+        self,
+        world: World,
+        directory: Path | None = None,
+        *,
+        now: datetime | None = None,
+        config_name: str = CONFIG_FILE,
+    ) -> None:
+        self.world = world
+        self.now = now or datetime.now(UTC)
+        self._given_directory = directory
+        self._config_name = config_name
+        self._directory: Path | None = None
+        self._emulators: dict[str, Emulator] = {}
+        self._settings: Settings | None = None
+
+    @property
+    def directory(self) -> Path:
+        """Where the lab's files are (only once started)."""
+        if self._directory is None:
+            raise LabError("the lab is not running")
+        return self._directory
+
+    @property
+    def config_path(self) -> Path:
+        """The configuration file pointing the console at this lab."""
+        return self.directory / self._config_name
+
+    @property
+    def ca_path(self) -> Path:
+        """The lab CA every client must trust."""
+        return self.directory / "ca.pem"
+
+    @property
+    def settings(self) -> Settings:
+        """The written configuration, loaded and validated."""
+        if self._settings is None:
+            raise LabError("the lab is not running")
+        return self._settings
+
+    @property
+    def emulators(self) -> dict[str, Emulator]:
+        """The running emulators by provider name."""
+        return dict(self._emulators)
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        """Each running provider's base URL (``https://127.0.0.1:PORT``)."""
+        return {name: e.server.base_url for name, e in self._emulators.items()}
+
+    @property
+    def control_urls(self) -> dict[str, str]:
+        """Each running provider's control plane (``https://127.0.0.1:PORT/_lab``)."""
+        return {name: e.server.control_url for name, e in self._emulators.items()}
+
+    @property
+    def faults(self) -> dict[str, FaultState]:
+        """Each running provider's live fault settings."""
+        return {name: e.server.faults for name, e in self._emulators.items()}
+
+    def start(self) -> Lab:
+        """Create the CA, start every emulator the world needs and write the config."""
+        if self._directory is not None:
+            raise LabError("the lab is already running")
+        self._directory = self._prepare_directory()
+        try:
+            tls = create_lab_tls(self._directory)
+            for name, factory in EMULATORS.items():
+                emulator = factory(self.world, tls, self.now)
+                if emulator is not None:
+                    emulator.start()
+                    self._emulators[name] = emulator
+            self._settings = self._write_config()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop every emulator; remove the directory when the lab made it."""
+        emulators, self._emulators = self._emulators, {}
+        for emulator in reversed(list(emulators.values())):
+            emulator.stop()
+        if self._directory is not None and self._given_directory is None:
+            try:
+                shutil.rmtree(self._directory)
+            except OSError as exc:
+                log.warning("could not remove the lab directory %s: %s", self._directory, exc)
+        self._directory = None
+        self._settings = None
+
+    def reset(self) -> None:
+        """Put every emulator back to the world as seeded, faults included."""
+        for emulator in self._emulators.values():
+            emulator.reset()
+
+    def __enter__(self) -> Lab:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _prepare_directory(self) -> Path:
+        if self._given_directory is None:
+            return Path(tempfile.mkdtemp(prefix="agent-ir-lab-"))
+        try:
+            self._given_directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LabError(
+                f"cannot create the lab directory {self._given_directory}: {exc}"
+            ) from exc
+        return self._given_directory.resolve()
+
+    def _write_config(self) -> Settings:
+        directory = self.directory
+        providers = {
+            name: emulator.provider_settings(directory)
+            for name, emulator in self._emulators.items()
+        }
+        document = {
+            "name": "lab",
+            "lab": True,
+            "lab_control": self.control_urls,
+            "inventory": [agent.model_dump(mode="json") for agent in self.world.inventory],
+            "providers": providers,
+        }
+        text = "# Written by agent-ir for a running lab; it holds no secrets.\n" + yaml.safe_dump(
+            document, sort_keys=False
+        )
+        try:
+            self.config_path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise LabError(f"cannot write {self.config_path}: {exc}") from exc
+        return load_settings(self.config_path)
