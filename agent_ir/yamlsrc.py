@@ -21,6 +21,7 @@ PathKey = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
 
 MAX_DEPTH = 64
+_PLAIN_COLLECTIONS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 @dataclass(slots=True)
@@ -72,14 +73,16 @@ class _Walker:
         if depth > MAX_DEPTH:
             raise self.fail(node, f"nested deeper than {MAX_DEPTH} levels")
         self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.CollectionNode) and node.tag not in _PLAIN_COLLECTIONS:
+            raise self.fail(node, f"YAML: unsupported tag {node.tag!r}")
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
                     raise self.fail(key_node, "mapping keys must be plain values")
-                key = self.constructor.construct_object(key_node)
-                if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
+                if key_node.tag == "tag:yaml.org,2002:merge":
                     raise self.fail(key_node, "merge keys (<<) are not supported")
+                key = self.scalar(key_node)
                 if not isinstance(key, str | int | bool) or key is None:
                     key = str(key)
                 if key in result:
@@ -92,7 +95,17 @@ class _Walker:
             return [
                 self.walk(item, (*path, index), depth + 1) for index, item in enumerate(node.value)
             ]
-        return self.constructor.construct_object(node)
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.Node) -> Any:
+        # PyYAML's constructors fail in several ways on a bad tag or value (an unknown
+        # ``!tag``, ``2024-02-30``, ``!!int x``); each is the file's fault, so say where.
+        try:
+            return self.constructor.construct_object(node)
+        except yaml.MarkedYAMLError as exc:
+            raise self.fail(node, f"YAML: {exc.problem or exc.context or 'bad value'}") from None
+        except (ValueError, TypeError, AttributeError):
+            raise self.fail(node, f"YAML: not a valid {node.tag.rsplit(':', 1)[-1]}") from None
 
 
 def _check_nesting(text: str, file: str, error: type[InputError]) -> None:

@@ -171,7 +171,9 @@ def build_inventory(
 ) -> Inventory:
     """Correlate discoveries into agents, build the graph and assess every agent."""
     identities = {i.id: i for d in discoveries.values() for i in d.identities}
-    agents, warnings = corr.correlate(identities.values(), settings.inventory)
+    responders = set().union(*(d.responder_ids for d in discoveries.values()))
+    candidates = [i for i in identities.values() if i.id not in responders]
+    agents, warnings = corr.correlate(candidates, settings.inventory)
     grants: dict[str, list[Grant]] = {}
     for discovery in discoveries.values():
         for grant in discovery.grants:

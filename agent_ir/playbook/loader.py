@@ -251,7 +251,7 @@ def _check_parameters(doc: Located, parameters: Mapping[str, Parameter]) -> list
             message = "a required parameter cannot have a default; drop one of them"
             problems.append(doc.problem((*path, "default"), message))
         if not _fits(param.type, param.default):
-            message = f"default {param.default!r} is {_kind(param.default)}, not a {param.type}"
+            message = f"default {param.default!r} is {_kind(param.default)}, not {_a(param.type)}"
             problems.append(doc.problem((*path, "default"), message))
     return problems
 
@@ -259,6 +259,10 @@ def _check_parameters(doc: Located, parameters: Mapping[str, Parameter]) -> list
 def _fits(kind: str, value: ParamValue) -> bool:
     # bool is an int in Python, never in a playbook
     return type(value) is _PYTHON_TYPE[kind]
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 def _check_steps(
@@ -344,7 +348,7 @@ def _check_with(
                 message = _unknown_with_key(spec, key)
             elif key in refs:
                 param = parameters[refs[key]]
-                message += f" (from parameter {refs[key]!r}, a {param.type})"
+                message += f" (from parameter {refs[key]!r}, {_a(param.type)})"
             problems.append(replace(problem, message=message))
     return problems
 
@@ -421,7 +425,7 @@ def _check_when(
             continue
         param = parameters.get(name)
         if param is not None and param.type != "bool":
-            message = f"parameter {name!r} is a {param.type}; when.{key} needs a bool parameter"
+            message = f"parameter {name!r} is {_a(param.type)}; when.{key} needs a bool parameter"
             problems.append(doc.problem((*base, key), message))
     for position, code in enumerate(condition.has_finding or []):
         if code not in FINDING_CODES:

@@ -71,6 +71,8 @@ class Discovery:
     grants: list[Grant] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     requests: int = 0
+    responder_ids: set[str] = field(default_factory=set)
+    """The console's own identities here (never correlated into agents)."""
 
     def grants_of(self, identity_id: str) -> list[Grant]:
         """The grants one identity holds."""

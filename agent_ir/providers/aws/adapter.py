@@ -77,6 +77,9 @@ class AwsProvider:
         )
         self._accounts: list[_Account] | None = None
         self.principals: dict[str, translate.Principal] = {}
+        self._responder_ids: set[str] = {a.role_arn for a in settings.accounts}
+        if settings.role_arn:
+            self._responder_ids.add(settings.role_arn)
         self._lock = asyncio.Lock()
         self._requests = 0
         self._count_lock = threading.Lock()
@@ -158,6 +161,7 @@ class AwsProvider:
                 via = f"role {self.settings.role_arn}"
             who = self._client(session, "sts").get_caller_identity()
             self._counted()
+            self._responder_ids.add(_principal_arn(str(who["Arn"])))
             return _Account(who["Account"], session, self._client(session, "iam"), via)
 
         first = await self._run("signing in", main)
@@ -210,6 +214,7 @@ class AwsProvider:
             result.grants.extend(principal.grants())
         result.edges = translate.assume_role_edges(principals)
         result.requests = self._requests
+        result.responder_ids = set(self._responder_ids)
         return result
 
     async def _details(self, account: _Account) -> dict[str, list[dict[str, Any]]]:
@@ -361,6 +366,14 @@ class AwsProvider:
     async def aclose(self) -> None:
         """Stop the thread pool."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _principal_arn(caller: str) -> str:
+    """The IAM ARN behind an STS caller ARN (an assumed-role session → its role)."""
+    prefix, _, rest = caller.partition(":assumed-role/")
+    if not rest:
+        return caller
+    return prefix.replace(":sts:", ":iam:") + ":role/" + rest.split("/", 1)[0]
 
 
 def _replace_credentials(identity: Identity, credentials: tuple[Credential, ...]) -> Identity:
