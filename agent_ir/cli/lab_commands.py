@@ -17,7 +17,7 @@ def serve(args: argparse.Namespace) -> ExitCode:
     from agent_ir.lab.serve import serve as run
     from agent_ir.lab.world import load_world
 
-    world = load_world(args.world or default_world())
+    world = load_world(args.serve_world or args.world or default_world())
     return ExitCode(run(world, args.config_out))
 
 

@@ -6,8 +6,8 @@ the aws cli work against it unmodified. In front of it the lab adds what moto la
 * requests signed with an **Inactive** access key are refused as IAM refuses them
   (403 ``InvalidClientTokenId``); moto itself never looks at a key's status;
 * unsigned requests get ``MissingAuthenticationToken`` (moto fails on them once its
-  authentication is on), and requests signed for services other than IAM and STS are
-  refused;
+  authentication is on; unsigned STS federation calls are refused as not emulated), and
+  requests signed for services other than IAM and STS are refused;
 * moto's ``/moto-api`` back door is not exposed (AWS has none);
 * fault answers in AWS's shape: throttling is HTTP 400 ``Throttling`` / ``Rate exceeded``
   (botocore retries it in every retry mode); errors are IAM's 500 ``ServiceFailure``, or
@@ -135,7 +135,10 @@ class AwsEmulator:
         if moto is None or request.path.startswith("/moto-api"):
             return LabResponse.from_json(404, {"message": "Not Found"})
         signer = _signing_key(request)
-        if signer is None and _action(request) not in _UNSIGNED_ACTIONS:
+        if signer is None:
+            if _action(request) in _UNSIGNED_ACTIONS:
+                # moto's authentication fails on these once it is on; say so plainly.
+                return aws_error(400, "InvalidAction", "the lab does not emulate STS federation")
             return aws_error(
                 403, "MissingAuthenticationToken", "Request is missing Authentication Token"
             )
@@ -251,7 +254,7 @@ def _signing_key(request: LabRequest) -> tuple[str, str] | None:
 def _action(request: LabRequest) -> str | None:
     """The query-protocol ``Action`` of a request, from its form body or its query string."""
     params = request.query_params
-    if request.header("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+    if (request.header("Content-Type") or "").startswith("application/x-www-form-urlencoded"):
         params = parse_qs(request.body.decode("utf-8", "replace"), keep_blank_values=True)
     actions = params.get("Action")
     return actions[0] if actions else None

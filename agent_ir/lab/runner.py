@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -28,7 +28,7 @@ import yaml
 from agent_ir.errors import LabError
 from agent_ir.lab.faults import FaultState
 from agent_ir.lab.server import EmulatorServer
-from agent_ir.lab.tls import LabTLS, create_lab_tls
+from agent_ir.lab.tls import CA_FILE, LabTLS, create_lab_tls
 from agent_ir.lab.world import World
 from agent_ir.settings import Settings, load_settings
 
@@ -67,7 +67,7 @@ def _aws(world: World, tls: LabTLS, now: datetime) -> Emulator | None:
     return AwsEmulator(world.aws, tls, now=now, faults=world.faults.aws)
 
 
-EMULATORS: dict[str, EmulatorFactory] = {"aws": _aws}
+EMULATORS: Mapping[str, EmulatorFactory] = {"aws": _aws}
 """One factory per provider, imported lazily; a factory returns None when the world has no
 section for its provider."""
 
@@ -106,7 +106,7 @@ class Lab:
     @property
     def ca_path(self) -> Path:
         """The lab CA every client must trust."""
-        return self.directory / "ca.pem"
+        return self.directory / CA_FILE
 
     @property
     def settings(self) -> Settings:

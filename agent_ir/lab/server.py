@@ -35,7 +35,7 @@ from urllib.parse import parse_qs
 
 from pydantic import ValidationError
 
-from agent_ir.errors import LabError
+from agent_ir.errors import AgentIRError, LabError
 from agent_ir.lab.faults import Fault, FaultSpec, FaultState
 from agent_ir.lab.tls import LabTLS
 
@@ -228,7 +228,11 @@ class EmulatorServer:
         if route == "/reset" and self.on_reset is not None:
             if request.method != "POST":
                 return _not_allowed("POST")
-            self.on_reset()
+            try:
+                self.on_reset()
+            except AgentIRError as exc:
+                log.error("resetting the %s emulator failed: %s", self.provider, exc.message)
+                return LabResponse.from_json(500, {"error": exc.message})
             return LabResponse.from_json(200, {"status": "reset", "provider": self.provider})
         return LabResponse.from_json(404, {"error": f"no control endpoint {request.path}"})
 

@@ -102,6 +102,8 @@ def _validate(doc: Located) -> Playbook:
                 continue  # layer 2 already said what is wrong there
             if err["type"] == "extra_forbidden":
                 problem = replace(problem, message=_unknown_key(err["loc"]))
+            elif err["type"] == "value_error" and "error" in err.get("ctx", {}):
+                problem = replace(problem, message=str(err["ctx"]["error"]))
             problems.append(problem)
     if playbook is not None:
         parameters = dict(playbook.parameters)
@@ -110,7 +112,7 @@ def _validate(doc: Located) -> Playbook:
         parameters = _valid_parameters(data.get("parameters"))
         steps = _valid_steps(data.get("steps"))
     raw_parameters = data.get("parameters")
-    declared = set(raw_parameters) if isinstance(raw_parameters, dict) else set()
+    declared = {str(k) for k in raw_parameters} if isinstance(raw_parameters, dict) else set()
     problems.extend(_check_parameters(doc, parameters))
     problems.extend(_check_steps(doc, steps, parameters, declared))
     if playbook is None or problems:
@@ -156,11 +158,10 @@ def _check_structure(doc: Located) -> tuple[list[Problem], list[str]]:
                     wrong(("steps", index), message)
                     continue
                 for key in ("with", "when"):
-                    if key in step and not isinstance(step[key], dict):
-                        wrong(
-                            ("steps", index, key),
-                            f"{key} must be a mapping, not {_kind(step[key])}",
-                        )
+                    value = step.get(key, {})
+                    # an empty ``when:`` means no condition, as the model has it
+                    if not isinstance(value, dict) and not (key == "when" and value is None):
+                        wrong(("steps", index, key), f"{key} must be a mapping, not {_kind(value)}")
     return problems, [p.where for p in problems]
 
 
@@ -542,16 +543,16 @@ def shipped_playbooks() -> dict[str, Path]:
     return {path.stem: path for path in sorted(SHIPPED_DIR.glob("*.yaml"))}
 
 
-def find_playbook(name_or_path: str | Path, user_dirs: Sequence[Path] | None = None) -> Path:
+def find_playbook(name_or_path: str | Path, user_dirs: Sequence[Path] = ()) -> Path:
     """A playbook file: the path itself if it exists, else the shipped playbook of that name,
-    else ``<name>.yaml`` in the first of ``user_dirs`` (default: :func:`user_playbook_dir`)
+    else ``<name>.yaml`` in the first of ``user_dirs`` and then :func:`user_playbook_dir`
     that has it. Raises :class:`NotFoundError` listing the shipped names."""
     text = str(name_or_path)
     candidate = Path(name_or_path)
     is_name = bool(_NAME.fullmatch(text))
     if candidate.is_file() or (candidate.exists() and not is_name):
         return candidate
-    dirs = list(user_dirs) if user_dirs is not None else [user_playbook_dir()]
+    dirs = [*user_dirs, user_playbook_dir()]
     if is_name:
         for directory in (SHIPPED_DIR, *dirs):
             path = directory / f"{text}.yaml"
