@@ -104,7 +104,7 @@ class _Walker:
             return self.constructor.construct_object(node)
         except yaml.MarkedYAMLError as exc:
             raise self.fail(node, f"YAML: {exc.problem or exc.context or 'bad value'}") from None
-        except (ValueError, TypeError, AttributeError):
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError):
             raise self.fail(node, f"YAML: not a valid {node.tag.rsplit(':', 1)[-1]}") from None
 
 

@@ -124,7 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="lab_command", metavar="LAB_COMMAND", parser_class=_Parser
     )
     p = lab_commands.add_parser("serve", help="run the lab until interrupted")
-    p.add_argument("--world", dest="serve_world", type=Path, help="world file (default: the shipped one)")
+    p.add_argument(
+        "--world", dest="serve_world", type=Path, help="world file (default: the shipped one)"
+    )
     p.add_argument("--config-out", type=Path, help="where to write the lab's configuration file")
     p = lab_commands.add_parser("faults", help="change a running lab's fault injection")
     p.add_argument("provider", choices=("aws", "entra", "gcp", "okta"))

@@ -131,7 +131,7 @@ def test_problems_of_every_layer_come_back_together_in_line_order() -> None:
     assert "default '30' is a string, not an int" in text  # layer 4 on a valid parameter
     assert "parameter 'weeks' is not declared" in text  # layer 4 on a valid step
     assert "approve: input should be a valid boolean" in text  # layer 3
-    assert "'days' is an int; when.param needs a bool parameter" in text  # layer 4, invalid step
+    assert "'days' is an int; when.param needs a bool parameter" in text  # layer 4
 
 
 def test_text_over_the_size_limit_is_refused() -> None:
@@ -213,7 +213,7 @@ def test_validate_reports_good_and_bad_files(capsys: pytest.CaptureFixture[str])
     assert code == ExitCode.BAD_INPUT
     assert out == f"{good}: ok (5 steps)\n"
     lines = err.splitlines()
-    assert len(lines) == 5
+    assert len(lines) == 6
     assert all(line.startswith(f"agent-ir: {bad}:") for line in lines)
 
 
@@ -322,14 +322,34 @@ def test_find_playbook_uses_xdg_config_home(
     assert find_playbook("mine") == user_dir / "mine.yaml"
 
 
-def test_unknown_playbook_lists_the_shipped_ones(tmp_path: Path) -> None:
+def test_user_dirs_come_before_xdg_config_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    xdg_dir = tmp_path / "config" / "agent-ir" / "playbooks"
+    extra = tmp_path / "extra"
+    for directory in (xdg_dir, extra):
+        directory.mkdir(parents=True)
+        (directory / "mine.yaml").write_text("x", encoding="utf-8")
+    assert find_playbook("mine", [extra]) == extra / "mine.yaml"
+    assert find_playbook("mine", []) == xdg_dir / "mine.yaml"
+
+
+def test_unknown_playbook_lists_the_shipped_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     with pytest.raises(NotFoundError) as caught:
-        find_playbook("contain-agnet", [tmp_path])
+        find_playbook("contain-agnet", [])
     for name in SHIPPED:
         assert name in caught.value.message
+    assert str(tmp_path / "agent-ir" / "playbooks") in caught.value.message
 
 
-def test_a_name_cannot_climb_out_of_the_playbook_dirs(tmp_path: Path) -> None:
+def test_a_name_cannot_climb_out_of_the_playbook_dirs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     with pytest.raises(NotFoundError):
         find_playbook("../worlds/default", [tmp_path])
 
@@ -455,3 +475,8 @@ def test_finding_codes_match_the_findings_table() -> None:
     doc = findings.__doc__ or ""
     table = [line.split("|")[1].strip() for line in doc.splitlines() if line.startswith("| ")]
     assert set(table[1:]) == set(FINDING_CODES)
+
+
+def test_an_empty_when_means_no_condition() -> None:
+    playbook = load_playbook_text("name: x\nsteps:\n  - {id: a, action: deny-all, when: }\n", "x")
+    assert playbook.steps[0].when is None
