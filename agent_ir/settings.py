@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent_ir.errors import ConfigError, Problem, SecretInConfigError
 from agent_ir.lab.world import InventoryAgent
+from agent_ir.providers.entra.config import EntraSettings
+from agent_ir.providers.gcp.config import GcpSettings
+from agent_ir.providers.okta.config import OktaSettings
 from agent_ir.yamlsrc import Located, PathKey, load_file, parse_model
 
 ENV_VAR = "AGENT_IR_CONFIG"
@@ -67,6 +70,9 @@ class ProvidersSettings(_Strict):
     """One optional section per provider."""
 
     aws: AwsSettings | None = None
+    entra: EntraSettings | None = None
+    gcp: GcpSettings | None = None
+    okta: OktaSettings | None = None
 
 
 class Settings(_Strict):
@@ -113,16 +119,21 @@ def load_settings(path: Path) -> Settings:
 
 
 def _resolve_paths(settings: Settings, base: Path) -> dict[str, Any]:
-    aws = settings.providers.aws
+    """Relative paths in provider sections and ``journal_dir`` are relative to the file."""
     update: dict[str, Any] = {}
-    if aws is not None:
-        fields = {}
-        for name in ("shared_credentials_file", "config_file", "ca_bundle"):
-            value = getattr(aws, name)
-            if value is not None:
-                fields[name] = (base / value.expanduser()).resolve()
-        providers = settings.providers.model_copy(update={"aws": aws.model_copy(update=fields)})
-        update["providers"] = providers
+    sections: dict[str, Any] = {}
+    for name in type(settings.providers).model_fields:
+        section = getattr(settings.providers, name)
+        if section is None:
+            continue
+        fields = {
+            key: (base / value.expanduser()).resolve()
+            for key in type(section).model_fields
+            if isinstance(value := getattr(section, key), Path)
+        }
+        sections[name] = section.model_copy(update=fields)
+    if sections:
+        update["providers"] = settings.providers.model_copy(update=sections)
     if settings.journal_dir is not None:
         update["journal_dir"] = (base / settings.journal_dir.expanduser()).resolve()
     return update

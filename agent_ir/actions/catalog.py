@@ -35,6 +35,14 @@ class DisableCredentialsParams(ActionParams):
     )
 
 
+class RevokeSessionsParams(ActionParams):
+    """Whose sessions to end besides the targets'."""
+
+    include_delegating_users: bool = Field(
+        False, description="also end the sessions of the humans who delegated to the agent"
+    )
+
+
 class RemoveGrantsParams(ActionParams):
     """Which grants to remove."""
 
@@ -84,7 +92,7 @@ CATALOG: dict[str, ActionSpec] = {
         ActionSpec(
             "revoke-sessions",
             "End the live sessions and tokens the target identities were issued.",
-            NoParams,
+            RevokeSessionsParams,
             "- id: kill-sessions\n  action: revoke-sessions\n  scope: reachable\n",
             phase=2,
             default_scope="reachable",

@@ -149,7 +149,7 @@ def cmd_playbook(args: argparse.Namespace) -> ExitCode:
     """The ``playbook`` subcommands."""
     from agent_ir.cli import playbook_commands
 
-    handlers = {
+    handlers: dict[str, Callable[[argparse.Namespace], ExitCode]] = {
         "validate": playbook_commands.validate,
         "list": playbook_commands.list_,
         "schema": playbook_commands.schema,

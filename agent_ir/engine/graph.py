@@ -88,11 +88,11 @@ class Graph:
         reached_from_own = {
             target for start in own for target, _ in self.reach([start]) if target != start
         }
-        for identity in own:
-            if identity in reached_from_own:
+        for principal in own:
+            if principal in reached_from_own:
                 continue
-            child = TreeNode(identity, self.label(identity))
-            self._grow(child, {identity})
+            child = TreeNode(principal, self.label(principal))
+            self._grow(child, {principal})
             agent_node.children.append(child)
         humans: dict[str, Edge] = {}
         for identity in agent.identities:

@@ -14,6 +14,7 @@ relative path and never holds a secret.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import shutil
 import tempfile
@@ -60,16 +61,27 @@ EmulatorFactory = Callable[[World, LabTLS, datetime], Emulator | None]
 
 
 def _aws(world: World, tls: LabTLS, now: datetime) -> Emulator | None:
-    if not world.aws.accounts:
-        return None
     from agent_ir.lab.aws import AwsEmulator
 
     return AwsEmulator(world.aws, tls, now=now, faults=world.faults.aws)
 
 
-EMULATORS: Mapping[str, EmulatorFactory] = {"aws": _aws}
-"""One factory per provider, imported lazily; a factory returns None when the world has no
-section for its provider."""
+def _by_name(module: str) -> EmulatorFactory:
+    def factory(world: World, tls: LabTLS, now: datetime) -> Emulator | None:
+        create: EmulatorFactory = getattr(importlib.import_module(module), "create")
+        return create(world, tls, now)
+
+    return factory
+
+
+EMULATORS: Mapping[str, EmulatorFactory] = {
+    "aws": _aws,
+    "entra": _by_name("agent_ir.lab.entra"),
+    "gcp": _by_name("agent_ir.lab.gcp"),
+    "okta": _by_name("agent_ir.lab.okta"),
+}
+"""One factory per provider, imported only when the world has a section for it; each
+emulator module other than AWS offers ``create(world, tls, now) -> Emulator``."""
 
 
 class Lab:
@@ -143,6 +155,8 @@ class Lab:
         try:
             tls = create_lab_tls(self._directory)
             for name, factory in EMULATORS.items():
+                if not self.world.has(name):
+                    continue
                 emulator = factory(self.world, tls, self.now)
                 if emulator is not None:
                     emulator.start()

@@ -14,7 +14,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent_ir.errors import Problem, WorldError
+from agent_ir.lab.entra_world import EntraWorld
 from agent_ir.lab.faults import FaultSpec
+from agent_ir.lab.gcp_world import GcpWorld
+from agent_ir.lab.okta_world import OktaWorld
+from agent_ir.lab.section import WorldSection
 from agent_ir.model import ProviderName
 from agent_ir.yamlsrc import Located, load_file, load_text, parse_model
 
@@ -107,10 +111,6 @@ class AwsWorld(_Strict):
     accounts: list[AccountSpec] = Field(default_factory=list)
 
 
-class EmptySection(_Strict):
-    """A provider section whose emulator has not landed yet; it must stay empty."""
-
-
 class InventoryIdentity(_Strict):
     """One identity of an agent in the explicit inventory."""
 
@@ -144,9 +144,16 @@ class World(_Strict):
     inventory: list[InventoryAgent] = Field(default_factory=list)
     faults: FaultsSection = Field(default_factory=FaultsSection)
     aws: AwsWorld = Field(default_factory=AwsWorld)
-    entra: EmptySection = Field(default_factory=EmptySection)
-    gcp: EmptySection = Field(default_factory=EmptySection)
-    okta: EmptySection = Field(default_factory=EmptySection)
+    entra: EntraWorld = Field(default_factory=EntraWorld)
+    gcp: GcpWorld = Field(default_factory=GcpWorld)
+    okta: OktaWorld = Field(default_factory=OktaWorld)
+
+    def has(self, provider: str) -> bool:
+        """Whether the world describes anything for ``provider``."""
+        if provider == "aws":
+            return bool(self.aws.accounts)
+        section: WorldSection = getattr(self, provider)
+        return not section.is_empty()
 
     def aws_identity_ids(self) -> set[str]:
         """Every IAM user and role ARN the world defines."""
@@ -221,6 +228,11 @@ def _cross_check(world: World, doc: Located) -> list[Problem]:
                         )
                     )
     known = world.aws_identity_ids()
+    others: dict[str, set[str]] = {}
+    for name in ("entra", "gcp", "okta"):
+        section: WorldSection = getattr(world, name)
+        problems.extend(section.problems(doc, (name,)))
+        others[name] = section.identity_ids()
     agent_names: set[str] = set()
     for i_index, agent in enumerate(world.inventory):
         if agent.name in agent_names:
@@ -232,6 +244,13 @@ def _cross_check(world: World, doc: Located) -> list[Problem]:
                     doc.problem(
                         ("inventory", i_index, "identities", j, "id"),
                         f"no AWS user or role {ident.id!r} in this world",
+                    )
+                )
+            elif ident.provider != "aws" and ident.id not in others[ident.provider]:
+                problems.append(
+                    doc.problem(
+                        ("inventory", i_index, "identities", j, "id"),
+                        f"no {ident.provider} identity {ident.id!r} in this world",
                     )
                 )
     return problems

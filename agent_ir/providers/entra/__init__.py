@@ -1,0 +1,1 @@
+"""The Microsoft Entra ID adapter (MSAL for tokens, Microsoft Graph over httpx)."""

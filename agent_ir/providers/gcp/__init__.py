@@ -1,0 +1,1 @@
+"""The Google Cloud adapter (google-auth, IAM and Resource Manager REST over httpx)."""

@@ -1,0 +1,1 @@
+"""The Okta adapter (the okta SDK, imported lazily)."""
