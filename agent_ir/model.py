@@ -98,6 +98,9 @@ class Identity:
     owner: str | None = None
     agent: str | None = None
     status: str = "active"
+    aliases: tuple[str, ...] = ()
+    """Other ids this principal is known by elsewhere (a GCP service account's unique id,
+    an ARN in a federation subject); edges naming an alias attach to this identity."""
 
     def tag(self, key: str) -> str | None:
         """The value of one tag, or None."""

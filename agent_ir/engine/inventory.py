@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -179,7 +179,12 @@ def build_inventory(
         for grant in discovery.grants:
             grants.setdefault(grant.identity, []).append(grant)
     labels = {i.id: f"{i.provider} {i.kind} {i.name} ({i.account})" for i in identities.values()}
-    edges = [e for d in discoveries.values() for e in d.edges]
+    alias = {a: i.id for i in identities.values() for a in i.aliases}
+    edges = [
+        replace(e, source=alias.get(e.source, e.source), target=alias.get(e.target, e.target))
+        for d in discoveries.values()
+        for e in d.edges
+    ]
     edges += corr.owner_edges(agents)
     edges += _member_edges(agents)
     for agent in agents:
