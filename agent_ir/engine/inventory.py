@@ -6,7 +6,7 @@ One provider failing never hides the others: its error is kept beside the result
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -115,24 +115,49 @@ class Engine:
             }
         return self._providers
 
+    async def discover_each(
+        self,
+    ) -> AsyncIterator[tuple[ProviderName, Discovery | ProviderError]]:
+        """Each provider's discovery (or its error) as soon as it finishes, so a face can
+        show progress per provider and keep what answered when one fails."""
+        providers = self.providers()
+
+        async def one(
+            name: ProviderName, provider: Provider
+        ) -> tuple[ProviderName, Discovery | ProviderError]:
+            try:
+                return name, await provider.discover()
+            except ProviderError as exc:
+                return name, exc
+            except AgentIRError as exc:
+                return name, ProviderError(name, exc.message)
+
+        tasks = [asyncio.ensure_future(one(n, p)) for n, p in providers.items()]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+        finally:
+            for task in tasks:
+                task.cancel()
+
     async def inventory(self) -> Inventory:
         """Discover every provider concurrently, then correlate and assess."""
-        providers = self.providers()
-        results = await asyncio.gather(
-            *(p.discover() for p in providers.values()), return_exceptions=True
-        )
         discoveries: dict[ProviderName, Discovery] = {}
         errors: dict[ProviderName, ProviderError] = {}
-        for name, result in zip(providers, results, strict=True):
+        async for name, result in self.discover_each():
             if isinstance(result, ProviderError):
                 errors[name] = result
-            elif isinstance(result, AgentIRError):
-                errors[name] = ProviderError(name, result.message)
-            elif isinstance(result, BaseException):
-                raise result
             else:
                 discoveries[name] = result
-        return build_inventory(discoveries, errors, self.settings, self.clock())
+        return self.assemble(discoveries, errors)
+
+    def assemble(
+        self, discoveries: dict[ProviderName, Discovery], errors: dict[ProviderName, ProviderError]
+    ) -> Inventory:
+        """Correlate and assess what discovery returned (in canonical provider order)."""
+        order = self.configured()
+        ordered = {n: discoveries[n] for n in order if n in discoveries}
+        return build_inventory(ordered, errors, self.settings, self.clock())
 
     async def show(self, name: str) -> AgentView:
         """One agent, its grants (own and reachable) and its delegation chain."""

@@ -68,7 +68,7 @@ def _aws(world: World, tls: LabTLS, now: datetime) -> Emulator | None:
 
 def _by_name(module: str) -> EmulatorFactory:
     def factory(world: World, tls: LabTLS, now: datetime) -> Emulator | None:
-        create: EmulatorFactory = getattr(importlib.import_module(module), "create")
+        create: EmulatorFactory = importlib.import_module(module).create
         return create(world, tls, now)
 
     return factory

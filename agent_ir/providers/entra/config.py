@@ -14,11 +14,17 @@ class EntraSettings(BaseModel):
 
     tenant_id: str
     client_id: str
-    authority: str | None = Field(None, description="default https://login.microsoftonline.com/<tenant>")
+    authority: str | None = Field(
+        None, description="default https://login.microsoftonline.com/<tenant>"
+    )
     graph_url: str = "https://graph.microsoft.com"
-    client_secret_env: str | None = Field(None, description="environment variable holding the secret")
+    client_secret_env: str | None = Field(
+        None, description="environment variable holding the secret"
+    )
     client_secret_file: Path | None = None
-    certificate_file: Path | None = Field(None, description="PEM with the private key and certificate")
+    certificate_file: Path | None = Field(
+        None, description="PEM with the private key and certificate"
+    )
     federated_token_file: Path | None = None
     ca_bundle: Path | None = None
     max_concurrency: int = Field(8, ge=1, le=64)
