@@ -26,4 +26,9 @@ def load(name: str) -> type[Provider]:
     if name not in found:
         installed = ", ".join(sorted(found)) or "none"
         raise NotFoundError(f"no provider adapter named {name!r} (installed: {installed})")
-    return cast(type[Provider], found[name].load())
+    try:
+        return cast(type[Provider], found[name].load())
+    except ImportError as exc:
+        raise NotFoundError(
+            f"the {name!r} provider adapter is registered but cannot be imported: {exc}"
+        ) from None
