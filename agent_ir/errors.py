@@ -104,12 +104,21 @@ class LabError(AgentIRError):
 
 
 class ProviderError(AgentIRError):
-    """A provider call failed. ``provider`` names it; ``detail`` keeps the provider's own code."""
+    """A provider call failed. ``provider`` names it; ``detail`` keeps the provider's own code;
+    ``retry_after`` is how long the provider asked us to wait, when it said."""
 
-    def __init__(self, provider: str, message: str, *, detail: str | None = None) -> None:
+    def __init__(
+        self,
+        provider: str,
+        message: str,
+        *,
+        detail: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(f"{provider}: {message}")
         self.provider = provider
         self.detail = detail
+        self.retry_after = retry_after
 
 
 class ProviderUnavailable(ProviderError):

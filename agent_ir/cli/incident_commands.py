@@ -51,7 +51,7 @@ def _who(args: argparse.Namespace, default_reason: str | None = None) -> Any:
 def _print_event(event: str, step: PlannedStep, detail: str) -> None:
     if event == "end":
         print(f"[{step.provider}] {step.id}: {detail}  ({step.target_label})", file=sys.stderr)
-    elif event == "retry":
+    elif event in ("retry", "wait"):
         print(f"[{step.provider}] {step.id}: {detail}", file=sys.stderr)
 
 

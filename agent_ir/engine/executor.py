@@ -35,6 +35,7 @@ class Status(StrEnum):
 
 
 SUCCESS = {Status.VERIFIED, Status.ALREADY, Status.SKIPPED}
+MAX_PROVIDER_WAIT_S = 120.0
 
 
 @dataclass(slots=True)
@@ -254,18 +255,25 @@ class Executor:
         return False
 
     async def _retry(self, step: PlannedStep, call: Callable[[], Any]) -> Any:
+        """Call, retrying transient failures with backoff; a provider's own Retry-After wins
+        (capped, so one bad header cannot stall a containment for long)."""
         delay = self.tuning.backoff_s
-        for attempt in range(1, self.tuning.attempts + 1):
+        attempt = 1
+        while True:
             try:
                 return await call()
             except (ProviderUnavailable, Throttled) as exc:
-                if attempt == self.tuning.attempts:
+                if attempt >= self.tuning.attempts:
                     raise
-                wait = min(getattr(exc, "retry_after", None) or delay, self.tuning.max_backoff_s)
-                self._event("retry", step, f"{exc.message}; retrying in {wait:.1f}s")
+                if exc.retry_after is not None:
+                    wait = min(exc.retry_after, MAX_PROVIDER_WAIT_S)
+                    self._event("wait", step, f"rate-limited; waiting {wait:.1f}s as asked")
+                else:
+                    wait = min(delay, self.tuning.max_backoff_s)
+                    self._event("retry", step, f"{exc.message}; retrying in {wait:.1f}s")
                 await asyncio.sleep(wait)
                 delay *= 2
-        raise AssertionError("unreachable")
+                attempt += 1
 
     async def _end(
         self, step: PlannedStep, status: Status, error: str | None, notes: list[str] | None = None
