@@ -124,6 +124,15 @@ def cmd_doctor(args: argparse.Namespace) -> ExitCode:
     return _read_status(len(failed), len(results) - len(failed))
 
 
+def cmd_console(args: argparse.Namespace) -> ExitCode:
+    """Open the Textual console inside the command's environment."""
+    with environment(args) as settings:
+        from agent_ir.factory import make_app
+
+        make_app(settings).run()
+    return ExitCode.OK
+
+
 def cmd_lab(args: argparse.Namespace) -> ExitCode:
     """The ``lab`` subcommands."""
     from agent_ir.cli import lab_commands
@@ -162,6 +171,7 @@ def dispatch(args: argparse.Namespace) -> ExitCode:
     from agent_ir.cli import incident_commands as inc
 
     commands: dict[str, Callable[[argparse.Namespace], ExitCode]] = {
+        "console": cmd_console,
         "inventory": cmd_inventory,
         "show": cmd_show,
         "doctor": cmd_doctor,

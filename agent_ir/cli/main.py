@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
+    commands.add_parser(
+        "console", help="open the console (the default on a terminal when no command is given)"
+    )
     p = commands.add_parser("inventory", help="list every agent with its identities and findings")
     _output(p)
     p = commands.add_parser("show", help="one agent: identities, credentials, grants, delegation")
@@ -152,8 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         if not args.command:
-            parser.print_help()
-            return ExitCode.OK
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                parser.print_help()
+                return ExitCode.OK
+            args.command = "console"
         from agent_ir.cli import commands
 
         return int(commands.dispatch(args))

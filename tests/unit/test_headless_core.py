@@ -16,6 +16,7 @@ CORE = [
     "agent_ir.providers.aws.adapter",
     "agent_ir.providers.aws.actions",
     "agent_ir.lab.runner",
+    "agent_ir.factory",
 ]
 
 

@@ -1,0 +1,1 @@
+"""The console's screens, one per module: they compose widgets and route messages."""

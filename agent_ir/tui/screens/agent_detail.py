@@ -1,0 +1,166 @@
+"""One agent, tabbed: Overview, Access, Credentials, Delegation, Journal."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from agent_ir.errors import AgentIRError
+from agent_ir.tui.messages import PickPlaybook, Restore, Revoke
+from agent_ir.tui.screens.base import ConsoleScreen
+from agent_ir.tui.session import ConsoleSession
+from agent_ir.tui.widgets.agent_overview import AgentOverview
+from agent_ir.tui.widgets.credentials_table import CredentialsTable
+from agent_ir.tui.widgets.delegation_tree import DelegationTree
+from agent_ir.tui.widgets.grants_table import GrantsTable
+from agent_ir.tui.widgets.incident_table import IncidentTable
+
+TABS = ("overview", "access", "credentials", "delegation", "journal")
+
+
+class AgentDetailScreen(ConsoleScreen):
+    """Everything about one agent; revoke, run a playbook or restore from here."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("r", "revoke", "Revoke"),
+        Binding("p", "playbook", "Playbook"),
+        Binding("u", "restore", "Restore"),
+        Binding("ctrl+r", "reload", "Reload", show=False),
+        *(
+            Binding(str(n), f"tab('{tab}')", tab.title(), show=False)
+            for n, tab in enumerate(TABS, start=1)
+        ),
+    ]
+
+    DEFAULT_CSS = """
+    AgentDetailScreen #detail-status { height: auto; padding: 0 1; color: $text-muted; }
+    AgentDetailScreen #journal-hint { height: 1; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self, session: ConsoleSession, agent: str) -> None:
+        super().__init__(session)
+        self.agent = agent
+        self._generation = -1
+
+    def compose(self) -> ComposeResult:
+        yield self.environment_bar(f"agent {self.agent}")
+        yield Static("", id="detail-status")
+        with TabbedContent(id="tabs"):
+            with TabPane("1 Overview", id="overview"):
+                yield AgentOverview()
+            with TabPane("2 Access", id="access"):
+                yield GrantsTable()
+            with TabPane("3 Credentials", id="credentials"):
+                yield CredentialsTable()
+            with TabPane("4 Delegation", id="delegation"):
+                yield DelegationTree()
+            with TabPane("5 Journal", id="journal"):
+                yield Static("u restores the highlighted incident", id="journal-hint")
+                yield IncidentTable()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Fill every tab from the current inventory."""
+        self._fill()
+        self.load_journal()
+
+    def on_screen_resume(self) -> None:
+        """After a run, discover again and redraw; the journal has grown too."""
+        if self.session.stale:
+            self.reload()
+        elif self.session.generation != self._generation:
+            self._fill()
+        self.load_journal()
+
+    def _fill(self) -> None:
+        try:
+            view = self.session.view(self.agent)
+        except AgentIRError as exc:
+            self._status(exc.message)
+            return
+        inv = self.session.inventory
+        if inv is None:
+            return
+        self._generation = self.session.generation
+        now = self.session.clock()
+        failed = ", ".join(sorted(inv.errors))
+        self._status(f"{failed} did not answer: what they hold is missing" if failed else "")
+        self.query_one(AgentOverview).show(view, now)
+        self.query_one(GrantsTable).show(view, inv.graph)
+        self.query_one(CredentialsTable).show(view, now)
+        self.query_one(DelegationTree).show(view.tree)
+
+    @work(exclusive=True, group="detail-reload")
+    async def reload(self) -> None:
+        """Discover everything again, then redraw."""
+        self._status("reloading the inventory…")
+        try:
+            await self.session.reload()
+        except AgentIRError as exc:
+            self._status(exc.message)
+            return
+        self._fill()
+
+    def _status(self, text: str) -> None:
+        status = self.query_one("#detail-status", Static)
+        status.update(text)
+        status.display = bool(text)
+
+    @work(exclusive=True, group="journal")
+    async def load_journal(self) -> None:
+        """Read this agent's incidents from the journal."""
+        try:
+            found = await asyncio.to_thread(self.session.incidents, self.agent)
+        except AgentIRError as exc:
+            self.query_one("#journal-hint", Static).update(exc.message)
+            return
+        self.query_one(IncidentTable).show(found, self.session.clock())
+
+    def action_back(self) -> None:
+        """Back to the agent list."""
+        self.dismiss()
+
+    def action_tab(self, tab: str) -> None:
+        """Show one tab."""
+        self.query_one(TabbedContent).active = tab
+
+    def action_reload(self) -> None:
+        """Discover everything again."""
+        self.reload()
+
+    def action_revoke(self) -> None:
+        """Plan the kill switch for this agent."""
+        if not self.writes_refused():
+            self.post_message(Revoke(self.agent))
+
+    def action_playbook(self) -> None:
+        """Pick a playbook to run on this agent."""
+        if not self.writes_refused():
+            self.post_message(PickPlaybook(self.agent))
+
+    def action_restore(self) -> None:
+        """Undo the incident highlighted in the Journal tab."""
+        table = self.query_one(IncidentTable)
+        if self.query_one(TabbedContent).active != "journal" or table.current is None:
+            self.action_tab("journal")
+            table.focus()
+            if table.current is None:
+                self.notify("no incident has touched this agent yet", severity="warning")
+            else:
+                self.notify("highlight the incident to undo, then press u again")
+            return
+        self._restore(table.current)
+
+    @on(IncidentTable.RestoreRequested)
+    def _restore_requested(self, event: IncidentTable.RestoreRequested) -> None:
+        event.stop()
+        self._restore(event.incident)
+
+    def _restore(self, incident: str) -> None:
+        if not self.writes_refused():
+            self.post_message(Restore(incident, self.agent))

@@ -1,0 +1,157 @@
+"""The first screen: every agent, loading provider by provider."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Input, Static
+
+from agent_ir.errors import AgentIRError, ProviderError
+from agent_ir.model import ProviderName
+from agent_ir.providers.base import Discovery
+from agent_ir.tui.format import agent_row
+from agent_ir.tui.messages import OpenAgent, PickPlaybook, Revoke
+from agent_ir.tui.screens.base import ConsoleScreen
+from agent_ir.tui.session import ConsoleSession
+from agent_ir.tui.widgets.agent_table import AgentTable
+from agent_ir.tui.widgets.filter_input import FilterInput
+from agent_ir.tui.widgets.provider_status import ProviderStatus
+
+
+class AgentListScreen(ConsoleScreen):
+    """Agents with owner, providers, risk, credentials and status; filter and sort."""
+
+    SCREEN_TITLE = "agents"
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("r", "revoke", "Revoke"),
+        Binding("p", "playbook", "Playbook"),
+        Binding("ctrl+r", "reload", "Reload"),
+    ]
+
+    DEFAULT_CSS = """
+    AgentListScreen #list-count { height: 1; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self, session: ConsoleSession) -> None:
+        super().__init__(session)
+        self._generation = -1
+
+    def compose(self) -> ComposeResult:
+        yield self.environment_bar()
+        yield FilterInput(id="filter")
+        yield ProviderStatus(id="providers")
+        yield AgentTable(id="agents")
+        yield Static("", id="list-count")
+        yield Footer()
+
+    @property
+    def table(self) -> AgentTable:
+        """The agent table."""
+        return self.query_one(AgentTable)
+
+    def on_mount(self) -> None:
+        """Paint at once, then discover in a worker."""
+        self.table.focus()
+        self.watch(self.table, "sort_column", self._count, init=False)
+        self.watch(self.table, "sort_reverse", self._count, init=False)
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        """Rediscover after a run; redraw when another screen reloaded the inventory."""
+        if self.session.stale:
+            self.load()
+        elif self.session.generation != self._generation:
+            self._show_inventory()
+
+    @work(exclusive=True, group="inventory")
+    async def load(self) -> None:
+        """Discover every provider, showing each as it answers."""
+        status = self.query_one(ProviderStatus)
+        self.table.empty_text = "loading…"
+        try:
+            status.start(list(self.session.configured()))
+            self.session.progress_listener = status.report
+            discoveries: dict[ProviderName, Discovery] = {}
+            errors: dict[ProviderName, ProviderError] = {}
+            async for name, result in self.session.discover_each():
+                if isinstance(result, ProviderError):
+                    errors[name] = result
+                    status.failed(name, result.message)
+                else:
+                    discoveries[name] = result
+                    status.answered(name, f"{len(result.identities)} identities")
+            await self.session.assemble(discoveries, errors)
+        except AgentIRError as exc:
+            self.table.empty_text = exc.message
+            self.notify(exc.message, title="Discovery failed", severity="error")
+            return
+        finally:
+            self.session.progress_listener = None
+        await self._show_rows()
+
+    async def _show_rows(self) -> None:
+        inv = self.session.inventory
+        if inv is None:
+            return
+        now = self.session.clock()
+        rows = await asyncio.to_thread(lambda: [agent_row(a, now) for a in inv.agents])
+        self._generation = self.session.generation
+        self.table.empty_text = "no agents found"
+        self.table.set_rows(rows)
+        self._count()
+
+    def _show_inventory(self) -> None:
+        self.run_worker(self._show_rows(), exclusive=True, group="rows")
+
+    def _count(self) -> None:
+        table = self.table
+        shown, total = len(table.visible_names), table.total
+        order = "descending" if table.sort_reverse else "ascending"
+        match = f"{shown} of {total} agents match" if table.filter_text else f"{total} agents"
+        self.query_one("#list-count", Static).update(
+            f"{match} · sorted by {table.sort_column} ({order}) · s sort · o order"
+        )
+
+    @on(Input.Changed, "#filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.table.filter_text = event.value
+        self._count()
+
+    @on(FilterInput.Done)
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def on_agent_table_selected(self, event: AgentTable.Selected) -> None:
+        """Open the chosen agent."""
+        self.post_message(OpenAgent(event.name))
+
+    def action_filter(self) -> None:
+        """Type a filter."""
+        self.query_one(FilterInput).focus()
+
+    def action_reload(self) -> None:
+        """Discover everything again."""
+        self.load()
+
+    def _current(self) -> str | None:
+        name = self.table.current
+        if name is None:
+            self.notify("no agent is selected", severity="warning")
+        return name
+
+    def action_revoke(self) -> None:
+        """Plan the kill switch for the selected agent."""
+        name = self._current()
+        if name is not None and not self.writes_refused():
+            self.post_message(Revoke(name))
+
+    def action_playbook(self) -> None:
+        """Pick a playbook to run on the selected agent."""
+        name = self._current()
+        if name is not None and not self.writes_refused():
+            self.post_message(PickPlaybook(name))

@@ -1,0 +1,36 @@
+"""What every full screen of the console shares: the session, the environment bar,
+the footer and the read-only refusal."""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+
+from agent_ir.tui.session import READ_ONLY_REFUSAL, ConsoleSession
+from agent_ir.tui.widgets.environment_bar import EnvironmentBar
+
+
+class ConsoleScreen(Screen[None]):
+    """A full screen over one console session."""
+
+    SCREEN_TITLE = ""
+
+    def __init__(self, session: ConsoleSession) -> None:
+        super().__init__()
+        self.session = session
+
+    def environment_bar(self, title: str | None = None) -> EnvironmentBar:
+        """The top line: environment, read-only mode and this screen's title."""
+        settings = self.session.settings
+        return EnvironmentBar(
+            settings.name,
+            lab=settings.lab,
+            read_only=settings.read_only,
+            title=self.SCREEN_TITLE if title is None else title,
+        )
+
+    def writes_refused(self) -> bool:
+        """In read-only mode, say so and return True."""
+        if self.session.read_only:
+            self.notify(READ_ONLY_REFUSAL, title="Refused", severity="error")
+            return True
+        return False

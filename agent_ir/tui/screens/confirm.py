@@ -1,0 +1,62 @@
+"""The typed confirmation, over the plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input
+
+from agent_ir.actions.base import PlannedStep
+from agent_ir.tui.widgets.confirm_form import ConfirmForm
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """The responder's reason and the gated steps they approved."""
+
+    reason: str
+    approved: frozenset[str]
+
+
+class ConfirmScreen(ModalScreen[Confirmation | None]):
+    """Type the agent's name and a reason; returns a Confirmation, or None."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen #confirm-box { width: 76; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $error; background: $surface; padding: 0 1; }
+    """
+
+    def __init__(
+        self, agent: str, gated: list[PlannedStep], *, reason: str = "", action: str = "Run plan"
+    ) -> None:
+        super().__init__()
+        self.agent = agent
+        self.gated = gated
+        self.reason = reason
+        self.action_label = action
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="confirm-box") as box:
+            box.border_title = f"{self.action_label}: {self.agent}"
+            yield ConfirmForm(self.agent, self.gated, reason=self.reason, action=self.action_label)
+
+    def on_mount(self) -> None:
+        """Start in the name field."""
+        self.query_one("#confirm-agent", Input).focus()
+
+    @on(ConfirmForm.Confirmed)
+    def _confirmed(self, event: ConfirmForm.Confirmed) -> None:
+        self.dismiss(Confirmation(event.reason, event.approved))
+
+    @on(ConfirmForm.Cancelled)
+    def action_cancel(self) -> None:
+        """Back to the plan."""
+        self.dismiss(None)

@@ -1,0 +1,82 @@
+"""The plan screen: what a playbook (or an undo) would do, before anything changes."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer
+
+from agent_ir.errors import AgentIRError
+from agent_ir.tui.screens.base import ConsoleScreen
+from agent_ir.tui.screens.confirm import Confirmation, ConfirmScreen
+from agent_ir.tui.screens.run import RunScreen
+from agent_ir.tui.session import ConsoleSession, ReadyPlan, Request, RestoreRequest
+from agent_ir.tui.widgets.plan_view import PlanView
+
+
+class PlanScreen(ConsoleScreen):
+    """Compile the plan in a worker, show it, and ask for typed confirmation."""
+
+    BINDINGS = [
+        Binding("enter", "confirm", "Confirm…"),
+        Binding("c", "confirm", "Confirm…", show=False),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, session: ConsoleSession, request: Request) -> None:
+        super().__init__(session)
+        self.request = request
+        self.ready: ReadyPlan | None = None
+
+    def compose(self) -> ComposeResult:
+        what = "undo plan" if isinstance(self.request, RestoreRequest) else "plan"
+        yield self.environment_bar(f"{what} · {self.request.agent}")
+        yield PlanView(id="plan")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Plan in a worker; the screen paints first."""
+        self.query_one(PlanView).focus()
+        self.prepare()
+
+    @work(exclusive=True, group="plan")
+    async def prepare(self) -> None:
+        """Read live state and compile the plan."""
+        view = self.query_one(PlanView)
+        try:
+            self.ready = await self.session.prepare(self.request)
+        except AgentIRError as exc:
+            view.message(f"No plan: {exc.message}")
+            return
+        view.show(self.ready)
+
+    def action_cancel(self) -> None:
+        """Back without changing anything."""
+        self.dismiss()
+
+    def action_confirm(self) -> None:
+        """Ask for the agent's name and a reason."""
+        ready = self.ready
+        if ready is None:
+            self.notify("the plan is not ready", severity="warning")
+            return
+        if ready.refusal:
+            self.notify(ready.refusal, title="Refused", severity="error")
+            return
+        if not ready.plan.steps:
+            self.notify("this plan has no steps; nothing to run", severity="warning")
+            return
+        if self.writes_refused():
+            return
+        gated = [s for s in ready.plan.steps if s.approve]
+        reason = f"restore of {ready.restore_of}" if ready.restore_of else ""
+        action = "Restore" if ready.restore_of else "Run plan"
+        self.app.push_screen(
+            ConfirmScreen(ready.plan.agent, gated, reason=reason, action=action), self._confirmed
+        )
+
+    def _confirmed(self, confirmation: Confirmation | None) -> None:
+        if confirmation is None or self.ready is None:
+            return
+        self.app.switch_screen(RunScreen(self.session, self.ready, confirmation))

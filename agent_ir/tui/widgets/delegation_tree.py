@@ -1,0 +1,68 @@
+"""DelegationTree: humans → agent → identities → what they can reach.
+
+Every node after a root says why it is there: ``← kind: reason`` from the edge that led
+to it. The line under the tree shows the highlighted node's full reason, wrapped, so a
+long reason is readable at 80 columns.
+
+Bindings: Tree's (arrows, enter/space to fold). Reactive state: ``reason`` (the
+highlighted node's full reason).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import Static, Tree
+from textual.widgets.tree import TreeNode as UINode
+
+from agent_ir.engine.graph import TreeNode
+
+
+class DelegationTree(Vertical):
+    """The Delegation tab."""
+
+    DEFAULT_CSS = """
+    DelegationTree Tree { height: 1fr; }
+    DelegationTree #delegation-reason { height: auto; max-height: 4; padding: 0 1;
+        border-top: solid $panel; }
+    """
+
+    reason: reactive[str] = reactive("")
+
+    def compose(self) -> ComposeResult:
+        tree: Tree[str] = Tree("delegation", id="delegation")
+        tree.show_root = False
+        yield tree
+        yield Static("", id="delegation-reason")
+
+    def show(self, roots: list[TreeNode]) -> None:
+        """Draw the chains, fully expanded."""
+        tree = self.query_one(Tree)
+        tree.clear()
+        for root in roots:
+            self._add(tree.root, root)
+        tree.root.expand_all()
+        first = tree.root.children[0] if tree.root.children else None
+        self.reason = (first.data or "") if first else ""
+
+    def _add(self, parent: UINode[str], node: TreeNode) -> None:
+        label = Text(node.label, style="bold" if node.principal.startswith("human:") else "")
+        why = ""
+        if node.via is not None:
+            why = f"{node.via.kind.value}: {node.via.reason}"
+            label.append(f"  ← {why}", style="dim")
+        child = parent.add(label, data=why or node.label, expand=True)
+        for grandchild in node.children:
+            self._add(child, grandchild)
+        if not node.children:
+            child.allow_expand = False
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
+        """Show the highlighted node's reason in full."""
+        self.reason = event.node.data or ""
+
+    def watch_reason(self, reason: str) -> None:
+        """Redraw the reason line."""
+        self.query_one("#delegation-reason", Static).update(f"why: {reason}" if reason else "")

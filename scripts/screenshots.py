@@ -1,0 +1,127 @@
+"""Regenerate screenshots/*.svg: every main screen of the console on the default lab world.
+
+Run: .venv/bin/python scripts/screenshots.py [--out screenshots] [--size 100x30]
+
+It starts its own lab (in this process) and builds the console through the same factory
+as the CLI and the tests, then walks the story: the agent list, invoice-agent's tabs,
+the kill-switch plan, the typed confirmation, the run's summary, the journal and the
+undo plan. The journal goes to a temporary folder; nothing outside the lab changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from agent_ir.cli.environment import default_world
+from agent_ir.engine.executor import Tuning
+from agent_ir.factory import make_app
+from agent_ir.lab.runner import Lab
+from agent_ir.lab.world import load_world
+from agent_ir.tui.app import AgentIRApp
+
+ROOT = Path(__file__).resolve().parents[1]
+AGENT = "invoice-agent"
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let workers finish and the screen catch up."""
+    for _ in range(2):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def fill(pilot: Pilot[None], selector: str, text: str) -> None:
+    """Put text in an input, with a still cursor."""
+    field = pilot.app.screen.query_one(selector, Input)
+    field.focus()
+    field.value = text
+    field.cursor_blink = False
+    await pilot.pause()
+
+
+async def walk(app: AgentIRApp, out: Path, size: tuple[int, int]) -> list[Path]:
+    """Drive the story and save one SVG per screen."""
+    saved: list[Path] = []
+
+    def shot(name: str) -> None:
+        saved.append(Path(app.save_screenshot(filename=f"{name}.svg", path=str(out))))
+
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        shot("agent-list")
+        await fill(pilot, "#filter", AGENT)
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        for key, name in (
+            ("1", "detail-overview"),
+            ("2", "detail-access"),
+            ("3", "detail-credentials"),
+            ("4", "detail-delegation"),
+        ):
+            await pilot.press(key)
+            await settle(pilot)
+            shot(name)
+        await pilot.press("r")
+        await settle(pilot)
+        shot("plan")
+        await pilot.press("enter")
+        await pilot.pause()
+        await fill(pilot, "#confirm-reason", "tabletop: long-lived key found on a paste site")
+        await fill(pilot, "#confirm-agent", AGENT)
+        shot("confirm")
+        await pilot.press("enter")
+        await settle(pilot)
+        shot("run-summary")
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        shot("detail-journal")
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        shot("restore-plan")
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        shot("playbook-picker")
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        shot("keys")
+    return saved
+
+
+def main() -> None:
+    """Start a lab on the default world and write the screenshots."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    parser.add_argument("--size", default="100x30", help="terminal WIDTHxHEIGHT")
+    args = parser.parse_args()
+    width, height = (int(n) for n in args.size.split("x"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, Lab(load_world(default_world())) as lab:
+        settings = lab.settings.model_copy(update={"journal_dir": Path(tmp) / "journal"})
+        app = make_app(
+            settings,
+            clock=lambda: lab.now,
+            tuning=Tuning(backoff_s=0.05, verify_interval_s=0.05),
+            responder="responder@corp.test",
+            playbook_dirs=(),
+        )
+        for path in asyncio.run(walk(app, args.out, (width, height))):
+            print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
+if __name__ == "__main__":
+    main()

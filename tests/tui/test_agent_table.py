@@ -1,0 +1,85 @@
+"""The agent table on its own: filtering, sorting and opening, on made-up rows."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from agent_ir.tui.format import AgentRow
+from agent_ir.tui.widgets.agent_table import AgentTable
+
+
+def _row(name: str, risk: str, rank: int, creds: int, owner: str = "a@corp.test") -> AgentRow:
+    return AgentRow(
+        name=name,
+        owner=owner,
+        providers="aws",
+        risk=risk,
+        risk_rank=rank,
+        credentials=creds,
+        oldest_days=creds * 10 or None,
+        status="active",
+        haystack=f"{name} {owner} aws {risk} active".lower(),
+    )
+
+
+ROWS = [
+    _row("billing-bot", "HIGH", 2, 1),
+    _row("scraper", "CRITICAL", 3, 0, owner="(no owner)"),
+    _row("helper", "none", -1, 3),
+]
+
+
+class Host(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield AgentTable()
+
+    def on_mount(self) -> None:
+        table = self.query_one(AgentTable)
+        table.set_rows(ROWS)
+        table.focus()
+
+    def on_agent_table_selected(self, event: AgentTable.Selected) -> None:
+        self.opened.append(event.name)
+
+
+async def test_rows_sort_by_risk_first_then_cycle_and_reverse() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one(AgentTable)
+        assert table.visible_names == ["scraper", "billing-bot", "helper"]
+        await pilot.press("s")  # risk → credentials
+        assert table.sort_column == "credentials"
+        assert table.visible_names == ["helper", "billing-bot", "scraper"]
+        await pilot.press("o")
+        assert table.visible_names == ["scraper", "billing-bot", "helper"]
+        assert "CREDS▲" in table.render_line(0).text
+
+
+async def test_filter_matches_owner_and_risk_words_and_keeps_the_cursor() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one(AgentTable)
+        await pilot.press("down")
+        assert table.current == "billing-bot"
+        table.filter_text = "no owner"
+        assert table.visible_names == ["scraper"]
+        table.filter_text = "high"
+        assert table.visible_names == ["billing-bot"]
+        table.filter_text = "zzz"
+        assert table.visible_names == []
+        assert "no agent matches 'zzz'" in table.render_line(1).text
+        table.filter_text = ""
+        assert table.current == "scraper"
+        await pilot.press("end", "enter")
+        assert app.opened == ["helper"]
+
+
+async def test_risk_is_written_not_only_coloured() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 10)):
+        line = app.query_one(AgentTable).render_line(1).text
+        assert "scraper" in line and "CRITICAL" in line and "(no owner)" in line

@@ -1,0 +1,129 @@
+"""How every screen looks at 80x24, against the lab with a fixed clock and fixed ids.
+
+Regenerate the baselines with ``pytest tests/tui/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from tests.tui.conftest import AppFactory
+from tests.tui.helpers import confirm, open_agent, revoke, settle
+
+SIZE = (80, 24)
+AGENT = "invoice-agent"
+Drive = Callable[[Pilot[None]], Awaitable[None]]
+
+
+def _still_cursor(pilot: Pilot[None]) -> None:
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+
+
+def _tab(key: str) -> Drive:
+    async def drive(pilot: Pilot[None]) -> None:
+        await open_agent(pilot, AGENT)
+        await pilot.press(key)
+        await settle(pilot)
+
+    return drive
+
+
+def test_agent_list(console: AppFactory, snap_compare: Any) -> None:
+    assert snap_compare(console(), terminal_size=SIZE, run_before=settle)
+
+
+def test_agent_list_read_only(console: AppFactory, snap_compare: Any) -> None:
+    assert snap_compare(console(read_only=True), terminal_size=SIZE, run_before=settle)
+
+
+def test_detail_overview(console: AppFactory, snap_compare: Any) -> None:
+    assert snap_compare(console(), terminal_size=SIZE, run_before=_tab("1"))
+
+
+def test_detail_access(console: AppFactory, snap_compare: Any) -> None:
+    assert snap_compare(console(), terminal_size=SIZE, run_before=_tab("2"))
+
+
+def test_detail_credentials(console: AppFactory, snap_compare: Any) -> None:
+    assert snap_compare(console(), terminal_size=SIZE, run_before=_tab("3"))
+
+
+def test_detail_delegation(console: AppFactory, snap_compare: Any) -> None:
+    assert snap_compare(console(), terminal_size=SIZE, run_before=_tab("4"))
+
+
+def test_plan(console: AppFactory, snap_compare: Any) -> None:
+    async def drive(pilot: Pilot[None]) -> None:
+        await open_agent(pilot, AGENT)
+        await pilot.press("r")
+        await settle(pilot)
+
+    assert snap_compare(console(), terminal_size=SIZE, run_before=drive)
+
+
+def test_confirmation(console: AppFactory, snap_compare: Any) -> None:
+    async def drive(pilot: Pilot[None]) -> None:
+        await open_agent(pilot, AGENT)
+        await pilot.press("r")
+        await settle(pilot)
+        await confirm(pilot, AGENT, "key leaked")
+        _still_cursor(pilot)
+
+    assert snap_compare(console(), terminal_size=SIZE, run_before=drive)
+
+
+def test_run_summary(console: AppFactory, snap_compare: Any) -> None:
+    async def drive(pilot: Pilot[None]) -> None:
+        await open_agent(pilot, AGENT)
+        await revoke(pilot, AGENT, "key leaked")
+
+    assert snap_compare(console(), terminal_size=SIZE, run_before=drive)
+
+
+def test_journal_after_a_run(console: AppFactory, snap_compare: Any) -> None:
+    async def drive(pilot: Pilot[None]) -> None:
+        await open_agent(pilot, AGENT)
+        await revoke(pilot, AGENT, "key leaked")
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+
+    assert snap_compare(console(), terminal_size=SIZE, run_before=drive)
+
+
+def test_restore_plan(console: AppFactory, snap_compare: Any) -> None:
+    async def drive(pilot: Pilot[None]) -> None:
+        await open_agent(pilot, AGENT)
+        await revoke(pilot, AGENT, "key leaked")
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("5", "u")
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+
+    assert snap_compare(console(), terminal_size=SIZE, run_before=drive)
+
+
+def test_playbook_picker(console: AppFactory, snap_compare: Any) -> None:
+    async def drive(pilot: Pilot[None]) -> None:
+        await open_agent(pilot, AGENT)
+        await pilot.press("p")
+        await settle(pilot)
+
+    assert snap_compare(console(), terminal_size=SIZE, run_before=drive)
+
+
+def test_keys(console: AppFactory, snap_compare: Any) -> None:
+    async def drive(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(console(), terminal_size=SIZE, run_before=drive)
