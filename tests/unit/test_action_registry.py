@@ -4,6 +4,7 @@ example that validates as a playbook step."""
 
 from __future__ import annotations
 
+import inspect
 import re
 
 import pytest
@@ -78,7 +79,7 @@ def test_implementation_declares_everything(label: str, impl: type[ProviderActio
         assert impl.restore is not ProviderAction.restore, f"{label} must implement restore"
     if impl.reversible is not Reversibility.YES:
         assert impl.hazards, f"{label} is not fully reversible and must say why"
-    doc = impl.__doc__ or ""
+    doc = inspect.getdoc(impl) or ""
     blocks = YAML_BLOCK.findall(doc)
     assert blocks, f"{label} needs a ```yaml example in its docstring"
     playbook = load_playbook_text(_as_playbook(blocks[0]), f"<example of {label}>")

@@ -1,0 +1,148 @@
+"""The Google Cloud emulator: IAM v1, Resource Manager v3, IAM Credentials, the OAuth token
+endpoint and Policy Analyzer's key activity, on one HTTPS port (see :mod:`agent_ir.lab.gcp_api`
+for the paths).
+
+Seeded from the world's ``gcp`` section (:mod:`agent_ir.lab.gcp_world`). The console's
+responder is the service account ``agent-ir-responder`` of the first project, with one
+user-managed key and, on every project, ``roles/iam.securityAdmin``,
+``roles/iam.serviceAccountAdmin``, ``roles/iam.serviceAccountKeyAdmin`` and
+``roles/policyanalyzer.activityAnalysisViewer``; :meth:`GcpEmulator.provider_settings`
+writes its key file (mode 0600) into the lab directory and points every endpoint of the
+``providers.gcp`` settings at this server.
+
+Faithful where incident response needs it: ``nextPageToken`` paging, Google's error bodies,
+429 ``RESOURCE_EXHAUSTED`` and 503 ``UNAVAILABLE`` faults, optional per-minute quotas, 409
+``ABORTED`` on a stale etag, a propagation delay before policy writes are enforced, and
+the hazard that re-enabling a service account revives its unexpired tokens.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from agent_ir.errors import LabError
+from agent_ir.lab.faults import FaultSpec
+from agent_ir.lab.gcp_api import GcpApi, fault_error, fault_throttle
+from agent_ir.lab.gcp_auth import KeyVault, key_file_text
+from agent_ir.lab.gcp_state import GcpState
+from agent_ir.lab.gcp_world import GcpWorld
+from agent_ir.lab.server import EmulatorServer, FaultShapes
+from agent_ir.lab.tls import LabTLS
+from agent_ir.lab.world import World
+
+RESPONDER_KEY_FILE = "gcp-responder.json"
+GCP_SHAPES = FaultShapes(error=fault_error, throttle=fault_throttle)
+"""How Google APIs answer injected faults."""
+
+
+class GcpEmulator:
+    """The Google Cloud APIs for one world, served over the lab's TLS."""
+
+    provider = "gcp"
+
+    def __init__(
+        self, world: GcpWorld, tls: LabTLS, *, now: datetime, faults: FaultSpec | None = None
+    ) -> None:
+        if not world.projects:
+            raise LabError("the GCP emulator needs at least one project in the world")
+        self.world = world
+        self.now = now
+        self._tls = tls
+        self._initial_faults = faults or FaultSpec()
+        self.vault = KeyVault()
+        self.api = GcpApi(GcpState(world, now), self.vault, world.quota)
+        self.server = EmulatorServer(
+            "gcp",
+            self.api,
+            tls,
+            shapes=GCP_SHAPES,
+            faults=self._initial_faults,
+            on_reset=self.reset,
+        )
+
+    @property
+    def state(self) -> GcpState:
+        """The live state (hold :attr:`api`'s lock to change it)."""
+        return self.api.state
+
+    @property
+    def token_uri(self) -> str:
+        """The OAuth token endpoint key files name."""
+        return self.server.base_url + "/token"
+
+    def start(self) -> None:
+        """Start serving (the state was seeded on construction)."""
+        self.server.start()
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self.server.stop()
+
+    def reset(self) -> None:
+        """Back to the world as seeded (same ids and key material), faults included."""
+        with self.api.lock:
+            self.api.state = GcpState(self.world, self.now)
+            self.api.on_set_iam_policy = None
+            self.api.calls.clear()
+        self.server.faults.update(self._initial_faults)
+
+    def provider_settings(self, directory: Path) -> dict[str, Any]:
+        """Write the responder's key file and return the ``providers.gcp`` settings."""
+        with self.api.lock:
+            state = self.api.state
+            data = self.vault.key_file(state, state.responder_key, self.token_uri)
+        _write_private(directory / RESPONDER_KEY_FILE, key_file_text(data))
+        base = self.server.base_url
+        return {
+            "projects": [p.id for p in self.world.projects],
+            "key_file": RESPONDER_KEY_FILE,
+            "iam_url": base,
+            "resource_manager_url": base,
+            "credentials_url": base,
+            "policy_analyzer_url": base,
+            "token_uri": self.token_uri,
+            "ca_bundle": self._tls.ca_path.name,
+        }
+
+    def key_file(self, email: str, directory: Path) -> Path:
+        """Lab only: write a key file for one of ``email``'s usable user-managed keys, as
+        its owner would hold it, so a test can sign in as that account."""
+        with self.api.lock:
+            state = self.api.state
+            account = state.account(email)
+            if account is None:
+                raise LabError(f"no service account {email} in the GCP lab")
+            key = next(
+                (
+                    k
+                    for k in account.keys.values()
+                    if k.type == "USER_MANAGED" and k.usable(self.now)
+                ),
+                None,
+            )
+            if key is None:
+                raise LabError(f"{email} has no usable user-managed key in the GCP lab")
+            data = self.vault.key_file(state, key, self.token_uri)
+        path = directory / f"gcp-key-{account.email.partition('@')[0]}-{key.id[:8]}.json"
+        _write_private(path, key_file_text(data))
+        return path
+
+
+def create(world: World, tls: LabTLS, now: datetime) -> GcpEmulator | None:
+    """The runner's factory: an emulator for the world's ``gcp`` section, if it has one."""
+    if world.gcp.is_empty():
+        return None
+    return GcpEmulator(world.gcp, tls, now=now, faults=world.faults.gcp)
+
+
+def _write_private(path: Path, text: str) -> None:
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise LabError(f"cannot write {path}: {exc}") from exc

@@ -1,0 +1,312 @@
+"""Request plumbing of the Google Cloud emulator: routing, Google's error bodies, bearer
+authentication, permission checks, per-minute quotas and page tokens.
+
+One HTTPS port serves every emulated service; their paths do not collide::
+
+    POST /token                                              oauth2 (JWT-bearer grant)
+    GET  /v1/projects/P/serviceAccounts[/SA[/keys[/K]]]      iam v1
+    POST /v1/projects/P/serviceAccounts/SA:VERB              disable, enable, getIamPolicy,
+                                                             setIamPolicy, testIamPermissions
+    POST /v1/projects/P/serviceAccounts/SA/keys/K:VERB       disable, enable; DELETE …/keys/K
+    GET  /v1/projects/P/locations/global/workloadIdentityPools[/POOL/providers]
+    POST /v1/projects/-/serviceAccounts/SA:generateAccessToken   iamcredentials v1
+    GET  /v3/projects/P;  POST /v3/projects/P:VERB           cloudresourcemanager v3 (v1 too)
+    GET  /v1/projects/P/locations/global/activityTypes/serviceAccountKeyLastAuthentication/activities:query
+                                                             policyanalyzer v1
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import collections
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from agent_ir.lab.faults import FaultSpec
+from agent_ir.lab.gcp_auth import KeyVault, bearer_caller, token_endpoint
+from agent_ir.lab.gcp_state import GcpState, ServiceAccount
+from agent_ir.lab.gcp_world import QuotaSpec
+from agent_ir.lab.server import LabRequest, LabResponse
+
+STATUS_BY_CODE = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "ABORTED",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
+_ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
+_RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+_READ_VERBS = {"getIamPolicy", "testIamPermissions", "query"}
+
+
+class ApiError(Exception):
+    """A Google API error answer (raised by handlers, rendered by the dispatcher)."""
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        *,
+        status: str | None = None,
+        reason: str | None = None,
+        metadata: dict[str, str] | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status or STATUS_BY_CODE.get(code, "UNKNOWN")
+        self.reason = reason
+        self.metadata = metadata or {}
+        self.retry_after_s = retry_after_s
+
+
+def google_error(error: ApiError, domain: str = "googleapis.com") -> LabResponse:
+    """``{"error": {"code", "message", "status", "details"}}`` as Google sends it."""
+    details: list[dict[str, Any]] = []
+    if error.reason:
+        details.append(
+            {
+                "@type": _ERROR_INFO,
+                "reason": error.reason,
+                "domain": domain,
+                "metadata": error.metadata,
+            }
+        )
+    headers: list[tuple[str, str]] = []
+    if error.retry_after_s is not None:
+        details.append({"@type": _RETRY_INFO, "retryDelay": f"{error.retry_after_s:g}s"})
+        headers.append(("Retry-After", str(max(0, round(error.retry_after_s)))))
+    body = {
+        "code": error.code,
+        "message": error.message,
+        "status": error.status,
+        "details": details,
+    }
+    return LabResponse.from_json(error.code, {"error": body}, headers)
+
+
+def denied(permission: str, resource: str) -> ApiError:
+    """IAM's permission-denied answer."""
+    return ApiError(
+        403,
+        f"Permission '{permission}' denied on resource '{resource}' (or it may not exist).",
+        reason="IAM_PERMISSION_DENIED",
+        metadata={"permission": permission, "resource": resource},
+    )
+
+
+def not_found(what: str) -> ApiError:
+    """A plain 404."""
+    return ApiError(404, f"{what} not found.", reason="NOT_FOUND")
+
+
+def fault_error(request: LabRequest) -> LabResponse:
+    """An injected server fault: 503 UNAVAILABLE (OAuth's shape on the token endpoint)."""
+    if request.path == "/token":
+        return LabResponse.from_json(
+            503, {"error": "temporarily_unavailable", "error_description": "Try again later."}
+        )
+    return google_error(
+        ApiError(503, "The service is currently unavailable.", reason="UNAVAILABLE")
+    )
+
+
+def fault_throttle(request: LabRequest, spec: FaultSpec) -> LabResponse:
+    """An injected throttle: 429 RESOURCE_EXHAUSTED with a RetryInfo detail."""
+    if request.path == "/token":
+        return LabResponse.from_json(
+            429,
+            {"error": "rate_limit_exceeded", "error_description": "Rate limit exceeded."},
+            [("Retry-After", str(max(0, round(spec.retry_after_s))))],
+        )
+    return google_error(
+        ApiError(
+            429,
+            "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute'.",
+            reason="RATE_LIMIT_EXCEEDED",
+            retry_after_s=spec.retry_after_s,
+        )
+    )
+
+
+@dataclass(slots=True)
+class Call:
+    """One authenticated request as a handler sees it."""
+
+    request: LabRequest
+    state: GcpState
+    caller: str
+    api: GcpApi
+    segments: list[str]
+    verb: str
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body (an empty one is ``{}``)."""
+        try:
+            data = self.request.json() if self.request.body.strip() else {}
+        except ValueError:
+            raise ApiError(400, "Invalid JSON payload received.") from None
+        if not isinstance(data, dict):
+            raise ApiError(400, "Invalid JSON payload received: expected an object.")
+        return data
+
+    def param(self, name: str, default: str = "") -> str:
+        """One query parameter."""
+        values = self.request.query_params.get(name)
+        return values[0] if values else default
+
+    def require(self, permission: str, project: str, account: ServiceAccount | None = None) -> None:
+        """Refuse unless the caller holds ``permission`` on the project or account."""
+        email = account.email if account is not None else None
+        if not self.state.allowed(self.caller, permission, project, email):
+            resource = account.name() if account is not None else f"projects/{project}"
+            raise denied(permission, resource)
+
+    def project_of(self, ref: str, permission: str) -> str:
+        """The project id a path names (by id or number); 403 when unknown, like GCP."""
+        project = self.state.project(ref)
+        if project is None:
+            raise denied(permission, f"projects/{ref}")
+        return project.id
+
+    def account_of(self, project_ref: str, ref: str, permission: str) -> ServiceAccount:
+        """The service account a path names (``projects/-`` allowed), or 404/403."""
+        account = self.state.account(ref)
+        if account is None or (project_ref not in ("-", account.project, account.number)):
+            project = self.state.project(project_ref)
+            if project is not None and self.state.allowed(
+                self.caller, permission, project.id, None
+            ):
+                raise not_found(f"Service account projects/{project_ref}/serviceAccounts/{ref}")
+            raise denied(permission, f"projects/{project_ref}/serviceAccounts/{ref}")
+        self.require(permission, account.project, account)
+        return account
+
+
+Handler = Callable[[Call], Any]
+
+
+@dataclass(slots=True)
+class _Window:
+    stamps: collections.deque[float] = field(default_factory=collections.deque)
+
+
+class GcpApi:
+    """The emulator app: authenticates, applies quotas, routes to handlers."""
+
+    def __init__(self, state: GcpState, vault: KeyVault, quota: QuotaSpec | None) -> None:
+        self.state = state
+        self.vault = vault
+        self.quota = quota
+        self.lock = threading.RLock()
+        self.on_set_iam_policy: Callable[[str], None] | None = None
+        """Test hook: runs (outside the lock) when a setIamPolicy arrives, before its etag
+        is checked, with the resource name; a concurrent writer can be simulated here."""
+        self.calls: collections.deque[tuple[str, str, int]] = collections.deque(maxlen=20_000)
+        self._windows: dict[tuple[str, str], _Window] = {}
+
+    def __call__(self, request: LabRequest) -> LabResponse:
+        response = self._answer(request)
+        self.calls.append((request.method, unquote(request.path), response.status))
+        return response
+
+    def _answer(self, request: LabRequest) -> LabResponse:
+        if request.path == "/token":
+            with self.lock:
+                return token_endpoint(self.state, self.vault, request)
+        path = unquote(request.path)
+        segments = path.strip("/").split("/")
+        verb = ""
+        if ":" in segments[-1]:
+            segments[-1], _, verb = segments[-1].partition(":")
+        from agent_ir.lab.gcp_routes import route
+
+        handler = route(request.method, segments, verb)
+        if handler is None:
+            return google_error(
+                ApiError(404, f"The requested URL {path} was not found.", status="NOT_FOUND")
+            )
+        if verb == "setIamPolicy" and self.on_set_iam_policy is not None:
+            self.on_set_iam_policy("/".join(segments[1:]))
+        with self.lock:
+            caller, why = bearer_caller(self.state, self.vault, request)
+            if caller is None:
+                return google_error(
+                    ApiError(
+                        401,
+                        "Request had invalid authentication credentials. Expected OAuth 2 access "
+                        f"token, login cookie or other valid authentication credential ({why}).",
+                        reason="ACCESS_TOKEN_TYPE_UNSUPPORTED"
+                        if why == "missing credentials"
+                        else "ACCESS_TOKEN_EXPIRED",
+                    )
+                )
+            call = Call(request, self.state, caller, self, segments, verb)
+            try:
+                self._charge(caller, request.method == "GET" or verb in _READ_VERBS)
+                payload = handler(call)
+            except ApiError as error:
+                return google_error(error)
+        return LabResponse.from_json(200, payload)
+
+    def _charge(self, caller: str, read: bool) -> None:
+        """Count the request against the caller's project's per-minute quota."""
+        if self.quota is None:
+            return
+        limit = self.quota.reads_per_minute if read else self.quota.writes_per_minute
+        if limit is None:
+            return
+        account = self.state.accounts.get(caller)
+        project = account.project if account is not None else "-"
+        window = self._windows.setdefault((project, "read" if read else "write"), _Window())
+        now = time.monotonic()
+        while window.stamps and window.stamps[0] <= now - 60:
+            window.stamps.popleft()
+        if len(window.stamps) >= limit:
+            kind = "Read" if read else "Write"
+            raise ApiError(
+                429,
+                f"Quota exceeded for quota metric '{kind} requests' and limit "
+                f"'{kind} requests per minute' of service 'iam.googleapis.com' for consumer "
+                f"'project_number:{account.number if account else '0'}'.",
+                reason="RATE_LIMIT_EXCEEDED",
+                retry_after_s=max(0.1, window.stamps[0] + 60 - now),
+            )
+        window.stamps.append(now)
+
+
+def page(items: list[Any], call: Call, default_size: int, max_size: int) -> tuple[list[Any], str]:
+    """One page of ``items`` and the token of the next one ('' at the end)."""
+    raw_size = call.param("pageSize", "0") or "0"
+    try:
+        size = int(raw_size)
+    except ValueError:
+        raise ApiError(400, f"Invalid value at 'page_size' ({raw_size})") from None
+    if size < 0:
+        raise ApiError(400, "page_size must not be negative")
+    size = min(size or default_size, max_size)
+    token = call.param("pageToken")
+    start = 0
+    if token:
+        try:
+            start = int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("offset:"))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise ApiError(400, "The provided page token is invalid.") from None
+        if start < 0 or start > len(items):
+            raise ApiError(400, "The provided page token is invalid.")
+    end = start + size
+    next_token = (
+        base64.urlsafe_b64encode(f"offset:{end}".encode()).decode() if end < len(items) else ""
+    )
+    return items[start:end], next_token
