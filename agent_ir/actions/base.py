@@ -119,6 +119,9 @@ class Draft:
     predicted: dict[str, Any]
     operation: dict[str, Any]
     hazards: tuple[str, ...] = ()
+    reversible: Reversibility | None = None
+    """Overrides the implementation's reversibility for this one step (e.g. a secret among
+    certificates: the action can be undone, this step cannot)."""
 
 
 @dataclass(slots=True)

@@ -184,7 +184,7 @@ async def make_plan(
                     identity=draft.identity,
                     current=draft.current,
                     predicted=draft.predicted,
-                    reversible=impl.reversible,
+                    reversible=draft.reversible or impl.reversible,
                     hazards=impl.hazards + draft.hazards,
                     permissions=impl.permissions,
                     operation=draft.operation,

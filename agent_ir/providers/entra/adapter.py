@@ -1,0 +1,314 @@
+"""The Microsoft Entra ID adapter: MSAL for tokens, Microsoft Graph over httpx.
+
+Discovery reads, concurrently (each collection paged through ``@odata.nextLink``, which
+Graph serves one page after another):
+
+* ``/servicePrincipals`` (with owners), ``/beta/servicePrincipals/microsoft.graph.agentIdentity``
+  (blueprint of each agent identity), ``/applications`` (secrets, certificates, owners),
+  ``/beta/applications/microsoft.graph.agentIdentityBlueprint``;
+* ``/oauth2PermissionGrants``, ``/roleManagement/directory/roleAssignments`` and
+  ``roleDefinitions``, ``/beta/reports/appCredentialSignInActivities`` (when allowed);
+* then ``…/appRoleAssignedTo`` of every service principal that offers app roles, and, for
+  the identities the engine wants in detail, their application's federated identity
+  credentials and an agent identity's sponsors; users named by consents are resolved with
+  ``/directoryObjects/getByIds``.
+
+The tag convention (``agent-ir:agent=<name>``, ``agent-ir:owner=<upn>`` as service
+principal tags), the credential kinds, the risk table and the edges are documented in
+:mod:`agent_ir.providers.entra.translate`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from agent_ir.errors import PermissionDenied
+from agent_ir.model import ProviderName
+from agent_ir.providers.base import (
+    Ability,
+    CheckReport,
+    Discovery,
+    PermissionCheck,
+    ProviderContext,
+)
+from agent_ir.providers.entra import translate
+from agent_ir.providers.entra.auth import TokenSource
+from agent_ir.providers.entra.config import EntraSettings
+from agent_ir.providers.entra.graph_client import GraphClient
+from agent_ir.providers.entra.snapshot import GRAPH_APP_ID, Snapshot, parse_time
+
+if TYPE_CHECKING:
+    from agent_ir.actions.base import ProviderAction
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+READ_PERMISSIONS = (
+    "Application.Read.All",
+    "AuditLog.Read.All",
+    "Directory.Read.All",
+    "RoleManagement.Read.Directory",
+)
+IMPLIED = {
+    "Application.ReadWrite.All": {"Application.Read.All"},
+    "Directory.ReadWrite.All": {"Directory.Read.All"},
+    "RoleManagement.ReadWrite.Directory": {"RoleManagement.Read.Directory"},
+    "User.ReadWrite.All": {"User.Read.All", "User.RevokeSessions.All"},
+}
+"""Graph application permissions that include others."""
+
+SP_FIELDS = (
+    "id,appId,displayName,servicePrincipalType,accountEnabled,tags,appRoles,"
+    "appOwnerOrganizationId,passwordCredentials,keyCredentials"
+)
+AGENT_FIELDS = "id,appId,agentIdentityBlueprintId,accountEnabled"
+APP_FIELDS = "id,appId,displayName,passwordCredentials,keyCredentials"
+PAGE = "999"
+
+
+class EntraProvider:
+    """Reads one Entra tenant through Graph; contains and restores through its actions."""
+
+    name: ClassVar[ProviderName] = "entra"
+    read_permissions: ClassVar[tuple[str, ...]] = READ_PERMISSIONS
+    abilities: ClassVar[Ability] = (
+        Ability.DISCOVER | Ability.CHECK_PERMISSIONS | Ability.CONTAIN | Ability.RESTORE
+    )
+
+    def __init__(self, settings: EntraSettings, context: ProviderContext) -> None:
+        self.settings = settings
+        self.context = context
+        self.tokens = TokenSource(settings)
+        self.graph = GraphClient(settings, self.tokens)
+        self.snapshot = Snapshot(settings.tenant_id, "")
+        self.responder_id: str | None = None
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @classmethod
+    def from_settings(cls, section: EntraSettings, context: ProviderContext) -> EntraProvider:
+        """Build the adapter; no call is made until it is used."""
+        return cls(section, context)
+
+    @classmethod
+    def action_impls(cls) -> Mapping[str, type[ProviderAction[Any]]]:
+        """The Entra implementations of catalog actions."""
+        from agent_ir.providers.entra.actions import ACTIONS
+
+        return ACTIONS
+
+    @property
+    def endpoint(self) -> str:
+        """The Graph root in use."""
+        return self.settings.graph_base
+
+    def lock(self, key: str) -> asyncio.Lock:
+        """A lock for read-modify-write sequences on one Graph object."""
+        return self._locks.setdefault(key, asyncio.Lock())
+
+    # -- discovery -----------------------------------------------------------------------
+
+    async def discover(self) -> Discovery:
+        """Identities with credentials, grants and delegation edges of the tenant."""
+        now = self.context.clock()
+        snap = Snapshot(self.settings.tenant_id, "")
+        self.context.report("entra: directory", 0, None)
+        lists, sign_ins, org = await asyncio.gather(
+            _gather(
+                [
+                    self._all("servicePrincipals", {"$select": SP_FIELDS, "$expand": "owners"}),
+                    self._all(
+                        "servicePrincipals/microsoft.graph.agentIdentity",
+                        {"$select": AGENT_FIELDS},
+                        "beta",
+                        top="100",
+                    ),
+                    self._all("applications", {"$select": APP_FIELDS, "$expand": "owners"}),
+                    self._all(
+                        "applications/microsoft.graph.agentIdentityBlueprint",
+                        {"$select": "id,appId"},
+                        "beta",
+                    ),
+                    self._all("oauth2PermissionGrants", {}),
+                    self._all("roleManagement/directory/roleAssignments", {}),
+                    self._all(
+                        "roleManagement/directory/roleDefinitions", {"$select": "id,displayName"}
+                    ),
+                ]
+            ),
+            self._sign_ins(),
+            self.graph.get("organization", "reading the tenant"),
+        )
+        sps, agents, apps, blueprints, consents, roles, definitions = lists
+        snap.domain = _default_domain(org) or self.settings.tenant_id
+        snap.service_principals = {s["id"]: s for s in sps}
+        snap.agents = {a["id"]: a for a in agents}
+        snap.applications = {a["appId"]: a for a in apps}
+        snap.blueprint_app_ids = {b["appId"] for b in blueprints}
+        snap.grants = {g["id"]: g for g in consents}
+        snap.role_assignments = {r["id"]: r for r in roles}
+        snap.role_names = {d["id"]: d.get("displayName", d["id"]) for d in definitions}
+        snap.sign_ins = sign_ins
+        responder = snap.sp_by_app_id(self.settings.client_id)
+        self.responder_id = str(responder["id"]) if responder else None
+        candidates = [s for s in sps if not snap.is_first_party(s)]
+        wanted = [
+            s
+            for s in candidates
+            if self.context.wanted(translate.identity(snap, s, now, with_credentials=False))
+        ]
+        self.context.report("entra: grants and credentials", 0, len(wanted))
+        resources = [s for s in sps if s.get("appRoles")]
+        assigned, fics, sponsors, _ = await asyncio.gather(
+            _gather([self._assigned_to(s["id"]) for s in resources]),
+            _gather([self._fics(snap, s) for s in wanted]),
+            _gather([self._sponsors(s["id"]) for s in wanted if s["id"] in snap.agents]),
+            self._users(snap, consents),
+        )
+        snap.assignments = {a["id"]: a for batch in assigned for a in batch}
+        snap.fics = {app_id: items for app_id, items in fics if app_id}
+        snap.sponsors = dict(sponsors)
+        self.snapshot = snap
+        detailed = {s["id"] for s in wanted}
+        identities = [
+            translate.identity(snap, s, now, with_credentials=s["id"] in detailed)
+            for s in candidates
+        ]
+        ids = {i.id for i in identities}
+        result = Discovery(provider="entra", identities=identities)
+        result.grants = translate.grants(snap, ids)
+        result.edges = translate.edges(snap, ids)
+        result.requests = self.graph.requests + self.tokens.requests
+        if self.responder_id:
+            result.responder_ids = {self.responder_id}
+        self.context.report("entra: grants and credentials", len(wanted), len(wanted))
+        return result
+
+    async def _all(
+        self, path: str, params: dict[str, str], version: str = "v1.0", top: str = PAGE
+    ) -> list[dict[str, Any]]:
+        return await self.graph.collect(
+            path, f"listing {path}", version=version, params={**params, "$top": top}
+        )
+
+    async def _assigned_to(self, sp_id: str) -> list[dict[str, Any]]:
+        return await self._all(f"servicePrincipals/{sp_id}/appRoleAssignedTo", {})
+
+    async def _fics(self, snap: Snapshot, sp: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+        app = snap.applications.get(str(sp.get("appId")))
+        if app is None:
+            return "", []
+        items = await self.graph.collect(
+            f"applications/{app['id']}/federatedIdentityCredentials",
+            f"listing federated credentials of {sp.get('displayName')}",
+        )
+        return str(app["id"]), items
+
+    async def _sponsors(self, sp_id: str) -> tuple[str, list[dict[str, Any]]]:
+        items = await self.graph.collect(
+            f"servicePrincipals/{sp_id}/microsoft.graph.agentIdentity/sponsors",
+            "listing sponsors of an agent identity",
+            version="beta",
+        )
+        return sp_id, items
+
+    async def _users(self, snap: Snapshot, consents: list[dict[str, Any]]) -> None:
+        ids = sorted({str(c["principalId"]) for c in consents if c.get("principalId")})
+        for start in range(0, len(ids), 1000):
+            reply = await self.graph.call(
+                "POST",
+                "directoryObjects/getByIds",
+                "resolving consenting users",
+                body={"ids": ids[start : start + 1000], "types": ["user"]},
+                idempotent=True,
+            )
+            for user in reply.get("value", []):
+                snap.users[str(user["id"])] = user
+
+    async def _sign_ins(self) -> dict[str, datetime]:
+        try:
+            rows = await self._all("reports/appCredentialSignInActivities", {}, "beta")
+        except PermissionDenied as exc:
+            log.warning("entra: credential last-use is unknown: %s", exc.message)
+            return {}
+        out: dict[str, datetime] = {}
+        for row in rows:
+            when = parse_time((row.get("signInActivity") or {}).get("lastSignInDateTime"))
+            if when is not None and row.get("keyId"):
+                out[str(row["keyId"])] = when
+        return out
+
+    # -- doctor --------------------------------------------------------------------------
+
+    async def check(self, permissions: list[str]) -> CheckReport:
+        """The responder app, and which Graph application permissions it holds."""
+        me = await self.graph.get(
+            f"servicePrincipals(appId='{self.settings.client_id}')",
+            "reading the responder's service principal",
+            params={"$select": "id,appId,displayName"},
+        )
+        graph_sp = await self.graph.get(
+            f"servicePrincipals(appId='{GRAPH_APP_ID}')",
+            "reading Microsoft Graph's app roles",
+            params={"$select": "id,appRoles"},
+        )
+        held = await self.graph.collect(
+            f"servicePrincipals/{me['id']}/appRoleAssignments",
+            "reading the responder's permissions",
+        )
+        names = {r["id"]: r["value"] for r in graph_sp.get("appRoles", [])}
+        roles = {
+            names[a["appRoleId"]]
+            for a in held
+            if a.get("resourceId") == graph_sp.get("id") and a.get("appRoleId") in names
+        }
+        expanded = set(roles)
+        for role in roles:
+            expanded |= IMPLIED.get(role, set())
+        report = CheckReport(
+            provider="entra",
+            caller=f"{me.get('displayName')} (app {me.get('appId')}, service principal {me['id']})",
+            account=self.settings.tenant_id,
+            endpoint=self.endpoint,
+        )
+        report.notes.append(f"authority {self.settings.authority_url}")
+        report.notes.append(
+            f"Graph application permissions held: {', '.join(sorted(roles)) or 'none'}"
+        )
+        for permission in permissions or _needed():
+            allowed = permission in expanded
+            via = next((r for r in sorted(roles) if permission in IMPLIED.get(r, set())), None)
+            note = (
+                "granted" if permission in roles else (f"through {via}" if via else "not granted")
+            )
+            report.permissions.append(PermissionCheck(permission, allowed, note))
+        return report
+
+    async def aclose(self) -> None:
+        """Close the Graph connection pool and MSAL's session."""
+        await self.graph.aclose()
+        self.tokens.close()
+
+
+def _needed() -> list[str]:
+    """What discovery and every action (applying and restoring) need, read first."""
+    from agent_ir.providers.entra.actions import ACTIONS
+
+    write = {p for a in ACTIONS.values() for p in (*a.permissions, *a.restore_permissions)}
+    return [*READ_PERMISSIONS, *sorted(write - set(READ_PERMISSIONS))]
+
+
+async def _gather(calls: list[Awaitable[T]]) -> list[T]:
+    """Run calls together (the Graph client bounds how many are in flight)."""
+    return list(await asyncio.gather(*calls))
+
+
+def _default_domain(org: dict[str, Any]) -> str | None:
+    for entry in org.get("value", []):
+        for domain in entry.get("verifiedDomains", []):
+            if domain.get("isDefault"):
+                return str(domain.get("name"))
+    return None
