@@ -20,10 +20,11 @@ def test_inventory_json_lists_the_story_agent_with_credentials_and_findings(cli)
     assert story["owner"] == "alice@corp.test"
     kinds = {(i["provider"], i["kind"], i["name"]) for i in story["identities"]}
     assert ("aws", "iam-user", STORY) in kinds and ("aws", "iam-role", "invoice-processor") in kinds
-    keys = [c for i in story["identities"] for c in i["credentials"]]
+    keys = [c for i in story["identities"] if i["provider"] == "aws" for c in i["credentials"]]
     assert len(keys) == 2 and all(
         k["kind"] == "access-key" and k["status"] == "active" for k in keys
     )
+    assert {"aws", "entra", "gcp"} <= set(story["providers"])
     codes = {f["code"] for f in story["findings"]}
     assert {"stale-static-credential", "cross-account-chain"} <= codes
     assert all(set(f) >= {"code", "severity", "message"} for f in story["findings"])
