@@ -95,17 +95,12 @@ def test_typed_problems_are_located(snippet: str, line: int, fragment: str) -> N
     assert any(at == line and fragment in message for at, message in found), found
 
 
-def test_the_default_fragment_merges_into_the_default_world() -> None:
-    merged = (
-        (WORLDS / "default.yaml").read_text() + "\n" + (WORLDS / "default-gcp.yaml").read_text()
-    )
-    world = load_world_text(merged, "default+gcp")
+def test_the_default_world_has_its_gcp_side() -> None:
+    world = load_world_text((WORLDS / "default.yaml").read_text(), "default")
     ids = world.gcp.identity_ids()
     assert "invoice-agent@corp-prod.iam.gserviceaccount.com" in ids
     assert "finance-reader@corp-prod.iam.gserviceaccount.com" in ids
     assert len(ids) >= 15 and world.has("gcp") and world.has("aws")
-    fragment = load_world_text("version: 1\nname: f\n" + (WORLDS / "default-gcp.yaml").read_text())
-    assert fragment.gcp == world.gcp
 
 
 def test_the_generator_is_deterministic_and_valid() -> None:

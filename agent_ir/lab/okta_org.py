@@ -1,0 +1,175 @@
+"""The Okta emulator's org as a whole: API tokens, AI agents and their operations, the
+System Log, issued access tokens, and :class:`OrgState` holding everything."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from agent_ir.lab.okta_state import App, Jwk, RefreshToken, User, UserGrant, stamp
+
+
+@dataclass(slots=True)
+class ApiToken:
+    """An API token: a bearer of its creator's permissions until deleted or idle too long."""
+
+    id: str
+    name: str
+    user_id: str
+    value: str
+    created: datetime
+    last_used: datetime
+    token_window: timedelta
+    window_text: str
+    network: str
+
+    def to_json(self, base: str) -> dict[str, Any]:
+        """The token's metadata as ``GET /api/v1/api-tokens`` lists it (never its value)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "userId": self.user_id,
+            "clientName": "Okta API",
+            "tokenWindow": self.window_text,
+            "created": stamp(self.created),
+            "lastUpdated": stamp(self.last_used),
+            "expiresAt": stamp(self.last_used + self.token_window),
+            "network": {"connection": self.network},
+            "_link": {"self": {"href": f"{base}/api/v1/api-tokens/{self.id}"}},
+        }
+
+
+@dataclass(slots=True)
+class AiAgent:
+    """An AI agent registered with Okta for AI Agents."""
+
+    id: str
+    name: str
+    description: str
+    app_id: str | None
+    owners: list[str]
+    status: str
+    created: datetime
+    last_updated: datetime
+    jwks: list[Jwk] = field(default_factory=list)
+    pending: str | None = None
+    """The lifecycle operation still running, if any."""
+
+    def to_json(self, base: str) -> dict[str, Any]:
+        """The agent as ``GET /workload-principals/api/v1/ai-agents/{id}`` returns it."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "profile": {"name": self.name, "description": self.description},
+            "status": self.status,
+            "created": stamp(self.created),
+            "lastUpdated": stamp(self.last_updated),
+            "_links": {"self": {"href": f"{base}/workload-principals/api/v1/ai-agents/{self.id}"}},
+        }
+        if self.app_id:
+            data["appId"] = self.app_id
+        return data
+
+
+@dataclass(slots=True)
+class Operation:
+    """An asynchronous AI-agent lifecycle operation (the target of a 202's ``Location``)."""
+
+    id: str
+    agent_id: str
+    target_status: str
+    created: datetime
+    completes: datetime
+
+
+@dataclass(slots=True)
+class LogEvent:
+    """A System Log event: an access token granted to a client."""
+
+    uuid: str
+    published: datetime
+    client_id: str
+    label: str
+
+    def to_json(self, base: str) -> dict[str, Any]:
+        """The event as ``GET /api/v1/logs`` lists it."""
+        return {
+            "uuid": self.uuid,
+            "published": stamp(self.published),
+            "eventType": "app.oauth2.as.token.grant.access_token",
+            "version": "0",
+            "severity": "INFO",
+            "displayMessage": "OAuth2 access token is granted",
+            "actor": {
+                "id": self.client_id,
+                "type": "PublicClientApp",
+                "alternateId": self.client_id,
+                "displayName": self.label,
+            },
+            "outcome": {"result": "SUCCESS"},
+            "target": [{"id": "orgAS", "type": "AuthorizationServer", "displayName": "Okta API"}],
+            "transaction": {"type": "WEB", "id": self.uuid[:20]},
+        }
+
+
+@dataclass(slots=True)
+class AccessToken:
+    """An access token the org authorization server issued by client credentials."""
+
+    app_id: str
+    scopes: frozenset[str]
+    expires: datetime
+    jkt: str | None = None
+
+
+@dataclass(slots=True)
+class OrgState:
+    """Everything the emulated org holds; guard every access with ``lock``."""
+
+    subdomain: str
+    company: str
+    created: datetime
+    users: dict[str, User] = field(default_factory=dict)
+    apps: dict[str, App] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
+    user_grants: dict[str, UserGrant] = field(default_factory=dict)
+    refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
+    api_tokens: dict[str, ApiToken] = field(default_factory=dict)
+    ai_agents: dict[str, AiAgent] = field(default_factory=dict)
+    operations: dict[str, Operation] = field(default_factory=dict)
+    access_tokens: dict[str, AccessToken] = field(default_factory=dict)
+    used_jti: set[str] = field(default_factory=set)
+    log: list[LogEvent] = field(default_factory=list)
+    clients: dict[str, str] = field(default_factory=dict)
+    """OAuth client id → app id."""
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def user(self, ref: str) -> User | None:
+        """A user by id or login."""
+        found = self.users.get(ref)
+        if found is not None:
+            return found
+        lowered = ref.lower()
+        return next((u for u in self.users.values() if u.login.lower() == lowered), None)
+
+    def app_by_client(self, client_id: str) -> App | None:
+        """An app by its OAuth client id."""
+        app = self.apps.get(self.clients.get(client_id, ""))
+        if app is None or app.client_id != client_id:
+            app = next((a for a in self.apps.values() if a.client_id == client_id), None)
+        return app
+
+    def add_app(self, app: App) -> None:
+        """Add an app and index its client id."""
+        self.apps[app.id] = app
+        self.clients[app.client_id] = app.id
+
+    def settle(self, now: datetime) -> None:
+        """Finish the AI-agent lifecycle operations whose time has come."""
+        for agent in self.ai_agents.values():
+            op = self.operations.get(agent.pending or "")
+            if op is not None and op.completes <= now:
+                agent.status = op.target_status
+                agent.last_updated = op.completes
+                agent.pending = None

@@ -1,0 +1,302 @@
+"""One okta SDK client per adapter, opened inside the running event loop.
+
+* TLS: the SDK's aiohttp session is replaced through its request executor with one whose
+  connector trusts ``ca_bundle`` (the SDK cannot take an ``SSLContext`` in its config).
+* Every HTTP request, the token request included, goes through the SDK's documented
+  extension point, a custom ``HTTPClient``: it waits at the :class:`RateGate`, holds one of
+  ``max_concurrency`` slots, counts the request and learns from the rate-limit headers.
+* Typed SDK methods where its models fit; raw requests through the same request executor
+  (same auth, retries and session) for what the SDK 3.4 lacks or models badly: AI agents,
+  client roles and JWKS lists.
+* Reads are retried a few times when the connection fails; writes are not (the engine
+  reads the state again before retrying them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import ssl
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from agent_ir import errors
+from agent_ir.providers.okta.boundary import (
+    map_error,
+    note_network_error,
+    plain,
+    sdk_errors,
+    transport_error,
+)
+from agent_ir.providers.okta.config import OktaSettings
+from agent_ir.providers.okta.ratelimit import RateGate
+
+T = TypeVar("T")
+
+_READ_ATTEMPTS = 3
+_READ_BACKOFF_S = 0.3
+
+
+class OktaClient:
+    """The adapter's door to Okta (see the module docstring)."""
+
+    def __init__(self, settings: OktaSettings) -> None:
+        self.settings = settings
+        self.gate = RateGate()
+        self._slots = asyncio.Semaphore(settings.max_concurrency)
+        self._sdk: Any = None
+        self._session: Any = None
+        self._retired: list[Any] = []
+        self._opening = asyncio.Lock()
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests sent so far (token requests and retries included)."""
+        return self.gate.requests
+
+    async def sdk(self) -> Any:
+        """The SDK client, created on first use inside the running loop."""
+        async with self._opening:
+            if self._sdk is None:
+                self._sdk = await self._open()
+        return self._sdk
+
+    async def _open(self) -> Any:
+        import aiohttp
+        from okta.client import Client
+
+        settings = self.settings
+        config: dict[str, Any] = {
+            "orgUrl": settings.org_url,
+            "rateLimit": {"maxRetries": settings.max_retries},
+            "requestTimeout": 0,
+            "httpClient": _gated_http_client(self.gate, self._slots),
+            "userAgent": "agent-ir",
+        }
+        if settings.uses_private_key:
+            config.update(
+                authorizationMode="PrivateKey",
+                clientId=settings.client_id,
+                scopes=list(settings.scopes),
+                privateKey=_read_key(settings),
+                dpopEnabled=settings.dpop,
+            )
+            if settings.key_id:
+                config["kid"] = settings.key_id
+        else:
+            config.update(authorizationMode="SSWS", token=_api_token(settings))
+        try:
+            client: Any = Client(config)
+        except ValueError as exc:
+            first = str(exc).strip().splitlines()[:3]
+            raise errors.AuthenticationError(
+                "okta", "the okta SDK refused the configuration: " + " ".join(first)
+            ) from None
+        context = _tls_context(settings)
+        connector = aiohttp.TCPConnector(ssl=context, limit=settings.max_concurrency)
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=settings.timeout_s)
+        )
+        client.get_request_executor().set_session(self._session)
+        return client
+
+    async def call(self, what: str, method: str, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        """One typed SDK call (``method`` by name): its data as plain JSON, and the answer's
+        headers. Reads (``list_*``/``get_*``) are retried when the connection fails."""
+        attempts = _READ_ATTEMPTS if method.startswith(("list_", "get_")) else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._signed_in(self._call_once, what, method, *args, **kwargs)
+            except errors.ProviderUnavailable:
+                if attempt == attempts:
+                    raise
+                await asyncio.sleep(_READ_BACKOFF_S * attempt)
+        raise errors.ProviderUnavailable("okta", f"no answer while {what}")
+
+    async def _signed_in(self, once: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Run one call; when Okta no longer accepts the cached access token (revoked, or
+        the org was reset), sign in again once and repeat it."""
+        client = await self.sdk()
+        try:
+            return await once(client, *args, **kwargs)
+        except errors.AuthenticationError as exc:
+            if not self.settings.uses_private_key or exc.detail != "E0000011":
+                raise
+        return await once(await self._renew(client), *args, **kwargs)
+
+    async def _renew(self, stale: Any) -> Any:
+        """A new SDK client (and token) in place of ``stale``; its session closes later,
+        since other calls may still be using it."""
+        async with self._opening:
+            if self._sdk is stale:
+                if self._session is not None:
+                    self._retired.append(self._session)
+                self._sdk = await self._open()
+            return self._sdk
+
+    async def _call_once(
+        self, client: Any, what: str, method: str, *args: Any, **kwargs: Any
+    ) -> tuple[Any, Any]:
+        with sdk_errors(what):
+            result = await getattr(client, method)(*args, **kwargs)
+            if len(result) == 2:
+                data, response, err = None, None, result[1]
+            else:
+                data, response, err = result
+            if err is not None:
+                raise map_error(err, what)
+            return plain(data), getattr(response, "headers", None) or {}
+
+    async def pages(self, what: str, method: str, *args: Any, **kwargs: Any) -> list[Any]:
+        """Every item of a paged typed list, following the ``after`` cursor."""
+        from okta.pagination import PaginationHelper
+
+        items: list[Any] = []
+        after: str | None = None
+        while True:
+            page, headers = await self.call(what, method, *args, after=after, **kwargs)
+            items.extend(page or [])
+            after = PaginationHelper.extract_next_cursor(headers)
+            if not after:
+                return items
+
+    async def raw(
+        self,
+        what: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> tuple[int, Any, Any]:
+        """One raw request through the SDK's executor: ``(status, JSON, response)``."""
+        attempts = _READ_ATTEMPTS if method == "GET" else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._signed_in(
+                    self._raw_once, what, method, path, params=params, body=body
+                )
+            except errors.ProviderUnavailable:
+                if attempt == attempts:
+                    raise
+                await asyncio.sleep(_READ_BACKOFF_S * attempt)
+        raise errors.ProviderUnavailable("okta", f"no answer while {what}")
+
+    async def _raw_once(
+        self,
+        client: Any,
+        what: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None,
+        body: dict[str, Any] | None,
+    ) -> tuple[int, Any, Any]:
+        executor = client.get_request_executor()
+        url = self.settings.org_url + path + (f"?{urlencode(params)}" if params else "")
+        with sdk_errors(what):
+            request, err = await executor.create_request(method, url, body, {})
+            if err is not None:
+                raise map_error(err, what)
+            response, text, err = await executor.execute(request)
+        if response is None:
+            raise (
+                transport_error(err, what)
+                if err is not None
+                else errors.ProviderUnavailable("okta", f"no answer while {what}")
+            )
+        if err is not None:
+            raise map_error(err, what)
+        try:
+            data = json.loads(text) if text else None
+        except ValueError:
+            raise errors.BadResponse("okta", f"{what}: the answer is not JSON") from None
+        return int(response.status), data, response
+
+    async def raw_pages(self, what: str, path: str, params: Mapping[str, str]) -> list[Any]:
+        """Every item of a paged raw list, following ``Link: <…>; rel="next"``."""
+        items: list[Any] = []
+        query: Mapping[str, str] | None = params
+        url_path = path
+        while True:
+            _, data, response = await self.raw(what, "GET", url_path, params=query)
+            if not isinstance(data, list):
+                raise errors.BadResponse("okta", f"{what}: expected a list")
+            items.extend(data)
+            following = response.links.get("next")
+            if not following:
+                return items
+            target = following["url"]
+            url_path, query = target.path, dict(target.query)
+
+    async def aclose(self) -> None:
+        """Close the HTTP sessions."""
+        sessions, self._retired = [*self._retired, self._session], []
+        self._session, self._sdk = None, None
+        for session in sessions:
+            if session is not None:
+                await session.close()
+
+
+def _gated_http_client(gate: RateGate, slots: asyncio.Semaphore) -> type[Any]:
+    """The SDK's HTTPClient, with the rate gate, the concurrency slots and counting."""
+    from okta.http_client import HTTPClient
+
+    class GatedHTTPClient(HTTPClient):
+        """Waits for the rate gate, holds a slot per request, learns from every answer."""
+
+        async def send_request(self, request: dict[str, Any]) -> Any:
+            url = str(request["url"])
+            while True:
+                await gate.wait(url)
+                async with slots:
+                    if not gate.reserve(url):
+                        continue
+                    try:
+                        result: Any = await super().send_request(request)  # type: ignore[no-untyped-call]
+                    except BaseException:
+                        gate.observe(url, None, {})
+                        raise
+                    break
+            response, error = result[1], result[3]
+            if response is None:
+                note_network_error(error)
+                gate.observe(url, None, {})
+            else:
+                gate.observe(url, int(response.status), response.headers)
+            return result
+
+    return GatedHTTPClient
+
+
+def _tls_context(settings: OktaSettings) -> ssl.SSLContext:
+    try:
+        if settings.ca_bundle is not None:
+            return ssl.create_default_context(cafile=str(settings.ca_bundle))
+        return ssl.create_default_context()
+    except (OSError, ssl.SSLError) as exc:
+        raise errors.ProviderUnavailable(
+            "okta", f"cannot load the CA bundle {settings.ca_bundle}: {exc}"
+        ) from None
+
+
+def _read_key(settings: OktaSettings) -> str:
+    path = settings.private_key_file
+    try:
+        return path.read_text(encoding="utf-8") if path else ""
+    except OSError as exc:
+        raise errors.AuthenticationError(
+            "okta", f"cannot read the private key file {path}: {exc.strerror}"
+        ) from None
+
+
+def _api_token(settings: OktaSettings) -> str:
+    name = settings.api_token_env or ""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise errors.AuthenticationError(
+            "okta", f"the environment variable {name} holding the API token is not set"
+        )
+    return value

@@ -1,0 +1,372 @@
+"""One discovery pass over an Okta org.
+
+Four lists are read concurrently (Okta's ``after`` cursors are opaque, so the pages of
+one list come one after another): OAuth apps (``filter=name eq "oidc_client"``), API
+tokens, AI agents and service users (``search=profile.agent_ir_agent pr``). Then, for
+every identity the engine wants in full, the details fan out concurrently: an app's
+secrets or JWKS, Okta API scope grants, admin roles and refresh tokens, its last token
+grant in the System Log, and the consent grants of each user holding a token; a token creator's profile and roles; an AI agent's
+owners and keys. Users are fetched by id, once each, only when something names them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from agent_ir.errors import ObjectMissing
+from agent_ir.model import Credential, Identity
+from agent_ir.providers.base import Discovery, ProviderContext
+from agent_ir.providers.okta import translate as tr
+from agent_ir.providers.okta.client import OktaClient
+from agent_ir.providers.okta.config import OktaSettings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+AI_AGENTS = "/workload-principals/api/v1/ai-agents"
+TOKEN_GRANTED = "app.oauth2.as.token.grant.access_token"
+LOG_RETENTION = timedelta(days=90)
+
+
+@dataclass(slots=True)
+class AppFacts:
+    """What actions need to know about one app beyond its identity."""
+
+    id: str
+    client_id: str
+    label: str
+    auth_method: str
+    secrets: list[dict[str, Any]] = field(default_factory=list)
+    keys: list[dict[str, Any]] = field(default_factory=list)
+    consents: dict[str, str] = field(default_factory=dict)
+    """User id → email of every user holding grants or refresh tokens for the app."""
+
+
+@dataclass(slots=True)
+class Facts:
+    """The action-relevant facts one discovery pass learnt."""
+
+    apps: dict[str, AppFacts] = field(default_factory=dict)
+    users_by_email: dict[str, str] = field(default_factory=dict)
+    token_creators: dict[str, str] = field(default_factory=dict)
+
+
+class Discoverer:
+    """Runs one pass; see the module docstring."""
+
+    def __init__(
+        self, client: OktaClient, settings: OktaSettings, context: ProviderContext
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.context = context
+        self.facts = Facts()
+        self.result = Discovery(provider="okta")
+        self._users: dict[str, asyncio.Task[dict[str, Any] | None]] = {}
+        self._roles: dict[str, asyncio.Task[list[dict[str, Any]]]] = {}
+        self.account = ""
+
+    async def run(self) -> Discovery:
+        """Discover everything; the facts stay on ``self.facts`` for the actions."""
+        try:
+            await self._run()
+        except BaseException:
+            for task in [*self._users.values(), *self._roles.values()]:
+                task.cancel()
+            raise
+        for task in self._users.values():
+            user = task.result()
+            if user is not None:
+                self.facts.users_by_email[tr.user_email(user).lower()] = str(user["id"])
+        self.result.requests = self.client.requests
+        return self.result
+
+    async def _run(self) -> None:
+        self.account = await self._account()
+        size = self.settings.page_size
+        apps, tokens, agents, users = await asyncio.gather(
+            self.client.pages(
+                "listing apps", "list_applications", filter='name eq "oidc_client"', limit=size
+            ),
+            self._api_tokens(),
+            self._ai_agents(),
+            self.client.pages(
+                "listing service users",
+                "list_users",
+                search=f"profile.{self.settings.agent_attribute} pr",
+                limit=size,
+            ),
+        )
+        machine = [a for a in apps if tr.is_machine_app(a)]
+        await asyncio.gather(
+            self._each("okta: apps", machine, self._app),
+            self._each("okta: API tokens", tokens, self._token),
+            self._each("okta: AI agents", agents, self._agent),
+            self._each("okta: service users", users, self._service_user),
+        )
+
+    async def _each(self, what: str, items: list[T], one: Callable[[T], Awaitable[None]]) -> None:
+        done = 0
+        total = len(items)
+
+        async def run(item: T) -> None:
+            nonlocal done
+            await one(item)
+            done += 1
+            if done % 100 == 0 or done == total:
+                self.context.report(what, done, total)
+
+        await asyncio.gather(*(run(item) for item in items))
+
+    async def _account(self) -> str:
+        host = urlsplit(self.settings.org_url).hostname or "okta"
+        if not self.may("okta.orgs.read"):
+            return host
+        org, _ = await self.client.call("reading the org", "get_org_settings")
+        subdomain = org.get("subdomain") if isinstance(org, dict) else None
+        return str(subdomain or host)
+
+    def may(self, scope: str) -> bool:
+        """Whether the console asked for ``scope`` (an API token may do what its admin may):
+        reads the configured scopes leave out are skipped, not failed."""
+        if not self.settings.uses_private_key:
+            return True
+        manage = scope.removesuffix(".read") + ".manage"
+        return scope in self.settings.scopes or manage in self.settings.scopes
+
+    async def _api_tokens(self) -> list[dict[str, Any]]:
+        if not self.may("okta.apiTokens.read"):
+            return []
+        # The SDK's list_api_tokens takes no paging parameters: page by hand.
+        return await self.client.raw_pages(
+            "listing API tokens", "/api/v1/api-tokens", {"limit": str(self.settings.page_size)}
+        )
+
+    async def _ai_agents(self) -> list[dict[str, Any]]:
+        if not self.may("okta.aiAgents.read"):
+            return []
+        try:
+            return await self.client.raw_pages(
+                "listing AI agents", AI_AGENTS, {"limit": str(self.settings.page_size)}
+            )
+        except ObjectMissing:
+            log.info("this Okta org has no AI agents API (Okta for AI Agents is an add-on)")
+            return []
+
+    def user(self, user_id: str) -> asyncio.Task[dict[str, Any] | None]:
+        """The user with this id (fetched once, shared by everyone who asks)."""
+        task = self._users.get(user_id)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch_user(user_id))
+            self._users[user_id] = task
+        return task
+
+    async def _fetch_user(self, user_id: str) -> dict[str, Any] | None:
+        try:
+            user, _ = await self.client.call(f"reading user {user_id}", "get_user", user_id)
+        except ObjectMissing:
+            return None
+        return user if isinstance(user, dict) else None
+
+    def roles_of_user(self, user_id: str) -> asyncio.Task[list[dict[str, Any]]]:
+        """The admin roles assigned to a user (fetched once)."""
+        task = self._roles.get(user_id)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch_roles(user_id))
+            self._roles[user_id] = task
+        return task
+
+    async def _fetch_roles(self, user_id: str) -> list[dict[str, Any]]:
+        if not self.may("okta.roles.read"):
+            return []
+        try:
+            data, _ = await self.client.call(
+                f"listing roles of user {user_id}", "list_assigned_roles_for_user", user_id
+            )
+        except ObjectMissing:
+            return []
+        return [r for r in data or [] if isinstance(r, dict)]
+
+    # -- apps ---------------------------------------------------------------------------
+
+    async def _app(self, app: dict[str, Any]) -> None:
+        settings = self.settings
+        client_id = tr.client_id_of(app)
+        facts = AppFacts(str(app["id"]), client_id, str(app.get("label")), tr.auth_method_of(app))
+        ident = tr.app_identity(
+            app,
+            self.account,
+            agent_attribute=settings.agent_attribute,
+            owner_attribute=settings.owner_attribute,
+        )
+        if settings.uses_private_key and client_id == settings.client_id:
+            self.result.responder_ids.update({ident.id, client_id})
+        self.facts.apps[ident.id] = facts
+        if self.context.wanted(ident) and ident.id not in self.result.responder_ids:
+            await self._app_details(ident, facts)
+        else:
+            self.result.identities.append(ident)
+        if ident.owner:
+            # After the consents: a delegation tree shows a human's first edge, and the
+            # consent (scopes, live tokens) says more than the owner the header names.
+            self.result.edges.extend(tr.owner_edges(ident, [ident.owner], "app profile"))
+
+    async def _app_details(self, ident: Identity, facts: AppFacts) -> None:
+        settings = self.settings
+        credentials, last_use, grants, roles, tokens = await asyncio.gather(
+            self._app_credentials(facts),
+            self._last_use(facts),
+            self._scope_grants(facts),
+            self._client_roles(facts),
+            self.client.pages(
+                f"listing tokens of {facts.label}",
+                "list_o_auth2_tokens_for_application",
+                facts.id,
+                limit=settings.page_size,
+            ),
+        )
+        self.result.identities.append(_with(ident, tr.used_at(credentials, last_use)))
+        self.result.grants.extend(tr.scope_grants(ident.id, grants))
+        self.result.grants.extend(tr.role_grants(ident.id, roles, holder="OAuth client"))
+        await self._consents(ident, facts, tokens)
+
+    async def _app_credentials(self, facts: AppFacts) -> list[Credential]:
+        if facts.auth_method == "private_key_jwt":
+            # Raw: the SDK models JWKS keys as one-of wrappers.
+            _, keys, _ = await self.client.raw(
+                f"listing keys of {facts.label}",
+                "GET",
+                f"/api/v1/apps/{facts.id}/credentials/jwks",
+            )
+            facts.keys = [k for k in keys or [] if isinstance(k, dict)]
+            return [tr.jwk_credential(k) for k in facts.keys]
+        secrets, _ = await self.client.call(
+            f"listing secrets of {facts.label}", "list_o_auth2_client_secrets", facts.id
+        )
+        facts.secrets = [s for s in secrets or [] if isinstance(s, dict)]
+        return [tr.secret_credential(s) for s in facts.secrets]
+
+    async def _scope_grants(self, facts: AppFacts) -> list[dict[str, Any]]:
+        if not self.may("okta.appGrants.read"):
+            return []
+        grants, _ = await self.client.call(
+            f"listing scope grants of {facts.label}", "list_scope_consent_grants", facts.id
+        )
+        return [g for g in grants or [] if isinstance(g, dict)]
+
+    async def _client_roles(self, facts: AppFacts) -> list[dict[str, Any]]:
+        # Raw: the SDK models role assignments as one-of wrappers.
+        if not self.may("okta.roles.read"):
+            return []
+        _, roles, _ = await self.client.raw(
+            f"listing roles of {facts.label}", "GET", f"/oauth2/v1/clients/{facts.client_id}/roles"
+        )
+        return [r for r in roles or [] if isinstance(r, dict)]
+
+    async def _last_use(self, facts: AppFacts) -> datetime | None:
+        """The client's last token grant in the System Log (it keeps 90 days)."""
+        if not self.may("okta.logs.read"):
+            return None
+        since = self.context.clock() - LOG_RETENTION
+        events, _ = await self.client.call(
+            f"reading the last sign-in of {facts.label}",
+            "list_log_events",
+            since=since.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            filter=f'eventType eq "{TOKEN_GRANTED}" and actor.id eq "{facts.client_id}"',
+            sort_order="DESCENDING",
+            limit=1,
+        )
+        return tr.parse_time(events[0].get("published")) if events else None
+
+    async def _consents(
+        self, ident: Identity, facts: AppFacts, tokens: list[dict[str, Any]]
+    ) -> None:
+        by_user: dict[str, list[dict[str, Any]]] = {}
+        for token in tokens:
+            user_id = str(token.get("userId") or "")
+            if user_id:
+                by_user.setdefault(user_id, []).append(token)
+
+        async def one(user_id: str) -> None:
+            user, (grants, _) = await asyncio.gather(
+                self.user(user_id),
+                self.client.call(
+                    f"listing grants of user {user_id} to {facts.label}",
+                    "list_grants_for_user_and_client",
+                    user_id,
+                    facts.client_id,
+                ),
+            )
+            email = tr.user_email(user) if user else user_id
+            facts.consents[user_id] = email
+            self.result.edges.append(tr.consent_edge(email, ident, grants or [], by_user[user_id]))
+
+        await asyncio.gather(*(one(u) for u in by_user))
+
+    # -- API tokens, AI agents, service users ---------------------------------------------
+
+    async def _token(self, token: dict[str, Any]) -> None:
+        user_id = str(token.get("userId") or "")
+        user: dict[str, Any] | None = None
+        roles: list[dict[str, Any]] = []
+        if user_id:
+            user, roles = await asyncio.gather(self.user(user_id), self.roles_of_user(user_id))
+        creator = tr.user_email(user) if user else None
+        ident = tr.api_token_identity(token, self.account, creator)
+        if ident.id == self.settings.api_token_id:
+            self.result.responder_ids.add(ident.id)
+        self.result.identities.append(ident)
+        if creator:
+            self.facts.token_creators[ident.id] = user_id
+            types = [str(r.get("type")) for r in roles]
+            self.result.edges.append(tr.creator_edge(creator, ident, types))
+            self.result.grants.extend(
+                tr.role_grants(ident.id, roles, holder="user", inherited_from=creator)
+            )
+
+    async def _agent(self, agent: dict[str, Any]) -> None:
+        agent_id = str(agent["id"])
+        (_, owners, _), (_, keys, _) = await asyncio.gather(
+            self.client.raw(
+                f"listing owners of AI agent {agent_id}", "GET", f"{AI_AGENTS}/{agent_id}/owners"
+            ),
+            self.client.raw(
+                f"listing keys of AI agent {agent_id}",
+                "GET",
+                f"{AI_AGENTS}/{agent_id}/credentials/jwks",
+            ),
+        )
+        owner_ids = [str(o.get("id")) for o in owners or [] if isinstance(o, dict)]
+        users = await asyncio.gather(*(self.user(uid) for uid in owner_ids))
+        emails = [tr.user_email(u) for u in users if u]
+        ident = tr.ai_agent_identity(agent, self.account, emails, keys or [])
+        self.result.identities.append(ident)
+        self.result.edges.extend(tr.owner_edges(ident, emails, "AI agent owner"))
+
+    async def _service_user(self, user: dict[str, Any]) -> None:
+        settings = self.settings
+        ident = tr.service_user_identity(
+            user,
+            self.account,
+            agent_attribute=settings.agent_attribute,
+            owner_attribute=settings.owner_attribute,
+        )
+        self.facts.users_by_email[tr.user_email(user).lower()] = ident.id
+        self.result.identities.append(ident)
+        if ident.owner:
+            self.result.edges.extend(tr.owner_edges(ident, [ident.owner], "user profile"))
+        if self.context.wanted(ident):
+            roles = await self.roles_of_user(ident.id)
+            self.result.grants.extend(tr.role_grants(ident.id, roles, holder="service user"))
+
+
+def _with(identity: Identity, credentials: list[Credential]) -> Identity:
+    from dataclasses import replace
+
+    return replace(identity, credentials=tuple(credentials))
