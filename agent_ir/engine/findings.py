@@ -44,7 +44,8 @@ def assess(
                 Finding(
                     "inferred-identity",
                     Severity.LOW,
-                    f"{link.identity.name} is tied to {agent.name} by its name only; confirm it",
+                    f"{link.identity.provider} {link.identity.kind} {link.identity.name} is tied "
+                    f"to {agent.name} by its name only; confirm it",
                     link.identity.id,
                 )
             )

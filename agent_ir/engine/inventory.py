@@ -214,8 +214,10 @@ def build_inventory(
     edges += _member_edges(agents)
     for agent in agents:
         labels[f"agent:{agent.name}"] = f"agent {agent.name}"
-        if agent.owner:
-            labels[f"{corr.HUMAN_PREFIX}{agent.owner}"] = f"human {agent.owner}"
+    for edge in edges:
+        for end in (edge.source, edge.target):
+            if end.startswith(corr.HUMAN_PREFIX):
+                labels.setdefault(end, f"human {end.removeprefix(corr.HUMAN_PREFIX)}")
     graph = Graph(edges, labels)
     for agent in agents:
         agent.findings = assess(agent, grants, identities, graph, now)
