@@ -56,7 +56,11 @@ def generate(args: argparse.Namespace) -> ExitCode:
 
     if args.agents < 1 or args.agents > 100_000 or args.accounts < 1 or args.accounts > 50:
         raise UsageError("lab generate: --agents must be 1..100000 and --accounts 1..50")
-    sys.stdout.write(generate_yaml(args.agents, args.accounts, args.seed))
+    providers = tuple(p.strip() for p in args.providers.split(",") if p.strip())
+    unknown = sorted(set(providers) - {"aws", "entra", "gcp", "okta"})
+    if unknown or not providers:
+        raise UsageError(f"lab generate: unknown providers {', '.join(unknown) or '(none)'}")
+    sys.stdout.write(generate_yaml(args.agents, args.accounts, args.seed, providers))
     return ExitCode.OK
 
 

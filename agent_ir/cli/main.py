@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agents", type=int, default=1000, help="how many agents")
     p.add_argument("--accounts", type=int, default=2, help="how many AWS accounts")
     p.add_argument("--seed", type=int, default=7, help="random seed")
+    p.add_argument(
+        "--providers", default="aws", help="comma-separated: aws,entra,gcp,okta (default aws)"
+    )
     p = lab_commands.add_parser("check", help="validate world files")
     p.add_argument("files", nargs="+", type=Path)
     return parser

@@ -61,3 +61,20 @@ def test_the_default_world_and_a_generated_world_are_valid() -> None:
     world = load_world_text(generate_yaml(50, 3, seed=1), "generated")
     assert sum(len(a.users) for a in world.aws.accounts) == 50
     assert generate_yaml(50, 3, seed=1) == generate_yaml(50, 3, seed=1)
+
+
+def test_generate_covers_every_provider_and_rejects_unknown_ones(tmp_path) -> None:
+    from agent_ir.lab.world import load_world_text
+
+    run = subprocess.run(
+        [*AGENT_IR, "lab", "generate", "--agents", "30", "--providers", "aws,entra,gcp,okta"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    world = load_world_text(run.stdout, "generated")
+    assert all(world.has(p) for p in ("aws", "entra", "gcp", "okta"))
+    bad = subprocess.run(
+        [*AGENT_IR, "lab", "generate", "--providers", "azure"], capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "azure" in bad.stderr and "Traceback" not in bad.stderr
