@@ -169,6 +169,7 @@ def cmd_playbook(args: argparse.Namespace) -> ExitCode:
 def dispatch(args: argparse.Namespace) -> ExitCode:
     """Run the command the arguments name."""
     from agent_ir.cli import incident_commands as inc
+    from agent_ir.cli import tabletop_commands
 
     commands: dict[str, Callable[[argparse.Namespace], ExitCode]] = {
         "console": cmd_console,
@@ -184,5 +185,6 @@ def dispatch(args: argparse.Namespace) -> ExitCode:
         "restore": inc.cmd_restore,
         "journal": inc.cmd_journal,
         "permissions": inc.cmd_permissions,
+        "tabletop": tabletop_commands.cmd_tabletop,
     }
     return commands[args.command](args)

@@ -122,6 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
     book_commands.add_parser("list", help="the shipped playbooks")
     book_commands.add_parser("schema", help="print the playbook JSON Schema")
 
+    p = commands.add_parser("tabletop", help="play a tabletop exercise headless and score it")
+    p.add_argument("exercise", help="exercise file or shipped exercise name")
+    p.add_argument("--playbook", default="contain-agent", help="playbook name or file")
+    p.add_argument("--agent", required=True, help="the suspect agent to respond to")
+    p.add_argument("--at", type=float, help="when the playbook runs (seconds from the start)")
+    p.add_argument("--report", type=Path, help="write the after-action report (Markdown)")
+    p.add_argument("--report-json", type=Path, help="write the after-action report (JSON)")
+    p.add_argument("--reason", help="why (journaled; default: names the exercise)")
+    p.add_argument("--responder", help="who is acting (default: $AGENT_IR_RESPONDER or OS user)")
+    p.add_argument("--yes", "-y", action="store_true", help="run the playbook without asking")
+    _params(p)
+    _output(p)
     lab = commands.add_parser("lab", help="the local lab of emulated providers")
     lab_commands = lab.add_subparsers(
         dest="lab_command", metavar="LAB_COMMAND", parser_class=_Parser

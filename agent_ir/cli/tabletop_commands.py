@@ -1,0 +1,63 @@
+"""``agent-ir tabletop``: play an exercise headless, score it, write the after-action report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from agent_ir.cli.commands import emit_json
+from agent_ir.errors import RefusedError
+from agent_ir.exit_codes import ExitCode
+
+
+def cmd_tabletop(args: argparse.Namespace) -> ExitCode:
+    """Run the playbook against the agent in the exercise's lab; exit 0 only if every
+    objective holds."""
+    from agent_ir.cli.incident_commands import _params, _playbook, _who
+    from agent_ir.engine.executor import Tuning
+    from agent_ir.tabletop.loader import find_exercise, load_exercise
+    from agent_ir.tabletop.report import report_json, report_markdown
+    from agent_ir.tabletop.run import run_exercise
+
+    if not args.yes:
+        raise RefusedError("a headless exercise changes its lab without asking: pass --yes")
+    loaded = load_exercise(find_exercise(args.exercise))
+    playbook = _playbook(args.playbook)
+    params = _params(playbook, args.param)
+    who = _who(args, f"tabletop exercise {loaded.exercise.name}")
+    tuning = Tuning(backoff_s=0.05, max_backoff_s=0.5, verify_interval_s=0.05)
+    print(f"LAB exercise '{loaded.exercise.name}': emulated providers", file=sys.stderr)
+    result = asyncio.run(
+        run_exercise(loaded, playbook, params, args.agent, who, at=args.at, tuning=tuning)
+    )
+    if args.report:
+        _write(args.report, report_markdown(result))
+    if args.report_json:
+        import json
+
+        _write(args.report_json, json.dumps(report_json(result), indent=2) + "\n")
+    if args.output == "json":
+        emit_json(report_json(result))
+    else:
+        print(f"Exercise {loaded.exercise.name}: agent {args.agent}, playbook {args.playbook}")
+        for v in result.verdicts:
+            print(f"  {'held  ' if v.held else 'FAILED'} {v.objective} ({v.weight}): {v.detail}")
+        print(f"Score: {result.score}/100")
+        if result.residual:
+            print("Residual access (paths that still work):")
+            for r in result.residual:
+                print(f"  [{r.provider}] {r.path}  ({r.decided_by}: {r.detail})")
+        else:
+            print("Residual access: none")
+    return ExitCode.OK if result.passed else ExitCode.FAILED
+
+
+def _write(path: Path, text: str) -> None:
+    from agent_ir.errors import UsageError
+
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None

@@ -1,0 +1,107 @@
+"""The adversary probe: it holds the credentials the world gave an agent and keeps trying
+them against the lab through the real protocols.
+
+::
+
+    probe = Probe(lab, workdir)
+    probe.arm(inventory, "invoice-agent")    # gather the agent's credentials, as an attacker
+    results = probe.check()                  # try every path; which still work?
+    residual(results)                        # the paths that still work
+
+Each provider has its own small module (:mod:`probe_aws`, :mod:`probe_entra`,
+:mod:`probe_gcp`, :mod:`probe_okta`). Every attempt ends in a :class:`PathResult`; where the
+lab cannot decide by behaviour (moto ignores ``aws:TokenIssueTime``), the verdict comes from
+the state the lab holds and ``decided_by`` says ``state``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from agent_ir.engine.inventory import Inventory
+from agent_ir.lab.runner import Lab
+
+DecidedBy = Literal["behaviour", "state"]
+
+
+@dataclass(frozen=True, slots=True)
+class PathResult:
+    """One attempt along one path: does the attacker still get in?"""
+
+    provider: str
+    path: str
+    works: bool
+    decided_by: DecidedBy
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON shape of one probe result."""
+        return {
+            "provider": self.provider,
+            "path": self.path,
+            "works": self.works,
+            "decided_by": self.decided_by,
+            "detail": self.detail,
+        }
+
+
+def residual(results: list[PathResult]) -> list[PathResult]:
+    """The paths that still work."""
+    return [r for r in results if r.works]
+
+
+class ProviderProbe(Protocol):
+    """What one provider's probe offers."""
+
+    def arm(self, inventory: Inventory, agent: str) -> None:
+        """Gather the credentials the lab gave the agent's identities in this provider."""
+
+    def check(self) -> list[PathResult]:
+        """Try every gathered credential (and the chains it opens) now."""
+
+
+class Probe:
+    """Every provider's probe for one agent on one running lab."""
+
+    def __init__(self, lab: Lab, workdir: Path) -> None:
+        self.lab = lab
+        self.workdir = workdir
+        self.parts: dict[str, ProviderProbe] = {}
+        for name in lab.emulators:
+            part = _make(name, lab, workdir)
+            if part is not None:
+                self.parts[name] = part
+
+    def arm(self, inventory: Inventory, agent: str) -> None:
+        """Gather the agent's credentials in every provider the lab runs."""
+        for part in self.parts.values():
+            part.arm(inventory, agent)
+
+    def check(self) -> list[PathResult]:
+        """Try every path in every provider, in provider order."""
+        results: list[PathResult] = []
+        for name in sorted(self.parts):
+            results.extend(self.parts[name].check())
+        return results
+
+
+def _make(name: str, lab: Lab, workdir: Path) -> ProviderProbe | None:
+    if name == "aws":
+        from agent_ir.tabletop.probe_aws import AwsProbe
+
+        return AwsProbe(lab)
+    if name == "entra":
+        from agent_ir.tabletop.probe_entra import EntraProbe
+
+        return EntraProbe(lab)
+    if name == "gcp":
+        from agent_ir.tabletop.probe_gcp import GcpProbe
+
+        return GcpProbe(lab, workdir)
+    if name == "okta":
+        from agent_ir.tabletop.probe_okta import OktaProbe
+
+        return OktaProbe(lab)
+    return None

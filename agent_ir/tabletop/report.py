@@ -1,0 +1,107 @@
+"""The after-action report of a headless exercise, as JSON and as Markdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent_ir.model import Finding
+from agent_ir.tabletop.run import TabletopResult
+
+RECOMMENDATIONS: dict[str, str] = {
+    "stale-static-credential": "rotate it, then shorten its lifetime (or replace it with "
+    "short-lived federated credentials)",
+    "unused-credential": "delete it: an unused credential is attack surface with no benefit",
+    "admin-grant": "scope the grant down to what the agent's task needs",
+    "wildcard-grant": "replace the wildcard with the specific actions and resources used",
+    "no-owner": "assign an accountable owner, or retire the agent",
+    "cross-account-chain": "review every hop of the chain; cut the hops the task does not need",
+    "inferred-identity": "tag the identity with its agent so it is found by more than its name",
+}
+"""What to do about each finding code."""
+
+
+def recommendations(findings: list[Finding]) -> list[str]:
+    """One recommendation per finding, worst first, drawn from the agent's findings."""
+    order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    out = []
+    for finding in sorted(findings, key=lambda f: order.get(f.severity.value, 9)):
+        action = RECOMMENDATIONS.get(finding.code, "review it")
+        out.append(f"{finding.message}: {action}.")
+    return out
+
+
+def report_json(result: TabletopResult) -> dict[str, Any]:
+    """The documented JSON shape of an after-action report."""
+    exercise = result.exercise.exercise
+    outcome = result.outcome
+    return {
+        "exercise": exercise.name,
+        "agent": result.agent,
+        "playbook": outcome.plan.playbook if outcome else None,
+        "incident": outcome.incident if outcome else None,
+        "respond_at": result.respond_at,
+        "score": result.score,
+        "passed": result.passed,
+        "objectives": [v.to_json() for v in result.verdicts],
+        "time_to_contain_s": _round(result.time_to_contain),
+        "residual": [r.to_json() for r in result.residual],
+        "probes": [
+            {"t": round(p.t, 3), "label": p.label, "results": [r.to_json() for r in p.results]}
+            for p in result.probes
+        ],
+        "timeline": [e.to_json() for e in result.timeline],
+        "irreversible_steps": result.irreversible,
+        "recommendations": recommendations(result.findings),
+    }
+
+
+def report_markdown(result: TabletopResult) -> str:
+    """The after-action report for people."""
+    exercise = result.exercise.exercise
+    data = report_json(result)
+    ttc = data["time_to_contain_s"]
+    out = [
+        f"# After-action report: {exercise.name}",
+        "",
+        f"- Agent: `{result.agent}`; playbook: `{data['playbook']}`; "
+        f"incident: `{data['incident']}`",
+        f"- Score: **{result.score}/100** ({'passed' if result.passed else 'FAILED'})",
+        f"- Response started at {result.respond_at:g}s; time to contain: "
+        + ("not contained" if ttc is None else f"{ttc:g}s from the first alert"),
+        "",
+    ]
+    if exercise.narrative.strip():
+        out += ["## Narrative", "", exercise.narrative.strip(), ""]
+    out += ["## Objectives", ""]
+    for v in result.verdicts:
+        mark = "held" if v.held else "FAILED"
+        out.append(f"- {v.objective} (weight {v.weight}): {mark}. {v.detail}")
+    out += ["", "## Residual access at the end", ""]
+    if result.residual:
+        out += [f"- [{r.provider}] {r.path} ({r.decided_by}: {r.detail})" for r in result.residual]
+    else:
+        out.append("None: no path the attacker holds still works.")
+    out += ["", "## Timeline", "", "| t (s) | kind | what |", "|---:|---|---|"]
+    for event in result.timeline:
+        out.append(f"| {event.t:.1f} | {event.kind} | {_cell(event.text)} |")
+    out += ["", "## Probe results", ""]
+    for run in result.probes:
+        out.append(f"### {run.label} (t={run.t:.1f}s)")
+        out.append("")
+        for r in run.results:
+            state = "WORKS" if r.works else "blocked"
+            out.append(f"- [{r.provider}] {r.path}: {state} ({r.decided_by}: {r.detail})")
+        out.append("")
+    out += ["## Irreversible steps used", ""]
+    out += [f"- {s}" for s in result.irreversible] or ["None."]
+    out += ["", "## Recommendations", ""]
+    out += [f"- {r}" for r in data["recommendations"]] or ["None: the agent has no findings."]
+    return "\n".join(out) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)

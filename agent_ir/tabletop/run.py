@@ -1,0 +1,295 @@
+"""The headless exercise: start the exercise's lab, play the injects on a virtual clock, run
+a playbook against the agent at the response time, probe before and after, and score.
+
+The clock is virtual: nothing waits for an inject's time to come. Injects up to the
+response time are applied in order, the playbook runs at the response time (its own real
+duration is added to the clock), and later injects follow. The probe runs at the start,
+after every change inject and after the response.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from agent_ir.actions.base import Reversibility
+from agent_ir.engine import journal as jr
+from agent_ir.engine.executor import Tuning
+from agent_ir.engine.incident import Outcome, Who, execute, journal_dir, load_incident, plan_for
+from agent_ir.engine.inventory import Engine, Inventory
+from agent_ir.errors import LabError, UsageError
+from agent_ir.lab.aws_seed import responder_role_arn
+from agent_ir.lab.runner import Lab
+from agent_ir.lab.world import load_world
+from agent_ir.model import Finding
+from agent_ir.playbook.model import Playbook
+from agent_ir.tabletop.loader import LoadedExercise
+from agent_ir.tabletop.model import AlertInject, ChangeInject
+from agent_ir.tabletop.probe import PathResult, Probe, residual
+from agent_ir.tabletop.probe_aws import AccessKey, AwsProbe
+from agent_ir.tabletop.score import Verdict, score, time_to_contain, verdicts
+
+_RANK = {"alert": 0, "change": 1, "response": 2, "probe": 4}
+"""Within one instant: what happened, then the response, then what the probe saw."""
+
+KEYS_PER_USER = 2
+"""IAM's quota of access keys per user."""
+
+SAME_SECOND_S = 1.0
+"""A session issued in the same second as a revocation cut-off survives it (AWS compares
+whole seconds), so the response starts at least this long after the last probe."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One line of the exercise timeline (``t`` in seconds from the start)."""
+
+    t: float
+    kind: str
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON shape of a timeline event."""
+        return {"t": round(self.t, 3), "kind": self.kind, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRun:
+    """The probe's results at one moment."""
+
+    t: float
+    label: str
+    results: list[PathResult]
+
+
+@dataclass(slots=True)
+class TabletopResult:
+    """Everything a headless exercise produced."""
+
+    exercise: LoadedExercise
+    agent: str
+    respond_at: float
+    timeline: list[Event] = field(default_factory=list)
+    probes: list[ProbeRun] = field(default_factory=list)
+    outcome: Outcome | None = None
+    verdicts: list[Verdict] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    irreversible: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> int:
+        """0 to 100: the weighted share of objectives held."""
+        return score(self.exercise.exercise, self.verdicts)
+
+    @property
+    def passed(self) -> bool:
+        """Whether every objective holds."""
+        return all(v.held for v in self.verdicts)
+
+    @property
+    def residual(self) -> list[PathResult]:
+        """The paths that still work at the end."""
+        return residual(self.probes[-1].results) if self.probes else []
+
+    @property
+    def time_to_contain(self) -> float | None:
+        """Seconds from the first alert to the first probe after which no path works."""
+        return time_to_contain(self.exercise.exercise, [(p.t, p.results) for p in self.probes])
+
+
+async def run_exercise(
+    loaded: LoadedExercise,
+    playbook: Playbook,
+    params: dict[str, Any],
+    agent: str,
+    who: Who,
+    *,
+    at: float | None = None,
+    journal: Path | None = None,
+    tuning: Tuning | None = None,
+) -> TabletopResult:
+    """Play one exercise headless against ``agent`` with ``playbook``; see the module doc."""
+    exercise = loaded.exercise
+    if agent not in exercise.suspects:
+        raise UsageError(
+            f"{agent} is not a suspect of exercise {exercise.name} "
+            f"(suspects: {', '.join(exercise.suspects)})"
+        )
+    respond_at = exercise.respond_at if at is None else at
+    result = TabletopResult(loaded, agent, respond_at)
+    with (
+        tempfile.TemporaryDirectory(prefix="agent-ir-tabletop-") as work,
+        Lab(load_world(loaded.world_path)) as lab,
+    ):
+        settings = lab.settings
+        if journal is not None:
+            settings = settings.model_copy(update={"journal_dir": journal})
+        engine = Engine(settings)
+        try:
+            await _play(engine, lab, Path(work), playbook, params, who, tuning, result)
+        finally:
+            await engine.aclose()
+    return result
+
+
+async def _play(
+    engine: Engine,
+    lab: Lab,
+    work: Path,
+    playbook: Playbook,
+    params: dict[str, Any],
+    who: Who,
+    tuning: Tuning | None,
+    result: TabletopResult,
+) -> None:
+    inventory = await engine.inventory()
+    agent = inventory.agent(result.agent)
+    result.findings = list(agent.findings)
+    probe = Probe(lab, work)
+    probe.arm(inventory, result.agent)
+    last_probe = _probe(probe, result, 0.0, "start")
+    injects = result.exercise.exercise.injects
+    before = [i for i in injects if i.at <= result.respond_at]
+    after = [i for i in injects if i.at > result.respond_at]
+    for inject in before:
+        if _inject(lab, inventory, probe, inject, result):
+            last_probe = _probe(probe, result, inject.at, f"after the change at {inject.at:g}s")
+    pause = SAME_SECOND_S - (time.monotonic() - last_probe)
+    if pause > 0:
+        time.sleep(pause)
+    started = time.monotonic()
+    plan = await plan_for(engine, result.agent, playbook, params)
+    result.irreversible = [
+        f"{s.id}: {s.action} on {s.target_label}"
+        for s in plan.steps
+        if s.reversible is Reversibility.NO or any("IRREVERSIBLE" in h for h in s.hazards)
+    ]
+    result.timeline.append(
+        Event(result.respond_at, "response", f"playbook {plan.playbook} starts ({who.responder})")
+    )
+    outcome = await execute(engine, plan, who, tuning=tuning)
+    result.outcome = outcome
+    elapsed = time.monotonic() - started
+    result.timeline += _journal_events(engine, outcome.incident, result.respond_at)
+    end = result.respond_at + elapsed
+    _probe(probe, result, end, "after the response")
+    for inject in after:
+        if _inject(lab, inventory, probe, inject, result):
+            _probe(probe, result, max(inject.at, end), f"after the change at {inject.at:g}s")
+    records = load_incident(engine, outcome.incident)
+    path = jr.incident_path(journal_dir(engine), outcome.incident)
+    final = await engine.inventory()
+    result.verdicts = verdicts(
+        result.exercise.exercise,
+        result.agent,
+        final,
+        records,
+        jr.verify(path).ok,
+        result.residual,
+    )
+    result.timeline.sort(key=lambda e: (e.t, _RANK.get(e.kind, 3)))
+
+
+def _probe(probe: Probe, result: TabletopResult, t: float, label: str) -> float:
+    results = probe.check()
+    result.probes.append(ProbeRun(t, label, results))
+    still = residual(results)
+    text = f"probe {label}: {len(still)} of {len(results)} paths work"
+    result.timeline.append(Event(t, "probe", text))
+    return time.monotonic()
+
+
+def _inject(
+    lab: Lab,
+    inventory: Inventory,
+    probe: Probe,
+    inject: AlertInject | ChangeInject,
+    result: TabletopResult,
+) -> bool:
+    """Apply one inject; true when it changed the lab."""
+    if isinstance(inject, AlertInject):
+        result.timeline.append(Event(inject.at, "alert", inject.text))
+        return False
+    aws = probe.parts.get("aws")
+    if not isinstance(aws, AwsProbe):
+        raise LabError(f"inject at {inject.at:g}s needs AWS, which this world does not run")
+    key = new_access_key(lab, inject.user, inject.account)
+    aws.add_key(key)
+    aws.learn_chains(inventory, key.user_arn)
+    text = inject.text or f"the attacker creates a new access key for {inject.user}"
+    result.timeline.append(Event(inject.at, "change", f"{text} ({key.label})"))
+    return True
+
+
+def new_access_key(lab: Lab, user: str, account: str | None) -> AccessKey:
+    """Create an access key for an IAM user through boto3, as the lab's responder. When
+    the user already holds IAM's quota of two keys, the oldest is deleted first, as an
+    attacker would make room."""
+    emulator = cast(Any, lab.emulators.get("aws"))
+    settings = lab.settings.providers.aws
+    if emulator is None or settings is None:
+        raise LabError("the lab runs no AWS emulator")
+    responder = emulator.responder
+    endpoint = settings.endpoint_url
+    verify = str(settings.ca_bundle) if settings.ca_bundle else None
+
+    def client(service: str, key: str, secret: str, token: str | None = None) -> Any:
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            region_name="us-east-1",
+            endpoint_url=endpoint,
+            verify=verify,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+        )
+
+    try:
+        iam = client("iam", responder.access_key_id, responder.secret_access_key)
+        if account is not None and account != responder.account_id:
+            sts = client("sts", responder.access_key_id, responder.secret_access_key)
+            role = responder_role_arn(account)
+            got = sts.assume_role(RoleArn=role, RoleSessionName="tabletop")["Credentials"]
+            iam = client("iam", got["AccessKeyId"], got["SecretAccessKey"], got["SessionToken"])
+        held = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+        if len(held) >= KEYS_PER_USER:
+            oldest = min(held, key=lambda k: k["CreateDate"])
+            iam.delete_access_key(UserName=user, AccessKeyId=oldest["AccessKeyId"])
+        made = iam.create_access_key(UserName=user)["AccessKey"]
+        arn = iam.get_user(UserName=user)["User"]["Arn"]
+    except (ClientError, BotoCoreError) as exc:
+        raise LabError(f"cannot create an access key for {user}: {exc}") from exc
+    return AccessKey(str(arn), str(made["AccessKeyId"]), str(made["SecretAccessKey"]))
+
+
+def _journal_events(engine: Engine, incident: str, offset: float) -> list[Event]:
+    records = load_incident(engine, incident)
+    if not records:
+        return []
+    start = _ts(records[0].ts)
+    events = []
+    for record in records:
+        t = offset + (_ts(record.ts) - start).total_seconds()
+        payload = record.payload
+        if record.kind == jr.Kind.INTENT:
+            text = f"{payload.get('step')}: {payload.get('action')} on {payload.get('target')}"
+        elif record.kind == jr.Kind.RESULT:
+            text = f"{payload.get('step')}: {payload.get('status')}"
+        elif record.kind == jr.Kind.START:
+            who = payload.get("who") or {}
+            text = f"incident {incident} by {who.get('responder')}: {payload.get('why')}"
+        else:
+            continue
+        events.append(Event(t, f"journal {record.kind}", text))
+    return events
+
+
+def _ts(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
