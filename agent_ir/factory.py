@@ -12,7 +12,10 @@ from agent_ir.engine.executor import Tuning
 from agent_ir.settings import Settings
 
 if TYPE_CHECKING:
+    from agent_ir.lab.runner import Lab
+    from agent_ir.tabletop.loader import LoadedExercise
     from agent_ir.tui.app import AgentIRApp
+    from agent_ir.tui.exercise_app import ExerciseApp
 
 
 def make_app(
@@ -36,3 +39,41 @@ def make_app(
         settings, clock=clock, tuning=tuning, responder=responder, playbook_dirs=playbook_dirs
     )
     return AgentIRApp(session)
+
+
+def make_exercise_app(
+    settings: Settings,
+    lab: Lab,
+    loaded: LoadedExercise,
+    agent: str,
+    *,
+    workdir: Path,
+    report: Path,
+    report_json: Path,
+    clock: Callable[[], datetime] | None = None,
+    tuning: Tuning | None = None,
+    responder: str | None = None,
+    playbook_dirs: tuple[Path, ...] | None = None,
+) -> ExerciseApp:
+    """The console in exercise mode on ``lab`` (running ``loaded``'s world), played against
+    the suspect ``agent``; the probe keeps its files in ``workdir`` and the after-action
+    report goes to ``report`` (Markdown) and ``report_json``. The other options are
+    :func:`make_app`'s.
+    """
+    from agent_ir.tui.exercise_app import ExerciseApp
+    from agent_ir.tui.exercise_session import ExerciseSession
+
+    session = ExerciseSession(
+        settings,
+        lab,
+        loaded,
+        agent,
+        workdir=workdir,
+        report=report,
+        report_json=report_json,
+        clock=clock,
+        tuning=tuning,
+        responder=responder,
+        playbook_dirs=playbook_dirs,
+    )
+    return ExerciseApp(session)

@@ -122,10 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
     book_commands.add_parser("list", help="the shipped playbooks")
     book_commands.add_parser("schema", help="print the playbook JSON Schema")
 
-    p = commands.add_parser("tabletop", help="play a tabletop exercise headless and score it")
+    p = commands.add_parser(
+        "tabletop",
+        help="play a tabletop exercise: in the console on a terminal, or headless with --yes",
+    )
     p.add_argument("exercise", help="exercise file or shipped exercise name")
     p.add_argument("--playbook", default="contain-agent", help="playbook name or file")
-    p.add_argument("--agent", required=True, help="the suspect agent to respond to")
+    p.add_argument(
+        "--agent",
+        help="the suspect agent to respond to (required with --yes; console: the first suspect)",
+    )
     p.add_argument("--at", type=float, help="when the playbook runs (seconds from the start)")
     p.add_argument("--report", type=Path, help="write the after-action report (Markdown)")
     p.add_argument("--report-json", type=Path, help="write the after-action report (JSON)")

@@ -8,12 +8,13 @@ import sys
 from pathlib import Path
 
 from agent_ir.cli.commands import emit_json
-from agent_ir.errors import RefusedError
+from agent_ir.errors import RefusedError, UsageError
 from agent_ir.exit_codes import ExitCode
 
 
 def cmd_tabletop(args: argparse.Namespace) -> ExitCode:
-    """Run the playbook against the agent in the exercise's lab; exit 0 only if every
+    """Without ``--yes`` on a terminal, open the exercise in the console. With ``--yes``,
+    run the playbook against the agent in the exercise's lab; exit 0 only if every
     objective holds."""
     from agent_ir.cli.incident_commands import _params, _playbook, _who
     from agent_ir.engine.executor import Tuning
@@ -22,8 +23,14 @@ def cmd_tabletop(args: argparse.Namespace) -> ExitCode:
     from agent_ir.tabletop.run import run_exercise
 
     if not args.yes:
-        raise RefusedError("a headless exercise changes its lab without asking: pass --yes")
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise RefusedError("a headless exercise changes its lab without asking: pass --yes")
+        return open_console(args)
     loaded = load_exercise(find_exercise(args.exercise))
+    if args.agent is None:
+        raise UsageError(
+            "pass --agent with --yes (suspects: " + ", ".join(loaded.exercise.suspects) + ")"
+        )
     playbook = _playbook(args.playbook)
     params = _params(playbook, args.param)
     who = _who(args, f"tabletop exercise {loaded.exercise.name}")
@@ -54,9 +61,48 @@ def cmd_tabletop(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK if result.passed else ExitCode.FAILED
 
 
-def _write(path: Path, text: str) -> None:
-    from agent_ir.errors import UsageError
+def open_console(args: argparse.Namespace) -> ExitCode:
+    """Open the console in exercise mode on the exercise's own lab."""
+    import tempfile
 
+    from agent_ir.engine.executor import Tuning
+    from agent_ir.factory import make_exercise_app
+    from agent_ir.lab.runner import Lab
+    from agent_ir.lab.world import load_world
+    from agent_ir.tabletop.loader import find_exercise, load_exercise
+
+    loaded = load_exercise(find_exercise(args.exercise))
+    exercise = loaded.exercise
+    agent = args.agent or exercise.suspects[0]
+    if agent not in exercise.suspects:
+        raise UsageError(
+            f"{agent} is not a suspect of exercise {exercise.name} "
+            f"(suspects: {', '.join(exercise.suspects)})"
+        )
+    report = args.report or Path(f"{exercise.name}-after-action.md")
+    report_json = args.report_json or Path(f"{exercise.name}-after-action.json")
+    tuning = Tuning(backoff_s=0.05, max_backoff_s=0.5, verify_interval_s=0.05)
+    print(f"LAB exercise '{exercise.name}': emulated providers", file=sys.stderr)
+    with (
+        tempfile.TemporaryDirectory(prefix="agent-ir-tabletop-") as work,
+        Lab(load_world(loaded.world_path)) as lab,
+    ):
+        app = make_exercise_app(
+            lab.settings,
+            lab,
+            loaded,
+            agent,
+            workdir=Path(work),
+            report=report,
+            report_json=report_json,
+            tuning=tuning,
+            responder=args.responder,
+        )
+        app.run()
+    return ExitCode.OK
+
+
+def _write(path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:

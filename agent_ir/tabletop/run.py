@@ -24,6 +24,7 @@ from agent_ir.engine import journal as jr
 from agent_ir.engine.executor import Tuning
 from agent_ir.engine.incident import Outcome, Who, execute, journal_dir, load_incident, plan_for
 from agent_ir.engine.inventory import Engine, Inventory
+from agent_ir.engine.planner import Plan
 from agent_ir.errors import LabError, UsageError
 from agent_ir.lab.aws_seed import responder_role_arn
 from agent_ir.lab.runner import Lab
@@ -159,41 +160,58 @@ async def _play(
     before = [i for i in injects if i.at <= result.respond_at]
     after = [i for i in injects if i.at > result.respond_at]
     for inject in before:
-        if _inject(lab, inventory, probe, inject, result):
+        event = apply_inject(lab, inventory, probe, inject)
+        result.timeline.append(event)
+        if event.kind == "change":
             last_probe = _probe(probe, result, inject.at, f"after the change at {inject.at:g}s")
     pause = SAME_SECOND_S - (time.monotonic() - last_probe)
     if pause > 0:
         time.sleep(pause)
     started = time.monotonic()
     plan = await plan_for(engine, result.agent, playbook, params)
-    result.irreversible = [
-        f"{s.id}: {s.action} on {s.target_label}"
-        for s in plan.steps
-        if s.reversible is Reversibility.NO or any("IRREVERSIBLE" in h for h in s.hazards)
-    ]
+    result.irreversible = irreversible_steps(plan)
     result.timeline.append(
         Event(result.respond_at, "response", f"playbook {plan.playbook} starts ({who.responder})")
     )
     outcome = await execute(engine, plan, who, tuning=tuning)
     result.outcome = outcome
     elapsed = time.monotonic() - started
-    result.timeline += _journal_events(engine, outcome.incident, result.respond_at)
+    result.timeline += journal_events(engine, outcome.incident, result.respond_at)
     end = result.respond_at + elapsed
     _probe(probe, result, end, "after the response")
     for inject in after:
-        if _inject(lab, inventory, probe, inject, result):
+        event = apply_inject(lab, inventory, probe, inject)
+        result.timeline.append(event)
+        if event.kind == "change":
             _probe(probe, result, max(inject.at, end), f"after the change at {inject.at:g}s")
-    records = load_incident(engine, outcome.incident)
-    path = jr.incident_path(journal_dir(engine), outcome.incident)
-    final = await engine.inventory()
-    result.verdicts = verdicts(
-        result.exercise.exercise,
-        result.agent,
-        final,
-        records,
-        jr.verify(path).ok,
-        result.residual,
+    result.verdicts = await judge(engine, result, outcome.incident)
+    sort_timeline(result)
+
+
+def irreversible_steps(plan: Plan) -> list[str]:
+    """The plan's steps that cannot be undone, one line each."""
+    return [
+        f"{s.id}: {s.action} on {s.target_label}"
+        for s in plan.steps
+        if s.reversible is Reversibility.NO or any("IRREVERSIBLE" in h for h in s.hazards)
+    ]
+
+
+async def judge(engine: Engine, result: TabletopResult, incident: str | None) -> list[Verdict]:
+    """Judge every objective from the incident's journal (none: no response was run),
+    the inventory as it is now and the last probe's residual paths."""
+    records = load_incident(engine, incident) if incident else []
+    journal_ok = (
+        jr.verify(jr.incident_path(journal_dir(engine), incident)).ok if incident else False
     )
+    final = await engine.inventory()
+    return verdicts(
+        result.exercise.exercise, result.agent, final, records, journal_ok, result.residual
+    )
+
+
+def sort_timeline(result: TabletopResult) -> None:
+    """Order the timeline by time; within one instant, what happened comes first."""
     result.timeline.sort(key=lambda e: (e.t, _RANK.get(e.kind, 3)))
 
 
@@ -206,17 +224,13 @@ def _probe(probe: Probe, result: TabletopResult, t: float, label: str) -> float:
     return time.monotonic()
 
 
-def _inject(
-    lab: Lab,
-    inventory: Inventory,
-    probe: Probe,
-    inject: AlertInject | ChangeInject,
-    result: TabletopResult,
-) -> bool:
-    """Apply one inject; true when it changed the lab."""
+def apply_inject(
+    lab: Lab, inventory: Inventory, probe: Probe, inject: AlertInject | ChangeInject
+) -> Event:
+    """Apply one inject (a change is made to the lab and its credential handed to the
+    probe); the timeline event it makes, of kind ``alert`` or ``change``."""
     if isinstance(inject, AlertInject):
-        result.timeline.append(Event(inject.at, "alert", inject.text))
-        return False
+        return Event(inject.at, "alert", inject.text)
     aws = probe.parts.get("aws")
     if not isinstance(aws, AwsProbe):
         raise LabError(f"inject at {inject.at:g}s needs AWS, which this world does not run")
@@ -224,8 +238,7 @@ def _inject(
     aws.add_key(key)
     aws.learn_chains(inventory, key.user_arn)
     text = inject.text or f"the attacker creates a new access key for {inject.user}"
-    result.timeline.append(Event(inject.at, "change", f"{text} ({key.label})"))
-    return True
+    return Event(inject.at, "change", f"{text} ({key.label})")
 
 
 def new_access_key(lab: Lab, user: str, account: str | None) -> AccessKey:
@@ -269,7 +282,8 @@ def new_access_key(lab: Lab, user: str, account: str | None) -> AccessKey:
     return AccessKey(str(arn), str(made["AccessKeyId"]), str(made["SecretAccessKey"]))
 
 
-def _journal_events(engine: Engine, incident: str, offset: float) -> list[Event]:
+def journal_events(engine: Engine, incident: str, offset: float) -> list[Event]:
+    """The incident's journal as timeline events, its start placed at ``offset``."""
     records = load_incident(engine, incident)
     if not records:
         return []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 
 from agent_ir.playbook.loader import shipped_playbooks
 from agent_ir.tui.commands import ConsoleCommands
@@ -34,8 +35,12 @@ class AgentIRApp(App[None]):
         self.session = session
 
     def on_mount(self) -> None:
-        """Open on the agent list."""
-        self.push_screen(AgentListScreen(self.session))
+        """Open on the first screen."""
+        self.push_screen(self.first_screen())
+
+    def first_screen(self) -> Screen[None]:
+        """The screen the console opens on: the agent list."""
+        return AgentListScreen(self.session)
 
     async def on_unmount(self) -> None:
         """Close the adapters."""

@@ -1,0 +1,182 @@
+"""The exercise screen: the agent list, with the exercise's clock, its injects and, when the
+facilitator shows it, the residual access the adversary probe finds.
+
+Bindings (besides the agent list's): ``n`` advances the clock to the next inject, ``a``
+shows or hides residual access (probing afresh each time it is shown), ``e`` ends the
+exercise, scores it and writes the after-action report.
+"""
+
+from __future__ import annotations
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Footer, Static
+
+from agent_ir.errors import AgentIRError
+from agent_ir.tabletop.probe import PathResult
+from agent_ir.tabletop.run import Event
+from agent_ir.tui.exercise_session import EndOfExercise, ExerciseSession
+from agent_ir.tui.screens.agent_list import AgentListScreen
+from agent_ir.tui.widgets.agent_table import AgentTable
+from agent_ir.tui.widgets.exercise_clock import ExerciseClock
+from agent_ir.tui.widgets.filter_input import FilterInput
+from agent_ir.tui.widgets.inject_log import InjectLog
+from agent_ir.tui.widgets.provider_status import ProviderStatus
+from agent_ir.tui.widgets.residual_panel import ResidualPanel
+
+
+class ExerciseScreen(AgentListScreen):
+    """The agent list of an exercise's lab, driven by a facilitator."""
+
+    SCREEN_TITLE = "exercise"
+
+    BINDINGS = [
+        Binding("n", "next_inject", "Next inject"),
+        Binding("a", "residual", "Residual access"),
+        Binding("e", "end", "End exercise"),
+    ]
+
+    class InjectsFired(Message):
+        """The clock moved to the next inject and these injects fired."""
+
+        def __init__(self, events: list[Event]) -> None:
+            super().__init__()
+            self.events = events
+
+    class Probed(Message):
+        """The adversary probe tried every path it holds."""
+
+        def __init__(self, results: list[PathResult]) -> None:
+            super().__init__()
+            self.results = results
+
+    class Ended(Message):
+        """The exercise was scored and its report written."""
+
+        def __init__(self, end: EndOfExercise) -> None:
+            super().__init__()
+            self.end = end
+
+    def __init__(self, session: ExerciseSession) -> None:
+        super().__init__(session)
+        self.exercise = session
+
+    def compose(self) -> ComposeResult:
+        yield self.environment_bar()
+        yield ExerciseClock(self.exercise.name, next_at=self.exercise.next_at, id="exercise-clock")
+        yield FilterInput(id="filter")
+        yield ProviderStatus(id="providers")
+        yield AgentTable(id="agents")
+        yield Static("", id="list-count")
+        yield InjectLog(id="inject-log")
+        residual = ResidualPanel(id="residual")
+        residual.display = False
+        yield residual
+        yield Footer()
+
+    @on(events.Mount)
+    def _arm(self) -> None:
+        """Arm the probe with the suspect's credentials (the list discovers as usual)."""
+        self.begin()
+
+    @on(events.ScreenResume)
+    def _resumed(self) -> None:
+        """The clock may have moved during a run."""
+        self._tick()
+
+    def _tick(self) -> None:
+        clock = self.query_one(ExerciseClock)
+        clock.seconds = self.exercise.t
+        clock.next_at = self.exercise.next_at
+
+    def _failed(self, exc: AgentIRError) -> None:
+        self.notify(exc.message, title="Exercise", severity="error")
+
+    @work(group="exercise")
+    async def begin(self) -> None:
+        """Probe once at the start."""
+        try:
+            await self.exercise.begin()
+        except AgentIRError as exc:
+            self._failed(exc)
+
+    @work(group="exercise")
+    async def advance(self) -> None:
+        """Fire the next inject(s)."""
+        try:
+            events = await self.exercise.advance()
+        except AgentIRError as exc:
+            self._failed(exc)
+            return
+        self.post_message(self.InjectsFired(events))
+
+    @work(group="exercise")
+    async def probe(self) -> None:
+        """Find which paths still work."""
+        try:
+            results = await self.exercise.residual_access()
+        except AgentIRError as exc:
+            self._failed(exc)
+            return
+        self.post_message(self.Probed(results))
+
+    @work(group="exercise")
+    async def finish(self) -> None:
+        """Score the exercise and write the report."""
+        try:
+            end = await self.exercise.end()
+        except AgentIRError as exc:
+            self._failed(exc)
+            return
+        self.post_message(self.Ended(end))
+
+    def on_exercise_screen_injects_fired(self, message: InjectsFired) -> None:
+        """Log the injects, raise alerts, and rediscover after a change to the lab."""
+        log = self.query_one(InjectLog)
+        if not message.events:
+            self.notify("every inject has fired", title="Exercise")
+        for event in message.events:
+            log.add(event)
+            if event.kind == "alert":
+                self.notify(event.text, title=f"Alert at {event.t:g}s", severity="warning")
+        self._tick()
+        if self.session.stale:
+            self.load()
+
+    def on_exercise_screen_probed(self, message: Probed) -> None:
+        """Show the working paths."""
+        self.query_one(ResidualPanel).show_results(message.results)
+        self._tick()
+
+    def on_exercise_screen_ended(self, message: Ended) -> None:
+        """Show the score and where the report is."""
+        result = message.end.result
+        self.query_one(ExerciseClock).score = result.score
+        panel = self.query_one(ResidualPanel)
+        panel.display = True
+        panel.show_results(result.probes[-1].results)
+        log = self.query_one(InjectLog)
+        for v in result.verdicts:
+            log.note(self.exercise.t, "score", f"{'held' if v.held else 'FAILED'} {v.objective}")
+        log.note(self.exercise.t, "report", f"{message.end.markdown} and {message.end.json}")
+        verdict = "passed" if result.passed else "FAILED"
+        self.notify(f"Score {result.score}/100 ({verdict})", title="Exercise ended")
+        self._tick()
+
+    def action_next_inject(self) -> None:
+        """Advance the clock to the next inject."""
+        self.advance()
+
+    def action_residual(self) -> None:
+        """Show (probing afresh) or hide residual access."""
+        panel = self.query_one(ResidualPanel)
+        panel.display = not panel.display
+        if panel.display:
+            panel.probing()
+            self.probe()
+
+    def action_end(self) -> None:
+        """End the exercise: score it and write the after-action report."""
+        self.finish()
