@@ -136,59 +136,59 @@ def user_clients(call: Call, ref: str) -> LabResponse:
     )
 
 
-def client_grants(call: Call, ref: str, client_id: str) -> LabResponse:
-    """``GET /api/v1/users/{id}/clients/{clientId}/grants``."""
+def _user_and_client(call: Call, ref: str, client_id: str) -> tuple[Any, Any] | LabResponse:
+    """The user and the client app a ``/users/{id}/clients/{clientId}/…`` path names."""
     user = _user_or_404(call, ref)
     if isinstance(user, LabResponse):
         return user
     app = _client_app(call, client_id)
     if isinstance(app, LabResponse):
         return app
-    grants = [
-        g for g in call.state.user_grants.values() if g.user_id == user.id and g.app_id == app.id
-    ]
+    return user, app
+
+
+def _held(store: dict[str, Any], user: Any, app: Any) -> list[Any]:
+    """What ``store`` holds for one user and one client (grants or refresh tokens)."""
+    return [x for x in store.values() if x.user_id == user.id and x.app_id == app.id]
+
+
+def client_grants(call: Call, ref: str, client_id: str) -> LabResponse:
+    """``GET /api/v1/users/{id}/clients/{clientId}/grants``."""
+    pair = _user_and_client(call, ref, client_id)
+    if isinstance(pair, LabResponse):
+        return pair
+    user, app = pair
+    grants = _held(call.state.user_grants, user, app)
     return call.listing(grants, lambda g: g.id, lambda g: g.to_json(call.base, app.client_id))
 
 
 def revoke_client_grants(call: Call, ref: str, client_id: str) -> LabResponse:
     """``DELETE /api/v1/users/{id}/clients/{clientId}/grants``."""
-    user = _user_or_404(call, ref)
-    if isinstance(user, LabResponse):
-        return user
-    app = _client_app(call, client_id)
-    if isinstance(app, LabResponse):
-        return app
-    for g in [g for g in call.state.user_grants.values() if g.user_id == user.id]:
-        if g.app_id == app.id:
-            del call.state.user_grants[g.id]
+    pair = _user_and_client(call, ref, client_id)
+    if isinstance(pair, LabResponse):
+        return pair
+    for grant in _held(call.state.user_grants, *pair):
+        del call.state.user_grants[grant.id]
     return LabResponse(204)
 
 
 def client_tokens(call: Call, ref: str, client_id: str) -> LabResponse:
     """``GET /api/v1/users/{id}/clients/{clientId}/tokens``."""
-    user = _user_or_404(call, ref)
-    if isinstance(user, LabResponse):
-        return user
-    app = _client_app(call, client_id)
-    if isinstance(app, LabResponse):
-        return app
-    tokens = [
-        t for t in call.state.refresh_tokens.values() if t.user_id == user.id and t.app_id == app.id
-    ]
+    pair = _user_and_client(call, ref, client_id)
+    if isinstance(pair, LabResponse):
+        return pair
+    user, app = pair
+    tokens = _held(call.state.refresh_tokens, user, app)
     return call.listing(tokens, lambda t: t.id, lambda t: t.to_json(call.base, app.client_id))
 
 
 def revoke_client_tokens(call: Call, ref: str, client_id: str) -> LabResponse:
     """``DELETE /api/v1/users/{id}/clients/{clientId}/tokens``."""
-    user = _user_or_404(call, ref)
-    if isinstance(user, LabResponse):
-        return user
-    app = _client_app(call, client_id)
-    if isinstance(app, LabResponse):
-        return app
-    for t in [t for t in call.state.refresh_tokens.values() if t.user_id == user.id]:
-        if t.app_id == app.id:
-            del call.state.refresh_tokens[t.id]
+    pair = _user_and_client(call, ref, client_id)
+    if isinstance(pair, LabResponse):
+        return pair
+    for token in _held(call.state.refresh_tokens, *pair):
+        del call.state.refresh_tokens[token.id]
     return LabResponse(204)
 
 

@@ -157,25 +157,28 @@ def credential_drafts(
             )
         if older_than_days is None:
             for fic in snap.fics.get(str(app["id"]), []):
-                label = f"federated credential {fic.get('name')} of {holder.name}{via}"
-                drafts.append(
-                    Draft(
-                        target=str(fic["id"]),
-                        target_label=label,
-                        identity=holder.id,
-                        current={"present": True},
-                        predicted={"present": False},
-                        operation={
-                            "op": "fic",
-                            "app": str(app["id"]),
-                            "id": str(fic["id"]),
-                            "name": fic.get("name"),
-                            "label": label,
-                        },
-                        hazards=(FIC_HAZARD,),
-                    )
-                )
+                drafts.append(fic_draft(holder, app, fic, via))
     return drafts
+
+
+def fic_draft(holder: Identity, app: dict[str, Any], fic: dict[str, Any], via: str = "") -> Draft:
+    """Remove one federated identity credential of ``app`` (restore recreates it)."""
+    label = f"federated credential {fic.get('name')} of {holder.name}{via}"
+    return Draft(
+        target=str(fic["id"]),
+        target_label=label,
+        identity=holder.id,
+        current={"present": True},
+        predicted={"present": False},
+        operation={
+            "op": "fic",
+            "app": str(app["id"]),
+            "id": str(fic["id"]),
+            "name": fic.get("name"),
+            "label": label,
+        },
+        hazards=(FIC_HAZARD,),
+    )
 
 
 def grant_drafts(
@@ -288,24 +291,7 @@ def federation_drafts(
         for fic in snap.fics.get(str(app["id"]), []):
             if federation_source(str(fic.get("issuer")), str(fic.get("subject"))) != source:
                 continue
-            label = f"federated credential {fic.get('name')} of {ident.name}"
-            drafts.append(
-                Draft(
-                    target=str(fic["id"]),
-                    target_label=label,
-                    identity=ident.id,
-                    current={"present": True},
-                    predicted={"present": False},
-                    operation={
-                        "op": "fic",
-                        "app": str(app["id"]),
-                        "id": str(fic["id"]),
-                        "name": fic.get("name"),
-                        "label": label,
-                    },
-                    hazards=(FIC_HAZARD,),
-                )
-            )
+            drafts.append(fic_draft(ident, app, fic))
     return drafts
 
 
