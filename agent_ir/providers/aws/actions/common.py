@@ -108,3 +108,20 @@ class AwsAction(ProviderAction[AwsProvider]):
             )
         except ObjectMissing:
             return
+
+    @staticmethod
+    async def _trust(adapter: AwsProvider, account: str, role: str) -> dict[str, Any]:
+        reply = await adapter.iam_call(account, f"reading role {role}", "get_role", RoleName=role)
+        return policy.parse_document(reply["Role"]["AssumeRolePolicyDocument"])
+
+    @staticmethod
+    async def _set_trust(
+        adapter: AwsProvider, account: str, role: str, doc: dict[str, Any], verb: str
+    ) -> None:
+        await adapter.iam_call(
+            account,
+            f"{verb} trust of {role}",
+            "update_assume_role_policy",
+            RoleName=role,
+            PolicyDocument=json.dumps(doc),
+        )

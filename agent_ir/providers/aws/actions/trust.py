@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, cast
 
 from agent_ir.actions.base import Draft, PlanContext, PlannedStep, Reversibility
@@ -58,10 +57,7 @@ class LockTrust(AwsAction):
     async def read(self, adapter: AwsProvider, step: PlannedStep) -> dict[str, Any]:
         """The role's trust policy."""
         op = step.operation
-        reply = await adapter.iam_call(
-            op["account"], f"reading role {op['role']}", "get_role", RoleName=op["role"]
-        )
-        return {"trust": policy.parse_document(reply["Role"]["AssumeRolePolicyDocument"])}
+        return {"trust": await self._trust(adapter, op["account"], op["role"])}
 
     def done(self, state: dict[str, Any], step: PlannedStep, prepared: dict[str, Any]) -> bool:
         """Done when the trust is the locked document."""
@@ -72,26 +68,14 @@ class LockTrust(AwsAction):
     ) -> None:
         """``UpdateAssumeRolePolicy`` with the locked document."""
         op = step.operation
-        await adapter.iam_call(
-            op["account"],
-            f"locking trust of {op['role']}",
-            "update_assume_role_policy",
-            RoleName=op["role"],
-            PolicyDocument=json.dumps(LOCKED_TRUST),
-        )
+        await self._set_trust(adapter, op["account"], op["role"], LOCKED_TRUST, "locking")
 
     async def restore(
         self, adapter: AwsProvider, step: PlannedStep, snapshot: dict[str, Any]
     ) -> list[str]:
         """Put the saved trust policy back."""
         op = step.operation
-        await adapter.iam_call(
-            op["account"],
-            f"restoring trust of {op['role']}",
-            "update_assume_role_policy",
-            RoleName=op["role"],
-            PolicyDocument=json.dumps(snapshot["trust"]),
-        )
+        await self._set_trust(adapter, op["account"], op["role"], snapshot["trust"], "restoring")
         return []
 
 
@@ -195,10 +179,7 @@ class RemoveAssumeDelegation(AwsAction):
         """The trust policy, or the deny policy."""
         op = step.operation
         if op["mode"] == "trust":
-            reply = await adapter.iam_call(
-                op["account"], f"reading role {op['role']}", "get_role", RoleName=op["role"]
-            )
-            return {"trust": policy.parse_document(reply["Role"]["AssumeRolePolicyDocument"])}
+            return {"trust": await self._trust(adapter, op["account"], op["role"])}
         return {
             "policy": await self._inline(
                 adapter, op["account"], op["kind"], op["principal"], op["policy"]
@@ -221,13 +202,7 @@ class RemoveAssumeDelegation(AwsAction):
         if op["mode"] == "trust":
             state = await self.read(adapter, step)
             new_trust = _without_principal(state["trust"], op["principal"])
-            await adapter.iam_call(
-                op["account"],
-                f"editing trust of {op['role']}",
-                "update_assume_role_policy",
-                RoleName=op["role"],
-                PolicyDocument=json.dumps(new_trust),
-            )
+            await self._set_trust(adapter, op["account"], op["role"], new_trust, "editing")
             return
         await self._put_inline(
             adapter, op["account"], op["kind"], op["principal"], op["policy"], op["document"]
@@ -239,12 +214,8 @@ class RemoveAssumeDelegation(AwsAction):
         """Put the saved trust back, or remove the deny."""
         op = step.operation
         if op["mode"] == "trust":
-            await adapter.iam_call(
-                op["account"],
-                f"restoring trust of {op['role']}",
-                "update_assume_role_policy",
-                RoleName=op["role"],
-                PolicyDocument=json.dumps(snapshot["trust"]),
+            await self._set_trust(
+                adapter, op["account"], op["role"], snapshot["trust"], "restoring"
             )
             return []
         if snapshot.get("policy") is None:
