@@ -81,15 +81,18 @@ def _validate(doc: Located, base: Path) -> LoadedExercise:
     return LoadedExercise(exercise, Path(doc.file), world)
 
 
-_TAG = re.compile(r"^(injects\[\d+\])\.(alert|change)(?=\.|$)")
+_TAG = re.compile(r"^(injects\[\d+\])\.(alert|change(\.[a-z-]+)?)(?=\.|$)")
 
 
 def _untagged(doc: Located, problem: Problem) -> Problem:
-    """Drop the inject kind pydantic puts into an error's location, and locate it again."""
+    """Drop the inject kind (and the change) pydantic puts into an error's location, and
+    locate it again; an unknown change is located at its ``change`` key."""
     match = _TAG.match(problem.where)
     if match is None:
         return problem
     where = match.group(1) + problem.where[match.end() :]
+    if where == match.group(1) and "using 'change'" in problem.message:
+        where += ".change"
     path: list[str | int] = []
     for part in re.findall(r"[^.\[\]]+|\[\d+\]", where):
         path.append(int(part[1:-1]) if part.startswith("[") else part)

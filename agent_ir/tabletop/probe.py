@@ -35,6 +35,9 @@ class PathResult:
     works: bool
     decided_by: DecidedBy
     detail: str
+    principal: str = ""
+    """The identity the path makes the attacker (a role ARN, a service account's email, an
+    application's client id…), for the paths that lead on from it; empty if none."""
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON shape of one probe result."""
@@ -58,8 +61,10 @@ class ProviderProbe(Protocol):
     def arm(self, inventory: Inventory, agent: str) -> None:
         """Gather the credentials the lab gave the agent's identities in this provider."""
 
-    def check(self) -> list[PathResult]:
-        """Try every gathered credential (and the chains it opens) now."""
+    def check(self, reached: set[str]) -> list[PathResult]:
+        """Try every gathered credential (and the chains it opens) now. ``reached`` holds
+        the principals of the paths that worked in the providers checked before this one
+        (AWS, then Entra, GCP, Okta), for paths that start in another provider."""
 
 
 class Probe:
@@ -80,10 +85,15 @@ class Probe:
             part.arm(inventory, agent)
 
     def check(self) -> list[PathResult]:
-        """Try every path in every provider, in provider order."""
+        """Try every path in every provider, in provider order; a path that works hands
+        its principal on to the providers after it (an AWS role federated into Entra or
+        into a GCP workload identity pool)."""
         results: list[PathResult] = []
+        reached: set[str] = set()
         for name in sorted(self.parts):
-            results.extend(self.parts[name].check())
+            found = self.parts[name].check(set(reached))
+            results.extend(found)
+            reached.update(r.principal for r in found if r.works and r.principal)
         return results
 
 

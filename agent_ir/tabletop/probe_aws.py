@@ -112,14 +112,15 @@ class AwsProbe:
                     hops.append(edge.target)
                 frontier.append(edge.target)
 
-    def check(self) -> list[PathResult]:
-        """Each key, each hop it opens, then every session held from earlier checks."""
+    def check(self, reached: set[str]) -> list[PathResult]:
+        """Each key, each hop it opens, then every session held from earlier checks
+        (``reached`` is unused: AWS is checked first)."""
         out: list[PathResult] = []
         held = dict(self.sessions)
         for key in self.keys:
             client = self._sts(key.key_id, key.secret)
             works, detail = _caller(client)
-            out.append(PathResult("aws", key.label, works, "behaviour", detail))
+            out.append(PathResult("aws", key.label, works, "behaviour", detail, key.user_arn))
             if works:
                 out.extend(self._assume(client, key.user_arn, key.label, 0))
         for path, session in held.items():
@@ -137,7 +138,9 @@ class AwsProbe:
             except (ClientError, BotoCoreError) as exc:
                 out.append(PathResult("aws", hop, False, "behaviour", _reason(exc)))
                 continue
-            out.append(PathResult("aws", hop, True, "behaviour", "AssumeRole returned a session"))
+            out.append(
+                PathResult("aws", hop, True, "behaviour", "AssumeRole returned a session", role)
+            )
             session = Session(
                 hop,
                 role,
@@ -166,7 +169,7 @@ class AwsProbe:
                 f"revoked: {REVOKE_POLICY} on the role denies sessions issued before "
                 f"{cutoff.isoformat()} (moto accepts the session; AWS would not)",
             )
-        return PathResult("aws", label, True, "behaviour", detail)
+        return PathResult("aws", label, True, "behaviour", detail, session.role_arn)
 
     def _sts(self, key_id: str, secret: str, token: str | None = None) -> Any:
         return boto3.client(

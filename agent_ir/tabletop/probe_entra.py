@@ -48,7 +48,7 @@ class EntraProbe:
             for name, value in entry["secrets"].items():
                 self.secrets.append(ClientSecret(identity.name, name, entry["client_id"], value))
 
-    def check(self) -> list[PathResult]:
+    def check(self, reached: set[str]) -> list[PathResult]:
         """A client-credentials token request for Graph with each secret."""
         return [self._try(secret) for secret in self.secrets]
 

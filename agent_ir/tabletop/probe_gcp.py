@@ -66,7 +66,7 @@ class GcpProbe:
                 out.append(KeyFile(email, key.id, path))
         return out
 
-    def check(self) -> list[PathResult]:
+    def check(self, reached: set[str]) -> list[PathResult]:
         """A signed-JWT token request with each key file."""
         return [self._try(key) for key in self.keys]
 

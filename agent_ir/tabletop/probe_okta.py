@@ -73,7 +73,7 @@ class OktaProbe:
         """Hold one API token by its value."""
         self.tokens.append(ApiToken(name, value))
 
-    def check(self) -> list[PathResult]:
+    def check(self, reached: set[str]) -> list[PathResult]:
         """A token request with each key, an SSWS read with each API token."""
         context = ssl.create_default_context(cafile=self.ca)
         with httpx.Client(base_url=self.base, verify=context, timeout=10) as http:

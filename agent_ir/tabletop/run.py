@@ -14,10 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
-
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from typing import Any
 
 from agent_ir.actions.base import Reversibility
 from agent_ir.engine import journal as jr
@@ -25,23 +22,19 @@ from agent_ir.engine.executor import Tuning
 from agent_ir.engine.incident import Outcome, Who, execute, journal_dir, load_incident, plan_for
 from agent_ir.engine.inventory import Engine, Inventory
 from agent_ir.engine.planner import Plan
-from agent_ir.errors import LabError, UsageError
-from agent_ir.lab.aws_seed import responder_role_arn
+from agent_ir.errors import UsageError
 from agent_ir.lab.runner import Lab
 from agent_ir.lab.world import load_world
 from agent_ir.model import Finding
 from agent_ir.playbook.model import Playbook
+from agent_ir.tabletop.inject import apply_change
 from agent_ir.tabletop.loader import LoadedExercise
-from agent_ir.tabletop.model import AlertInject, ChangeInject
+from agent_ir.tabletop.model import AlertInject, Inject
 from agent_ir.tabletop.probe import PathResult, Probe, residual
-from agent_ir.tabletop.probe_aws import AccessKey, AwsProbe
 from agent_ir.tabletop.score import Verdict, score, time_to_contain, verdicts
 
 _RANK = {"alert": 0, "change": 1, "response": 2, "probe": 4}
 """Within one instant: what happened, then the response, then what the probe saw."""
-
-KEYS_PER_USER = 2
-"""IAM's quota of access keys per user."""
 
 SAME_SECOND_S = 1.0
 """A session issued in the same second as a revocation cut-off survives it (AWS compares
@@ -224,62 +217,12 @@ def _probe(probe: Probe, result: TabletopResult, t: float, label: str) -> float:
     return time.monotonic()
 
 
-def apply_inject(
-    lab: Lab, inventory: Inventory, probe: Probe, inject: AlertInject | ChangeInject
-) -> Event:
-    """Apply one inject (a change is made to the lab and its credential handed to the
-    probe); the timeline event it makes, of kind ``alert`` or ``change``."""
+def apply_inject(lab: Lab, inventory: Inventory, probe: Probe, inject: Inject) -> Event:
+    """Apply one inject (a change is made to the lab and any credential it creates handed
+    to the probe); the timeline event it makes, of kind ``alert`` or ``change``."""
     if isinstance(inject, AlertInject):
         return Event(inject.at, "alert", inject.text)
-    aws = probe.parts.get("aws")
-    if not isinstance(aws, AwsProbe):
-        raise LabError(f"inject at {inject.at:g}s needs AWS, which this world does not run")
-    key = new_access_key(lab, inject.user, inject.account)
-    aws.add_key(key)
-    aws.learn_chains(inventory, key.user_arn)
-    text = inject.text or f"the attacker creates a new access key for {inject.user}"
-    return Event(inject.at, "change", f"{text} ({key.label})")
-
-
-def new_access_key(lab: Lab, user: str, account: str | None) -> AccessKey:
-    """Create an access key for an IAM user through boto3, as the lab's responder. When
-    the user already holds IAM's quota of two keys, the oldest is deleted first, as an
-    attacker would make room."""
-    emulator = cast(Any, lab.emulators.get("aws"))
-    settings = lab.settings.providers.aws
-    if emulator is None or settings is None:
-        raise LabError("the lab runs no AWS emulator")
-    responder = emulator.responder
-    endpoint = settings.endpoint_url
-    verify = str(settings.ca_bundle) if settings.ca_bundle else None
-
-    def client(service: str, key: str, secret: str, token: str | None = None) -> Any:
-        return boto3.client(  # type: ignore[call-overload]
-            service,
-            region_name="us-east-1",
-            endpoint_url=endpoint,
-            verify=verify,
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            aws_session_token=token,
-        )
-
-    try:
-        iam = client("iam", responder.access_key_id, responder.secret_access_key)
-        if account is not None and account != responder.account_id:
-            sts = client("sts", responder.access_key_id, responder.secret_access_key)
-            role = responder_role_arn(account)
-            got = sts.assume_role(RoleArn=role, RoleSessionName="tabletop")["Credentials"]
-            iam = client("iam", got["AccessKeyId"], got["SecretAccessKey"], got["SessionToken"])
-        held = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
-        if len(held) >= KEYS_PER_USER:
-            oldest = min(held, key=lambda k: k["CreateDate"])
-            iam.delete_access_key(UserName=user, AccessKeyId=oldest["AccessKeyId"])
-        made = iam.create_access_key(UserName=user)["AccessKey"]
-        arn = iam.get_user(UserName=user)["User"]["Arn"]
-    except (ClientError, BotoCoreError) as exc:
-        raise LabError(f"cannot create an access key for {user}: {exc}") from exc
-    return AccessKey(str(arn), str(made["AccessKeyId"]), str(made["SecretAccessKey"]))
+    return Event(inject.at, "change", apply_change(lab, inventory, probe, inject))
 
 
 def journal_events(engine: Engine, incident: str, offset: float) -> list[Event]:

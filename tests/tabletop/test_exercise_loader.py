@@ -9,7 +9,7 @@ import pytest
 from agent_ir.errors import InputError
 from agent_ir.tabletop.loader import DEFAULT_WORLD, ExerciseError, find_exercise, load_exercise
 from agent_ir.tabletop.loader import load_exercise_text as load
-from agent_ir.tabletop.model import AlertInject, ChangeInject
+from agent_ir.tabletop.model import AlertInject, NewAccessKey
 from tests.tabletop.conftest import EXERCISES
 
 GOOD = """\
@@ -45,7 +45,7 @@ def test_a_good_exercise_is_typed() -> None:
     loaded = load(GOOD, "x.yaml", EXERCISES)
     alert, change = loaded.exercise.injects
     assert isinstance(alert, AlertInject) and alert.text == "hello"
-    assert isinstance(change, ChangeInject) and change.user == "invoice-agent"
+    assert isinstance(change, NewAccessKey) and change.user == "invoice-agent"
     assert loaded.exercise.weight("no-residual-access") == 3
 
 
@@ -57,7 +57,7 @@ def test_unknown_keys_and_bad_values_are_located() -> None:
 
 
 def test_an_unknown_inject_kind_or_change_is_refused_where_it_is() -> None:
-    found = problems(GOOD.replace("change: new-access-key", "change: new-consent"))
+    found = problems(GOOD.replace("change: new-access-key", "change: new-rumour"))
     assert [(line, where) for line, where, _ in found] == [(7, "injects[1].change")]
     found = problems(GOOD.replace("kind: alert", "kind: rumour"))
     assert found and found[0][0] == 6 and found[0][1].startswith("injects[0]")

@@ -1,0 +1,31 @@
+"""Changes an attacker makes to the lab during an exercise.
+
+Each provider has its own module (``inject_aws``, ``inject_entra``, ``inject_gcp``,
+``inject_okta``) with one function, ``apply(lab, inventory, part, change) -> str``: it makes
+the change through the provider's real API (as the lab's responder, standing in for the
+attacker's own power), hands any credential it creates to that provider's probe ``part``,
+and returns one line saying what changed (never a secret).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from agent_ir.engine.inventory import Inventory
+from agent_ir.errors import LabError
+from agent_ir.lab.runner import Lab
+from agent_ir.tabletop.model import Change
+from agent_ir.tabletop.probe import Probe
+
+
+def apply_change(lab: Lab, inventory: Inventory, probe: Probe, change: Change) -> str:
+    """Make ``change`` in the lab; what changed, in one line."""
+    part = probe.parts.get(change.provider)
+    if part is None:
+        raise LabError(
+            f"the change at {change.at:g}s ({change.change}) needs {change.provider}, "
+            "which this exercise's world does not run"
+        )
+    module: Any = importlib.import_module(f"agent_ir.tabletop.inject_{change.provider}")
+    return str(module.apply(lab, inventory, part, change))
