@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from agent_ir.tabletop.loader import LoadedExercise
     from agent_ir.tui.app import AgentIRApp
     from agent_ir.tui.exercise_app import ExerciseApp
+    from agent_ir.tui.exercise_session import ExercisePort
 
 
 def make_app(
@@ -56,24 +57,60 @@ def make_exercise_app(
     playbook_dirs: tuple[Path, ...] | None = None,
 ) -> ExerciseApp:
     """The console in exercise mode on ``lab`` (running ``loaded``'s world), played against
-    the suspect ``agent``; the probe keeps its files in ``workdir`` and the after-action
-    report goes to ``report`` (Markdown) and ``report_json``. The other options are
-    :func:`make_app`'s.
+    the suspect ``agent`` in this process; the probe keeps its files in ``workdir`` and the
+    after-action report goes to ``report`` (Markdown) and ``report_json``. The other
+    options are :func:`make_app`'s.
     """
+    from agent_ir.tabletop.live import LiveExercise
+
+    port = LiveExercise(
+        lab,
+        loaded,
+        agent,
+        settings=settings,
+        workdir=workdir,
+        report=report,
+        report_json=report_json,
+    )
+    return _exercise_app(settings, port, None, clock, tuning, responder, playbook_dirs)
+
+
+def make_joined_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    tuning: Tuning | None = None,
+    responder: str | None = None,
+    playbook_dirs: tuple[Path, ...] | None = None,
+    poll_s: float = 2.0,
+) -> ExerciseApp:
+    """The console in exercise mode joined to the exercise ``agent-ir lab serve
+    --exercise`` hosts (named by ``settings``); it catches up with the clock and injects
+    every ``poll_s`` seconds. The other options are :func:`make_app`'s."""
+    from agent_ir.tabletop.remote import RemoteExercise
+
+    port = RemoteExercise.from_settings(settings)
+    return _exercise_app(settings, port, poll_s, clock, tuning, responder, playbook_dirs)
+
+
+def _exercise_app(
+    settings: Settings,
+    port: ExercisePort,
+    poll_s: float | None,
+    clock: Callable[[], datetime] | None,
+    tuning: Tuning | None,
+    responder: str | None,
+    playbook_dirs: tuple[Path, ...] | None,
+) -> ExerciseApp:
     from agent_ir.tui.exercise_app import ExerciseApp
     from agent_ir.tui.exercise_session import ExerciseSession
 
     session = ExerciseSession(
         settings,
-        lab,
-        loaded,
-        agent,
-        workdir=workdir,
-        report=report,
-        report_json=report_json,
+        port,
         clock=clock,
         tuning=tuning,
         responder=responder,
         playbook_dirs=playbook_dirs,
     )
-    return ExerciseApp(session)
+    return ExerciseApp(session, poll_s=poll_s)

@@ -83,6 +83,9 @@ class Settings(_Strict):
     lab_control: dict[str, str] = Field(
         default_factory=dict, description="the running lab's fault-control URLs"
     )
+    exercise_url: str | None = Field(
+        None, description="the shared tabletop exercise a running lab hosts, if any"
+    )
     journal_dir: Path | None = None
     read_only: bool = Field(False, description="refuse every write path")
     inventory: list[InventoryAgent] = Field(default_factory=list)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from agent_ir.cli.environment import default_world
@@ -13,12 +14,36 @@ from agent_ir.exit_codes import ExitCode
 
 
 def serve(args: argparse.Namespace) -> ExitCode:
-    """Run the lab until interrupted; print ``ready <config>`` once it listens."""
+    """Run the lab until interrupted; print ``ready <config>`` once it listens. With
+    ``--exercise``, the lab runs the exercise's world and hosts the exercise for
+    responders who join it."""
     from agent_ir.lab.serve import serve as run
     from agent_ir.lab.world import load_world
 
-    world = load_world(args.serve_world or args.world or default_world())
-    return ExitCode(run(world, args.config_out))
+    if args.exercise is None:
+        if args.agent or args.report or args.report_json:
+            raise UsageError("lab serve: --agent and --report go with --exercise")
+        world = load_world(args.serve_world or args.world or default_world())
+        return ExitCode(run(world, args.config_out))
+    from agent_ir.tabletop.host import attach_exercise
+    from agent_ir.tabletop.loader import find_exercise, load_exercise
+
+    if args.serve_world:
+        raise UsageError(
+            "lab serve: --world and --exercise exclude each other (the exercise names its world)"
+        )
+    loaded = load_exercise(find_exercise(args.exercise))
+    exercise = loaded.exercise
+    agent = args.agent or exercise.suspects[0]
+    if agent not in exercise.suspects:
+        raise UsageError(
+            f"{agent} is not a suspect of exercise {exercise.name} "
+            f"(suspects: {', '.join(exercise.suspects)})"
+        )
+    report = (args.report or Path(f"{exercise.name}-after-action.md")).resolve()
+    report_json = (args.report_json or Path(f"{exercise.name}-after-action.json")).resolve()
+    attach = attach_exercise(loaded, agent, report, report_json)
+    return ExitCode(run(load_world(loaded.world_path), args.config_out, attach))
 
 
 def faults(args: argparse.Namespace) -> ExitCode:

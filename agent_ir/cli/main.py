@@ -126,7 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
         "tabletop",
         help="play a tabletop exercise: in the console on a terminal, or headless with --yes",
     )
-    p.add_argument("exercise", help="exercise file or shipped exercise name")
+    p.add_argument(
+        "exercise", nargs="?", help="exercise file or shipped exercise name (not with --join)"
+    )
+    p.add_argument(
+        "--join",
+        action="store_true",
+        help="join the shared exercise 'lab serve --exercise' hosts (its --config)",
+    )
+    p.add_argument(
+        "--end", action="store_true", help="with --join: end the shared exercise and score it"
+    )
     p.add_argument("--playbook", default="contain-agent", help="playbook name or file")
     p.add_argument(
         "--agent",
@@ -149,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--world", dest="serve_world", type=Path, help="world file (default: the shipped one)"
     )
     p.add_argument("--config-out", type=Path, help="where to write the lab's configuration file")
+    p.add_argument(
+        "--exercise",
+        help="host this exercise (its world) for responders who join with 'tabletop --join'",
+    )
+    p.add_argument("--agent", help="with --exercise: the suspect (default: the first)")
+    p.add_argument("--report", type=Path, help="with --exercise: the after-action report (.md)")
+    p.add_argument("--report-json", type=Path, help="with --exercise: the report as JSON")
     p = lab_commands.add_parser("faults", help="change a running lab's fault injection")
     p.add_argument("provider", choices=("aws", "entra", "gcp", "okta"))
     p.add_argument(

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 from agent_ir.cli.commands import emit_json
 from agent_ir.errors import RefusedError, UsageError
@@ -22,6 +23,12 @@ def cmd_tabletop(args: argparse.Namespace) -> ExitCode:
     from agent_ir.tabletop.report import report_json, report_markdown
     from agent_ir.tabletop.run import run_exercise
 
+    if args.join:
+        return join(args)
+    if args.end:
+        raise UsageError("--end ends a shared exercise: pass it with --join")
+    if args.exercise is None:
+        raise UsageError("name an exercise (a file or a shipped name), or pass --join")
     if not args.yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise RefusedError("a headless exercise changes its lab without asking: pass --yes")
@@ -100,6 +107,52 @@ def open_console(args: argparse.Namespace) -> ExitCode:
         )
         app.run()
     return ExitCode.OK
+
+
+def join(args: argparse.Namespace) -> ExitCode:
+    """Join the shared exercise a running lab hosts: open the console on it, or with
+    ``--end`` end it, print the score and exit 0 only if every objective holds."""
+    from agent_ir.settings import load_settings, locate
+    from agent_ir.tabletop.remote import RemoteExercise
+
+    if args.exercise is not None or args.yes:
+        raise UsageError(
+            "--join takes the exercise from the lab's configuration (--config); "
+            "it goes without an exercise name and without --yes"
+        )
+    path = locate(args.config)
+    if path is None:
+        raise UsageError("--join: name the running lab's configuration with --config")
+    settings = load_settings(path)
+    remote = RemoteExercise.from_settings(settings)
+    if args.end:
+        card = asyncio.run(_end(remote))
+        if args.output == "json":
+            emit_json(card.to_json())
+        else:
+            print(f"Exercise {remote.name}: agent {remote.agent}")
+            for v in card.verdicts:
+                mark = "held  " if v.held else "FAILED"
+                print(f"  {mark} {v.objective} ({v.weight}): {v.detail}")
+            print(f"Score: {card.score}/100")
+            print(f"Report: {card.markdown} and {card.json}")
+        return ExitCode.OK if card.passed else ExitCode.FAILED
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise RefusedError("--join opens the console: run it on a terminal (or pass --end)")
+    from agent_ir.engine.executor import Tuning
+    from agent_ir.factory import make_joined_app
+
+    tuning = Tuning(backoff_s=0.05, max_backoff_s=0.5, verify_interval_s=0.05)
+    print(f"LAB exercise '{remote.name}': joined at {remote.url}", file=sys.stderr)
+    make_joined_app(settings, tuning=tuning, responder=args.responder).run()
+    return ExitCode.OK
+
+
+async def _end(remote: Any) -> Any:
+    try:
+        return await remote.end()
+    finally:
+        await remote.aclose()
 
 
 def _write(path: Path, text: str) -> None:

@@ -102,6 +102,8 @@ class Lab:
         self._directory: Path | None = None
         self._emulators: dict[str, Emulator] = {}
         self._settings: Settings | None = None
+        self._tls: LabTLS | None = None
+        self._extra: dict[str, object] = {}
 
     @property
     def directory(self) -> Path:
@@ -147,13 +149,27 @@ class Lab:
         """Each running provider's live fault settings."""
         return {name: e.server.faults for name, e in self._emulators.items()}
 
+    @property
+    def tls(self) -> LabTLS:
+        """The lab's CA and server certificate (only once started), for more servers."""
+        if self._tls is None:
+            raise LabError("the lab is not running")
+        return self._tls
+
+    def extend_config(self, extra: dict[str, object]) -> Settings:
+        """Add top-level keys to the configuration file (an exercise host's URL, a shared
+        journal) and reload it."""
+        self._extra.update(extra)
+        self._settings = self._write_config()
+        return self._settings
+
     def start(self) -> Lab:
         """Create the CA, start every emulator the world needs and write the config."""
         if self._directory is not None:
             raise LabError("the lab is already running")
         self._directory = self._prepare_directory()
         try:
-            tls = create_lab_tls(self._directory)
+            tls = self._tls = create_lab_tls(self._directory)
             for name, factory in EMULATORS.items():
                 if not self.world.has(name):
                     continue
@@ -179,6 +195,7 @@ class Lab:
                 log.warning("could not remove the lab directory %s: %s", self._directory, exc)
         self._directory = None
         self._settings = None
+        self._tls = None
 
     def reset(self) -> None:
         """Put every emulator back to the world as seeded, faults included."""
@@ -217,6 +234,7 @@ class Lab:
             "name": "lab",
             "lab": True,
             "lab_control": self.control_urls,
+            **self._extra,
             "inventory": [agent.model_dump(mode="json") for agent in self.world.inventory],
             "providers": providers,
         }

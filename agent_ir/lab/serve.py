@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -25,9 +26,14 @@ from agent_ir.settings import Settings
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def serve(world: World, config_out: Path | None) -> int:
+Attach = Callable[[Lab], Callable[[], None]]
+"""Starts more services on a running lab (an exercise host) and returns how to stop them."""
+
+
+def serve(world: World, config_out: Path | None, attach: Attach | None = None) -> int:
     """Serve ``world`` until SIGINT/SIGTERM; write the config to ``config_out`` (or a temp dir).
 
+    ``attach`` starts more services once the emulators listen, before ``ready`` is printed.
     Must run in the main thread (signal handlers). Returns the exit code, 0 on a clean stop.
     """
     stop = threading.Event()
@@ -43,9 +49,14 @@ def serve(world: World, config_out: Path | None) -> int:
         directory = config_out.parent if config_out is not None else None
         name = config_out.name if config_out is not None else CONFIG_FILE
         with Lab(world, directory, config_name=name) as lab:
-            sys.stdout.write(f"ready {lab.config_path}\n")
-            sys.stdout.flush()
-            stop.wait()
+            detach = attach(lab) if attach is not None else None
+            try:
+                sys.stdout.write(f"ready {lab.config_path}\n")
+                sys.stdout.flush()
+                stop.wait()
+            finally:
+                if detach is not None:
+                    detach()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

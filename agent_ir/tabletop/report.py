@@ -33,13 +33,15 @@ def recommendations(findings: list[Finding]) -> list[str]:
 def report_json(result: TabletopResult) -> dict[str, Any]:
     """The documented JSON shape of an after-action report."""
     exercise = result.exercise.exercise
-    outcome = result.outcome
+    latest = result.containment
     return {
         "exercise": exercise.name,
         "agent": result.agent,
-        "playbook": outcome.plan.playbook if outcome else None,
-        "incident": outcome.incident if outcome else None,
+        "playbook": latest.playbook if latest else None,
+        "incident": latest.incident if latest else None,
         "respond_at": result.respond_at,
+        "responses": [r.to_json() for r in result.responses],
+        "responders": sorted({r.responder for r in result.responses}),
         "score": result.score,
         "passed": result.passed,
         "objectives": [v.to_json() for v in result.verdicts],
@@ -50,6 +52,7 @@ def report_json(result: TabletopResult) -> dict[str, Any]:
             for p in result.probes
         ],
         "timeline": [e.to_json() for e in result.timeline],
+        "collateral_damage": result.collateral,
         "irreversible_steps": result.irreversible,
         "recommendations": recommendations(result.findings),
     }
@@ -60,13 +63,19 @@ def report_markdown(result: TabletopResult) -> str:
     exercise = result.exercise.exercise
     data = report_json(result)
     ttc = data["time_to_contain_s"]
+    latest = result.containment
+    response = (
+        f"playbook `{latest.playbook}`, incident `{latest.incident}`"
+        if latest
+        else "no containment was run"
+    )
     out = [
         f"# After-action report: {exercise.name}",
         "",
-        f"- Agent: `{result.agent}`; playbook: `{data['playbook']}`; "
-        f"incident: `{data['incident']}`",
+        f"- Agent: `{result.agent}`; {response}",
         f"- Score: **{result.score}/100** ({'passed' if result.passed else 'FAILED'})",
-        f"- Response started at {result.respond_at:g}s; time to contain: "
+        (f"- Response started at {result.respond_at:g}s; " if latest else "- ")
+        + "time to contain: "
         + ("not contained" if ttc is None else f"{ttc:g}s from the first alert"),
         "",
     ]
@@ -76,6 +85,15 @@ def report_markdown(result: TabletopResult) -> str:
     for v in result.verdicts:
         mark = "held" if v.held else "FAILED"
         out.append(f"- {v.objective} (weight {v.weight}): {mark}. {v.detail}")
+    out += ["", "## Responses", ""]
+    if result.responses:
+        out += ["| t (s) | responder | what | incident |", "|---:|---|---|---|"]
+        for resp in result.responses:
+            what = f"undo of {resp.restore_of}" if resp.restore_of else f"playbook {resp.playbook}"
+            who = _cell(resp.responder)
+            out.append(f"| {resp.t:.1f} | {who} | {_cell(what)} | {resp.incident} |")
+    else:
+        out.append("None: no responder ran a playbook.")
     out += ["", "## Residual access at the end", ""]
     if result.residual:
         out += [f"- [{r.provider}] {r.path} ({r.decided_by}: {r.detail})" for r in result.residual]
@@ -92,7 +110,11 @@ def report_markdown(result: TabletopResult) -> str:
             state = "WORKS" if r.works else "blocked"
             out.append(f"- [{r.provider}] {r.path}: {state} ({r.decided_by}: {r.detail})")
         out.append("")
-    out += ["## Irreversible steps used", ""]
+    out += ["## Collateral damage", ""]
+    out += [f"- {c}" for c in result.collateral] or [
+        "None: no step wrote to another agent's identities."
+    ]
+    out += ["", "## Irreversible steps used", ""]
     out += [f"- {s}" for s in result.irreversible] or ["None."]
     out += ["", "## Recommendations", ""]
     out += [f"- {r}" for r in data["recommendations"]] or ["None: the agent has no findings."]

@@ -19,7 +19,7 @@ from typing import Any
 from agent_ir.actions.base import Reversibility
 from agent_ir.engine import journal as jr
 from agent_ir.engine.executor import Tuning
-from agent_ir.engine.incident import Outcome, Who, execute, journal_dir, load_incident, plan_for
+from agent_ir.engine.incident import Who, execute, journal_dir, load_incident, plan_for
 from agent_ir.engine.inventory import Engine, Inventory
 from agent_ir.engine.planner import Plan
 from agent_ir.errors import UsageError
@@ -31,7 +31,14 @@ from agent_ir.tabletop.inject import apply_change
 from agent_ir.tabletop.loader import LoadedExercise
 from agent_ir.tabletop.model import AlertInject, Inject
 from agent_ir.tabletop.probe import PathResult, Probe, residual
-from agent_ir.tabletop.score import Verdict, score, time_to_contain, verdicts
+from agent_ir.tabletop.score import (
+    Journaled,
+    Verdict,
+    collateral,
+    score,
+    time_to_contain,
+    verdicts,
+)
 
 _RANK = {"alert": 0, "change": 1, "response": 2, "probe": 4}
 """Within one instant: what happened, then the response, then what the probe saw."""
@@ -63,6 +70,42 @@ class ProbeRun:
     results: list[PathResult]
 
 
+@dataclass(frozen=True, slots=True)
+class Response:
+    """One response run during the exercise: a playbook, or the undo of an incident."""
+
+    t: float
+    incident: str
+    responder: str
+    playbook: str
+    restore_of: str | None = None
+    irreversible: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON shape of a response."""
+        return {
+            "t": round(self.t, 3),
+            "incident": self.incident,
+            "responder": self.responder,
+            "playbook": self.playbook,
+            "restore_of": self.restore_of,
+            "irreversible_steps": list(self.irreversible),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Response:
+        """The inverse of :meth:`to_json` (raises ``KeyError``/``TypeError`` on bad data)."""
+        restore_of = data.get("restore_of")
+        return cls(
+            float(data["t"]),
+            str(data["incident"]),
+            str(data["responder"]),
+            str(data["playbook"]),
+            None if restore_of is None else str(restore_of),
+            tuple(str(s) for s in data.get("irreversible_steps", [])),
+        )
+
+
 @dataclass(slots=True)
 class TabletopResult:
     """Everything a headless exercise produced."""
@@ -72,10 +115,21 @@ class TabletopResult:
     respond_at: float
     timeline: list[Event] = field(default_factory=list)
     probes: list[ProbeRun] = field(default_factory=list)
-    outcome: Outcome | None = None
+    responses: list[Response] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    irreversible: list[str] = field(default_factory=list)
+    collateral: list[str] = field(default_factory=list)
+
+    @property
+    def containment(self) -> Response | None:
+        """The latest response that was not an undo (the one the score is about)."""
+        contained = [r for r in self.responses if r.restore_of is None]
+        return contained[-1] if contained else None
+
+    @property
+    def irreversible(self) -> list[str]:
+        """The steps used that cannot be undone, over every response."""
+        return [s for r in self.responses for s in r.irreversible]
 
     @property
     def score(self) -> int:
@@ -162,12 +216,19 @@ async def _play(
         time.sleep(pause)
     started = time.monotonic()
     plan = await plan_for(engine, result.agent, playbook, params)
-    result.irreversible = irreversible_steps(plan)
     result.timeline.append(
         Event(result.respond_at, "response", f"playbook {plan.playbook} starts ({who.responder})")
     )
     outcome = await execute(engine, plan, who, tuning=tuning)
-    result.outcome = outcome
+    result.responses.append(
+        Response(
+            result.respond_at,
+            outcome.incident,
+            who.responder,
+            plan.playbook,
+            irreversible=tuple(irreversible_steps(plan)),
+        )
+    )
     elapsed = time.monotonic() - started
     result.timeline += journal_events(engine, outcome.incident, result.respond_at)
     end = result.respond_at + elapsed
@@ -177,7 +238,7 @@ async def _play(
         result.timeline.append(event)
         if event.kind == "change":
             _probe(probe, result, max(inject.at, end), f"after the change at {inject.at:g}s")
-    result.verdicts = await judge(engine, result, outcome.incident)
+    await judge(engine, result)
     sort_timeline(result)
 
 
@@ -190,17 +251,19 @@ def irreversible_steps(plan: Plan) -> list[str]:
     ]
 
 
-async def judge(engine: Engine, result: TabletopResult, incident: str | None) -> list[Verdict]:
-    """Judge every objective from the incident's journal (none: no response was run),
-    the inventory as it is now and the last probe's residual paths."""
-    records = load_incident(engine, incident) if incident else []
-    journal_ok = (
-        jr.verify(jr.incident_path(journal_dir(engine), incident)).ok if incident else False
-    )
+async def judge(engine: Engine, result: TabletopResult) -> None:
+    """Judge every objective from the journals of the exercise's responses (none: nothing
+    was run), the inventory as it is now and the last probe's residual paths; sets the
+    result's verdicts and collateral damage."""
+    journaled = []
+    for response in result.responses:
+        records = load_incident(engine, response.incident)
+        ok = jr.verify(jr.incident_path(journal_dir(engine), response.incident)).ok
+        journaled.append(Journaled(response.incident, records, ok))
     final = await engine.inventory()
-    return verdicts(
-        result.exercise.exercise, result.agent, final, records, journal_ok, result.residual
-    )
+    exercise = result.exercise.exercise
+    result.verdicts = verdicts(exercise, result.agent, final, journaled, result.residual)
+    result.collateral = collateral(result.agent, final, journaled)
 
 
 def sort_timeline(result: TabletopResult) -> None:

@@ -11,6 +11,15 @@ from agent_ir.tabletop.probe import PathResult, residual
 
 
 @dataclass(frozen=True, slots=True)
+class Journaled:
+    """One response's journal: its records and whether its hash chain verifies."""
+
+    incident: str
+    records: list[jr.Record]
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """Whether one objective holds, and why."""
 
@@ -33,19 +42,24 @@ def verdicts(
     exercise: Exercise,
     agent: str,
     inventory: Inventory,
-    records: list[jr.Record],
-    journal_ok: bool,
+    journaled: list[Journaled],
     left: list[PathResult],
 ) -> list[Verdict]:
-    """Judge every objective the exercise names."""
+    """Judge every objective the exercise names over every response's journal."""
     out = []
     for objective in exercise.objectives:
         if objective == "no-residual-access":
             held, detail = _no_residual(left)
         elif objective == "no-benign-agent-touched":
-            held, detail = _no_benign(agent, inventory, records)
+            touched = collateral(agent, inventory, journaled)
+            held = not touched
+            detail = (
+                "steps touched other agents' identities: " + ", ".join(touched)
+                if touched
+                else "every step targeted the suspect's own identities or its delegations"
+            )
         else:
-            held, detail = _reasons(records, journal_ok)
+            held, detail = _reasons(journaled)
         out.append(Verdict(objective, held, exercise.weight(objective), detail))
     return out
 
@@ -79,7 +93,8 @@ def _no_residual(left: list[PathResult]) -> tuple[bool, str]:
     return False, f"{len(left)} path(s) still work: " + "; ".join(r.path for r in left)
 
 
-def _no_benign(agent: str, inventory: Inventory, records: list[jr.Record]) -> tuple[bool, str]:
+def collateral(agent: str, inventory: Inventory, journaled: list[Journaled]) -> list[str]:
+    """The identities of other agents the responses wrote to, each with its agent."""
     own = {i.id for i in inventory.agent(agent).identities}
     others: dict[str, str] = {}
     for other in inventory.agents:
@@ -87,26 +102,33 @@ def _no_benign(agent: str, inventory: Inventory, records: list[jr.Record]) -> tu
             for identity in other.identities:
                 if identity.id not in own:
                     others[identity.id] = other.name
-    touched = sorted(
+    return sorted(
         {
             f"{r.payload.get('target')} ({others[str(r.payload.get('target'))]})"
-            for r in records
+            for j in journaled
+            for r in j.records
             if r.kind == jr.Kind.INTENT and str(r.payload.get("target")) in others
         }
     )
-    if touched:
-        return False, "steps touched other agents' identities: " + ", ".join(touched)
-    return True, "every step targeted the suspect's own identities or its delegations"
 
 
-def _reasons(records: list[jr.Record], journal_ok: bool) -> tuple[bool, str]:
-    if not records or records[0].kind != jr.Kind.START:
-        return False, "the journal has no incident-start record"
-    start = records[0].payload
-    who = start.get("who") or {}
-    writes = sum(1 for r in records if r.kind == jr.Kind.INTENT)
-    if not str(start.get("why") or "").strip() or not who.get("responder"):
-        return False, "the incident was run without a responder or a reason"
-    if not journal_ok:
-        return False, "the journal fails verification"
-    return True, f"{writes} write(s) journaled under one reason, hash chain verified"
+def _reasons(journaled: list[Journaled]) -> tuple[bool, str]:
+    if not journaled:
+        return False, "no response was run, so nothing was journaled"
+    writes, responders = 0, set()
+    for j in journaled:
+        records = j.records
+        if not records or records[0].kind != jr.Kind.START:
+            return False, f"the journal of {j.incident} has no incident-start record"
+        start = records[0].payload
+        who = start.get("who") or {}
+        if not str(start.get("why") or "").strip() or not who.get("responder"):
+            return False, f"{j.incident} was run without a responder or a reason"
+        if not j.ok:
+            return False, f"the journal of {j.incident} fails verification"
+        writes += sum(1 for r in records if r.kind == jr.Kind.INTENT)
+        responders.add(str(who.get("responder")))
+    return True, (
+        f"{writes} write(s) in {len(journaled)} incident(s) by {', '.join(sorted(responders))}, "
+        "each journaled with a reason; hash chains verified"
+    )

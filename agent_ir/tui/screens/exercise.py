@@ -1,23 +1,25 @@
 """The exercise screen: the agent list, with the exercise's clock, its injects and, when the
 facilitator shows it, the residual access the adversary probe finds.
 
-Bindings (besides the agent list's): ``n`` advances the clock to the next inject, ``a``
-shows or hides residual access (probing afresh each time it is shown), ``e`` ends the
-exercise, scores it and writes the after-action report.
+The exercise keys (bound by the application, so they work on every screen): ``n``
+advances the clock to the next inject, ``a`` shows or hides residual access (probing afresh
+each time it is shown), ``e`` ends the exercise, scores it and writes the after-action
+report. A console joined to a shared exercise also catches up every few seconds with what
+the other responders did: the clock, the injects, the end.
 """
 
 from __future__ import annotations
 
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Footer, Static
 
 from agent_ir.errors import AgentIRError
+from agent_ir.tabletop.live import Scorecard
 from agent_ir.tabletop.probe import PathResult
 from agent_ir.tabletop.run import Event
-from agent_ir.tui.exercise_session import EndOfExercise, ExerciseSession
+from agent_ir.tui.exercise_session import ExerciseSession
 from agent_ir.tui.screens.agent_list import AgentListScreen
 from agent_ir.tui.widgets.agent_table import AgentTable
 from agent_ir.tui.widgets.exercise_clock import ExerciseClock
@@ -31,12 +33,6 @@ class ExerciseScreen(AgentListScreen):
     """The agent list of an exercise's lab, driven by a facilitator."""
 
     SCREEN_TITLE = "exercise"
-
-    BINDINGS = [
-        Binding("n", "next_inject", "Next inject"),
-        Binding("a", "residual", "Residual access"),
-        Binding("e", "end", "End exercise"),
-    ]
 
     class InjectsFired(Message):
         """The clock moved to the next inject and these injects fired."""
@@ -55,13 +51,15 @@ class ExerciseScreen(AgentListScreen):
     class Ended(Message):
         """The exercise was scored and its report written."""
 
-        def __init__(self, end: EndOfExercise) -> None:
+        def __init__(self, end: Scorecard) -> None:
             super().__init__()
             self.end = end
 
-    def __init__(self, session: ExerciseSession) -> None:
+    def __init__(self, session: ExerciseSession, *, poll_s: float | None = None) -> None:
         super().__init__(session)
         self.exercise = session
+        self.poll_s = poll_s
+        self._shown_end = False
 
     def compose(self) -> ComposeResult:
         yield self.environment_bar()
@@ -78,8 +76,11 @@ class ExerciseScreen(AgentListScreen):
 
     @on(events.Mount)
     def _arm(self) -> None:
-        """Arm the probe with the suspect's credentials (the list discovers as usual)."""
+        """Arm the probe with the suspect's credentials (the list discovers as usual); a
+        joined console polls the shared exercise."""
         self.begin()
+        if self.poll_s is not None:
+            self.set_interval(self.poll_s, self.catch_up)
 
     @on(events.ScreenResume)
     def _resumed(self) -> None:
@@ -101,6 +102,21 @@ class ExerciseScreen(AgentListScreen):
             await self.exercise.begin()
         except AgentIRError as exc:
             self._failed(exc)
+
+    @work(group="exercise-sync", exclusive=True)
+    async def catch_up(self) -> None:
+        """What the other responders did since the last look."""
+        try:
+            events = await self.exercise.sync()
+        except AgentIRError as exc:
+            self._failed(exc)
+            return
+        if events:
+            self.post_message(self.InjectsFired(events))
+        elif self.exercise.ended is not None and not self._shown_end:
+            self.post_message(self.Ended(self.exercise.ended))
+        else:
+            self._tick()
 
     @work(group="exercise")
     async def advance(self) -> None:
@@ -135,7 +151,7 @@ class ExerciseScreen(AgentListScreen):
     def on_exercise_screen_injects_fired(self, message: InjectsFired) -> None:
         """Log the injects, raise alerts, and rediscover after a change to the lab."""
         log = self.query_one(InjectLog)
-        if not message.events:
+        if not message.events and self.exercise.next_at is None:
             self.notify("every inject has fired", title="Exercise")
         for event in message.events:
             log.add(event)
@@ -152,11 +168,12 @@ class ExerciseScreen(AgentListScreen):
 
     def on_exercise_screen_ended(self, message: Ended) -> None:
         """Show the score and where the report is."""
-        result = message.end.result
+        result = message.end
+        self._shown_end = True
         self.query_one(ExerciseClock).score = result.score
         panel = self.query_one(ResidualPanel)
         panel.display = True
-        panel.show_results(result.probes[-1].results)
+        panel.show_results(result.results)
         log = self.query_one(InjectLog)
         for v in result.verdicts:
             log.note(self.exercise.t, "score", f"{'held' if v.held else 'FAILED'} {v.objective}")
