@@ -95,10 +95,8 @@ class ExerciseSession(ConsoleSession):
         return self.who("").responder
 
     async def begin(self) -> list[PathResult]:
-        """Arm the probe (if nobody has yet) and catch up with the clock and injects."""
-        results = await self.port.begin()
-        await self.sync()
-        return results
+        """Arm the probe (if nobody has yet); :meth:`sync` then catches up."""
+        return await self.port.begin()
 
     async def sync(self) -> list[Event]:
         """Catch up with the exercise: the clock, and the injects this console has not

@@ -97,11 +97,17 @@ class ExerciseScreen(AgentListScreen):
 
     @work(group="exercise")
     async def begin(self) -> None:
-        """Probe once at the start."""
+        """Probe once at the start (if nobody has yet), and show what already happened."""
         try:
             await self.exercise.begin()
+            events = await self.exercise.sync()
         except AgentIRError as exc:
             self._failed(exc)
+            return
+        if events:  # joined late: what already happened
+            self.post_message(self.InjectsFired(events))
+        else:
+            self._tick()
 
     @work(group="exercise-sync", exclusive=True)
     async def catch_up(self) -> None:
