@@ -5,7 +5,8 @@ Run: .venv/bin/python scripts/screenshots.py [--out screenshots] [--size 100x30]
 It starts its own lab (in this process) and builds the console through the same factory
 as the CLI and the tests, then walks the story: the agent list, invoice-agent's tabs,
 the kill-switch plan, the typed confirmation, the run's summary, the journal and the
-undo plan. The journal goes to a temporary folder; nothing outside the lab changes.
+undo plan; then the cross-provider tabletop exercise in its own lab, with residual access
+after the injects and the score after the kill switch. The journal goes to a temporary folder; nothing outside the lab changes.
 """
 
 from __future__ import annotations
@@ -20,13 +21,16 @@ from textual.widgets import Input
 
 from agent_ir.cli.environment import default_world
 from agent_ir.engine.executor import Tuning
-from agent_ir.factory import make_app
+from agent_ir.factory import make_app, make_exercise_app
 from agent_ir.lab.runner import Lab
 from agent_ir.lab.world import load_world
+from agent_ir.tabletop.loader import find_exercise, load_exercise
 from agent_ir.tui.app import AgentIRApp
+from agent_ir.tui.exercise_app import ExerciseApp
 
 ROOT = Path(__file__).resolve().parents[1]
 AGENT = "invoice-agent"
+EXERCISE = "cross-provider-chain"
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -102,6 +106,40 @@ async def walk(app: AgentIRApp, out: Path, size: tuple[int, int]) -> list[Path]:
     return saved
 
 
+async def walk_exercise(app: ExerciseApp, out: Path, size: tuple[int, int]) -> list[Path]:
+    """Play the cross-provider exercise as a facilitator: two injects, residual access,
+    the kill switch, the score."""
+    saved: list[Path] = []
+
+    def shot(name: str) -> None:
+        saved.append(Path(app.save_screenshot(filename=f"{name}.svg", path=str(out))))
+
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        for _ in range(3):
+            await pilot.press("n")
+            await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        shot("exercise-residual")
+        await pilot.press("a")
+        await fill(pilot, "#filter", AGENT)
+        await pilot.press("enter", "r")
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        await fill(pilot, "#confirm-reason", "tabletop: the agent persists with a new key")
+        await fill(pilot, "#confirm-agent", AGENT)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        shot("exercise-scored")
+    return saved
+
+
 def main() -> None:
     """Start a lab on the default world and write the screenshots."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -119,8 +157,26 @@ def main() -> None:
             responder="responder@corp.test",
             playbook_dirs=(),
         )
-        for path in asyncio.run(walk(app, args.out, (width, height))):
-            print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        saved = asyncio.run(walk(app, args.out, (width, height)))
+    loaded = load_exercise(find_exercise(EXERCISE))
+    with tempfile.TemporaryDirectory() as tmp, Lab(load_world(loaded.world_path)) as lab:
+        settings = lab.settings.model_copy(update={"journal_dir": Path(tmp) / "journal"})
+        exercise = make_exercise_app(
+            settings,
+            lab,
+            loaded,
+            AGENT,
+            workdir=Path(tmp),
+            report=Path(tmp) / "aar.md",
+            report_json=Path(tmp) / "aar.json",
+            # the real clock: a session revocation's cut-off must follow the probe's sessions
+            tuning=Tuning(backoff_s=0.05, verify_interval_s=0.05),
+            responder="responder@corp.test",
+            playbook_dirs=(),
+        )
+        saved += asyncio.run(walk_exercise(exercise, args.out, (width, height)))
+    for path in saved:
+        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
 if __name__ == "__main__":
