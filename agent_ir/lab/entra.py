@@ -13,6 +13,8 @@ What it does like Entra (where a responder's tool would notice):
   resource-unit budgets with 429 + ``Retry-After`` + ``x-ms-throttle-*`` headers
   (:mod:`agent_ir.lab.entra_throttle`), a replication delay after writes
   (:mod:`agent_ir.lab.entra_store`), and the hazards in :mod:`agent_ir.lab.entra_graph_writes`.
+* Agent identities are created from a blueprint through ``/beta``
+  (:mod:`agent_ir.lab.entra_graph_agents`).
 
 The console's responder is an app registration with a client secret (written to a 0600
 file); for tests and tabletops the agents' own secrets are available in-process
@@ -33,6 +35,7 @@ import yaml
 from agent_ir.errors import LabError
 from agent_ir.lab.entra_catalog import RESPONDER_NAME, stable_id
 from agent_ir.lab.entra_graph import GraphApi
+from agent_ir.lab.entra_graph_agents import AGENT_ROUTES
 from agent_ir.lab.entra_graph_reads import READ_ROUTES
 from agent_ir.lab.entra_graph_writes import write_routes
 from agent_ir.lab.entra_keys import LabCertificate, Material
@@ -87,7 +90,9 @@ class EntraEmulator:
         self.tokens = TokenService(limits.token_lifetime_s)
         self.budgets = self._world_budgets()
         self.graph = GraphApi(
-            self.tokens, self.budgets, [*READ_ROUTES, *write_routes(self.material)]
+            self.tokens,
+            self.budgets,
+            [*READ_ROUTES, *write_routes(self.material), *AGENT_ROUTES],
         )
         self.directory = self._seed()
         self.server = EmulatorServer(
@@ -245,6 +250,27 @@ class EntraEmulator:
             if agent.name == name:
                 return self.world.agent_app_id(agent)
         raise LabError(f"the Entra lab has no application or agent identity {name!r}")
+
+    def responder_secret(self) -> str:
+        """The client secret of the lab's responder (what its 0600 secret file holds)."""
+        return self.material.secret(responder_password_id(self.tenant_id))
+
+    def federated_credentials(self, app_name: str) -> list[dict[str, Any]]:
+        """The federated identity credentials of a world application as the directory holds
+        them now (name, issuer, subject, audiences)."""
+        app_id = next(
+            (self.world.app_object_id(a) for a in self.world.applications if a.name == app_name),
+            None,
+        )
+        if app_id is None:
+            return []
+        with self.directory.lock:
+            rows = self.directory.fics.latest_values()
+        return [
+            {k: fic[k] for k in ("name", "issuer", "subject", "audiences")}
+            for fic in rows
+            if fic["_app"] == app_id
+        ]
 
     def outside_token(self, issuer: str, subject: str, audience: str | None = None) -> str:
         """A token from an outside issuer (AWS, GCP…) to present as a federated assertion."""

@@ -97,6 +97,8 @@ class Route:
     beta_only: bool = False
     expandable: tuple[str, ...] = ()
     write: bool = False
+    handler_checks: bool = False
+    """The handler decides who may call (permissions that depend on the request body)."""
 
 
 def route(
@@ -108,9 +110,11 @@ def route(
     beta_only: bool = False,
     expandable: tuple[str, ...] = (),
     write: bool | None = None,
+    handler_checks: bool = False,
 ) -> Route:
     """Declare one endpoint (the pattern matches the path after the version); ``write``
-    defaults to every method but GET."""
+    defaults to every method but GET. With ``handler_checks`` the handler itself refuses
+    callers (``permissions`` then only names what it accepts)."""
     return Route(
         method,
         re.compile(f"^{pattern}$", re.IGNORECASE),
@@ -119,6 +123,7 @@ def route(
         beta_only,
         expandable,
         method != "GET" if write is None else write,
+        handler_checks,
     )
 
 
@@ -154,7 +159,7 @@ class GraphApi:
             )
         found, groups = matched
         roles = set(claims.get("roles") or [])
-        if not roles.intersection(found.permissions):
+        if not found.handler_checks and not roles.intersection(found.permissions):
             return graph_error(
                 403,
                 "Authorization_RequestDenied",

@@ -4,7 +4,9 @@ Each provider has its own module (``inject_aws``, ``inject_entra``, ``inject_gcp
 ``inject_okta``) with one function, ``apply(lab, inventory, part, change) -> str``: it makes
 the change through the provider's real API (as the lab's responder, standing in for the
 attacker's own power), hands any credential it creates to that provider's probe ``part``,
-and returns one line saying what changed (never a secret).
+and returns one line saying what changed (never a secret). When the attacker's own
+credential no longer works, it raises :class:`ChangeRefused`, and the timeline says the
+attempt failed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,12 @@ from agent_ir.errors import LabError
 from agent_ir.lab.runner import Lab
 from agent_ir.tabletop.model import Change
 from agent_ir.tabletop.probe import Probe
+
+
+class ChangeRefused(LabError):
+    """The provider refused the attacker's change because the attacker no longer has the
+    power to make it (its credential was revoked): an outcome of the exercise, not a
+    fault of the lab."""
 
 
 def apply_change(lab: Lab, inventory: Inventory, probe: Probe, change: Change) -> str:

@@ -27,7 +27,7 @@ from agent_ir.lab.runner import Lab
 from agent_ir.lab.world import load_world
 from agent_ir.model import Finding
 from agent_ir.playbook.model import Playbook
-from agent_ir.tabletop.inject import apply_change
+from agent_ir.tabletop.inject import ChangeRefused, apply_change
 from agent_ir.tabletop.loader import LoadedExercise
 from agent_ir.tabletop.model import AlertInject, Inject
 from agent_ir.tabletop.probe import PathResult, Probe, residual
@@ -285,7 +285,11 @@ def apply_inject(lab: Lab, inventory: Inventory, probe: Probe, inject: Inject) -
     to the probe); the timeline event it makes, of kind ``alert`` or ``change``."""
     if isinstance(inject, AlertInject):
         return Event(inject.at, "alert", inject.text)
-    return Event(inject.at, "change", apply_change(lab, inventory, probe, inject))
+    try:
+        return Event(inject.at, "change", apply_change(lab, inventory, probe, inject))
+    except ChangeRefused as exc:
+        what = inject.text or inject.change
+        return Event(inject.at, "change", f"the attacker tries: {what}; refused: {exc.message}")
 
 
 def journal_events(engine: Engine, incident: str, offset: float) -> list[Event]:

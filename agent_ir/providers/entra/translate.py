@@ -8,6 +8,9 @@ the service principal's object id; its app (client) id is an alias.
 **Agents and owners (tag convention).** A service principal tag ``agent-ir:agent=<name>``
 ties it to agent ``<name>``; ``agent-ir:owner=<upn>`` names its human owner. Without an
 owner tag, an agent identity's first sponsor, else the first human owner, is the owner.
+An agent identity without its own ``agent-ir:agent`` tag belongs to the agent its
+blueprint's principal is tagged with: the blueprint holds the credentials that act for
+every agent identity it creates, so one it spawns is that agent's too.
 
 **Credentials.** The client secrets (``client-secret``) and certificates (``certificate``)
 of the application behind the principal (for an agent identity: none, its blueprint holds
@@ -131,10 +134,20 @@ def identity(snap: Snapshot, sp: Obj, now: datetime, *, with_credentials: bool) 
         credentials=credentials(snap, sp, now) if with_credentials else (),
         tags=pairs,
         owner=owner.lower() if owner else None,
-        agent=tags.get(AGENT_TAG) or None,
+        agent=tags.get(AGENT_TAG) or inherited_agent(snap, sp),
         status="active" if sp.get("accountEnabled", True) else "disabled",
         aliases=(str(sp["appId"]),) if sp.get("appId") else (),
     )
+
+
+def inherited_agent(snap: Snapshot, sp: Obj) -> str | None:
+    """The ``agent-ir:agent`` tag of an agent identity's blueprint principal, if any."""
+    if sp["id"] not in snap.agents:
+        return None
+    blueprint = snap.blueprint_of(str(sp["id"]))
+    if blueprint is None:
+        return None
+    return dict(tag_pairs(list(blueprint.get("tags") or []))).get(AGENT_TAG) or None
 
 
 def owner_refs(snap: Snapshot, sp: Obj) -> list[Obj]:
