@@ -6,7 +6,8 @@ plain HTTP. What it serves and how it behaves:
 
 * users, apps, app credentials and client roles, user grants and tokens, API tokens,
   AI agents and the org: see :mod:`agent_ir.lab.okta_api_users`,
-  :mod:`~agent_ir.lab.okta_api_apps`, :mod:`~agent_ir.lab.okta_api_credentials`,
+  :mod:`~agent_ir.lab.okta_api_apps`, :mod:`~agent_ir.lab.okta_api_create` (new OAuth
+  apps), :mod:`~agent_ir.lab.okta_api_credentials`,
   :mod:`~agent_ir.lab.okta_api_org`;
 * who may call, and ``POST /oauth2/v1/token``: :mod:`agent_ir.lab.okta_auth`;
 * paging, error bodies, rate limits and fault shapes: :mod:`agent_ir.lab.okta_http`.
@@ -24,7 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from agent_ir.errors import LabError
-from agent_ir.lab import okta_api_apps, okta_api_credentials, okta_api_org, okta_api_users
+from agent_ir.lab import (
+    okta_api_apps,
+    okta_api_create,
+    okta_api_credentials,
+    okta_api_org,
+    okta_api_users,
+)
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.okta_auth import TokenEndpoint, authenticate
 from agent_ir.lab.okta_http import RateLimiter, fault_shapes, too_many
@@ -50,6 +57,7 @@ KEY_FILE = "okta-responder.pem"
 ROUTES: list[Route] = [
     *okta_api_users.ROUTES,
     *okta_api_apps.ROUTES,
+    *okta_api_create.ROUTES,
     *okta_api_credentials.ROUTES,
     *okta_api_org.ROUTES,
 ]

@@ -1,7 +1,8 @@
 """The org, API tokens and AI agents in the Okta emulator.
 
 * ``GET /api/v1/org``: the org's settings (subdomain, company).
-* ``GET /api/v1/logs``: the System Log's token grants (one event per issued token).
+* ``GET /api/v1/logs``: the System Log's token grants (one event per issued token) and
+  app creations.
 * API tokens: list (paged), get, delete. Deleting cannot be undone: a token is minted
   only in the Admin Console, and its value is never shown again.
   ``DELETE /api/v1/api-tokens/current`` revokes the token making the call.
@@ -75,7 +76,8 @@ def revoke_api_token(call: Call, token_id: str) -> LabResponse:
 def list_logs(call: Call) -> LabResponse:
     """``GET /api/v1/logs`` with ``since`` (default: seven days ago), ``until``,
     ``filter``, ``sortOrder`` and ``limit`` (default 100, at most 1000). The lab records
-    one event type: ``app.oauth2.as.token.grant.access_token``."""
+    two event types: ``app.oauth2.as.token.grant.access_token`` and
+    ``application.lifecycle.create``."""
     since = _moment(call.param("since")) or call.now - timedelta(days=7)
     until = _moment(call.param("until")) or call.now + timedelta(seconds=1)
     events = [e for e in call.state.log if since <= e.published < until]

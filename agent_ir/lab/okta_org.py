@@ -83,33 +83,55 @@ class Operation:
     completes: datetime
 
 
+TOKEN_GRANTED = "app.oauth2.as.token.grant.access_token"
+APP_CREATED = "application.lifecycle.create"
+
+
 @dataclass(slots=True)
 class LogEvent:
-    """A System Log event: an access token granted to a client."""
+    """A System Log event: an access token granted to a client (the default), or an app
+    created (``application.lifecycle.create``, its target the new app). An event caused
+    through an API token names it in ``transaction.detail.requestApiTokenId``, as Okta's
+    does."""
 
     uuid: str
     published: datetime
     client_id: str
+    """The actor's id (a client id, or a user id when ``actor_type`` is ``User``)."""
     label: str
+    """The actor's display name."""
+    event_type: str = TOKEN_GRANTED
+    actor_type: str = "PublicClientApp"
+    target_id: str = ""
+    target_label: str = ""
+    api_token_id: str | None = None
 
     def to_json(self, base: str) -> dict[str, Any]:
         """The event as ``GET /api/v1/logs`` lists it."""
+        granted = self.event_type == TOKEN_GRANTED
+        if granted:
+            target = [{"id": "orgAS", "type": "AuthorizationServer", "displayName": "Okta API"}]
+        else:
+            target = [
+                {"id": self.target_id, "type": "AppInstance", "displayName": self.target_label}
+            ]
+        detail = {"requestApiTokenId": self.api_token_id} if self.api_token_id else {}
         return {
             "uuid": self.uuid,
             "published": stamp(self.published),
-            "eventType": "app.oauth2.as.token.grant.access_token",
+            "eventType": self.event_type,
             "version": "0",
             "severity": "INFO",
-            "displayMessage": "OAuth2 access token is granted",
+            "displayMessage": "OAuth2 access token is granted" if granted else "Add application",
             "actor": {
                 "id": self.client_id,
-                "type": "PublicClientApp",
+                "type": self.actor_type,
                 "alternateId": self.client_id,
                 "displayName": self.label,
             },
             "outcome": {"result": "SUCCESS"},
-            "target": [{"id": "orgAS", "type": "AuthorizationServer", "displayName": "Okta API"}],
-            "transaction": {"type": "WEB", "id": self.uuid[:20]},
+            "target": target,
+            "transaction": {"type": "WEB", "id": self.uuid[:20], "detail": detail},
         }
 
 

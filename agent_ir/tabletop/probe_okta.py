@@ -1,5 +1,11 @@
 """The Okta part of the probe: private-key-JWT token requests (RFC 7523) with the keys of
-the agent's service apps, and SSWS calls with API tokens the agent runs on."""
+the agent's service apps (and of apps the attacker creates), token requests for each Okta
+API scope the attacker granted an app, and SSWS calls with API tokens the agent runs on.
+
+A key path asks for the app's scopes of the world (``okta.users.read`` for an app the
+attacker made); a scope path (``… → token with scope X``) asks for that scope alone, so it
+works only while the grant exists, the app is active and the key is valid. A working key
+or scope path makes the attacker the app: its client id is the path's ``principal``."""
 
 from __future__ import annotations
 
@@ -50,6 +56,7 @@ class OktaProbe:
         self.base = str(settings.org_url).rstrip("/")
         self.ca = str(settings.ca_bundle)
         self.keys: list[AppKey] = []
+        self.scoped: list[AppKey] = []
         self.tokens: list[ApiToken] = []
 
     def arm(self, inventory: Inventory, agent: str) -> None:
@@ -73,16 +80,29 @@ class OktaProbe:
         """Hold one API token by its value."""
         self.tokens.append(ApiToken(name, value))
 
+    def add_key(self, key: AppKey) -> None:
+        """Hold one more app key (an app the attacker created for itself)."""
+        self.keys.append(key)
+
+    def add_scope(self, key: AppKey) -> None:
+        """Ask, with ``key``, for a token carrying ``key.scope`` alone from now on."""
+        self.scoped.append(key)
+
+    def key_for(self, client_id: str) -> AppKey | None:
+        """The key the attacker holds for a client, if any."""
+        return next((k for k in self.keys if k.client_id == client_id), None)
+
     def check(self, reached: set[str]) -> list[PathResult]:
         """A token request with each key, an SSWS read with each API token."""
         context = ssl.create_default_context(cafile=self.ca)
         with httpx.Client(base_url=self.base, verify=context, timeout=10) as http:
-            out = [self._key(http, key) for key in self.keys]
+            out = [self._key(http, key, "access token") for key in self.keys]
+            out += [self._key(http, key, f"token with scope {key.scope}") for key in self.scoped]
             out += [self._token(http, token) for token in self.tokens]
         return out
 
-    def _key(self, http: httpx.Client, key: AppKey) -> PathResult:
-        path = f"private key {key.kid} of service app {key.label} → access token"
+    def _key(self, http: httpx.Client, key: AppKey, what: str) -> PathResult:
+        path = f"private key {key.kid} of service app {key.label} → {what}"
         now = int(time.time())
         claims = {
             "iss": key.client_id,
@@ -106,7 +126,14 @@ class OktaProbe:
         except httpx.HTTPError as exc:
             return PathResult("okta", path, False, "behaviour", f"refused: {type(exc).__name__}")
         if reply.status_code == 200 and "access_token" in reply.json():
-            return PathResult("okta", path, True, "behaviour", "token endpoint issued a token")
+            return PathResult(
+                "okta",
+                path,
+                True,
+                "behaviour",
+                "token endpoint issued a token",
+                principal=key.client_id,
+            )
         return PathResult("okta", path, False, "behaviour", f"refused: {_error(reply)}")
 
     def _token(self, http: httpx.Client, token: ApiToken) -> PathResult:

@@ -94,8 +94,10 @@ def _no_residual(left: list[PathResult]) -> tuple[bool, str]:
 
 
 def collateral(agent: str, inventory: Inventory, journaled: list[Journaled]) -> list[str]:
-    """The identities of other agents the responses wrote to, each with its agent."""
-    own = {i.id for i in inventory.agent(agent).identities}
+    """The identities of other agents the responses wrote to, each with its agent (a
+    suspect whose every identity the response deleted is no longer in the inventory)."""
+    suspect = next((a for a in inventory.agents if a.name.lower() == agent.lower()), None)
+    own = {i.id for i in suspect.identities} if suspect else set()
     others: dict[str, str] = {}
     for other in inventory.agents:
         if other.name != agent:

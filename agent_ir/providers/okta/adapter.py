@@ -6,7 +6,11 @@ What it finds (conventions, see :mod:`~agent_ir.providers.okta.translate`):
 * **service apps**: OAuth apps that can get tokens as themselves (``client_credentials``),
   with their client secrets or JWKS keys, Okta API scope grants and admin roles. The app
   ``profile`` attributes ``agent_ir_agent`` and ``agent_ir_owner`` (names configurable)
-  tie an app to its agent and owner, like the ``agent-ir:agent`` tag on AWS.
+  tie an app to its agent and owner, like the ``agent-ir:agent`` tag on AWS. An app
+  with no such attribute that the System Log shows was created through an API token
+  (``application.lifecycle.create`` with ``transaction.detail.requestApiTokenId``, kept
+  90 days) belongs to the agent named as that token: a shadow agent running on someone's
+  API token cannot hide the service apps it makes for itself.
 * **API tokens**, each with the human who created it: the token acts with all of that
   person's admin roles (a shadow agent is often someone's API token), so the token
   carries those roles as grants and the creator is linked to it.

@@ -7,6 +7,12 @@ every identity the engine wants in full, the details fan out concurrently: an ap
 secrets or JWKS, Okta API scope grants, admin roles and refresh tokens, its last token
 grant in the System Log, and the consent grants of each user holding a token; a token creator's profile and roles; an AI agent's
 owners and keys. Users are fetched by id, once each, only when something names them.
+
+Alongside the lists, the System Log's app creations of the last 90 days
+(``application.lifecycle.create``) say which apps were created through an API token
+(``transaction.detail.requestApiTokenId``): such an app whose profile names no agent
+belongs to the agent of the token that made it (the token's name), so an agent running on
+an API token cannot hide the service apps it spawns for itself.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ T = TypeVar("T")
 
 AI_AGENTS = "/workload-principals/api/v1/ai-agents"
 TOKEN_GRANTED = "app.oauth2.as.token.grant.access_token"
+APP_CREATED = "application.lifecycle.create"
 LOG_RETENTION = timedelta(days=90)
 
 
@@ -71,6 +78,8 @@ class Discoverer:
         self._users: dict[str, asyncio.Task[dict[str, Any] | None]] = {}
         self._roles: dict[str, asyncio.Task[list[dict[str, Any]]]] = {}
         self.account = ""
+        self.made_by: dict[str, str] = {}
+        """App id → the name of the API token that created it."""
 
     async def run(self) -> Discovery:
         """Discover everything; the facts stay on ``self.facts`` for the actions."""
@@ -90,7 +99,7 @@ class Discoverer:
     async def _run(self) -> None:
         self.account = await self._account()
         size = self.settings.page_size
-        apps, tokens, agents, users = await asyncio.gather(
+        apps, tokens, agents, users, creations = await asyncio.gather(
             self.client.pages(
                 "listing apps", "list_applications", filter='name eq "oidc_client"', limit=size
             ),
@@ -102,7 +111,9 @@ class Discoverer:
                 search=f"profile.{self.settings.agent_attribute} pr",
                 limit=size,
             ),
+            self._app_creations(),
         )
+        self.made_by = tr.apps_made_by_tokens(creations, tokens, self.settings.api_token_id)
         machine = [a for a in apps if tr.is_machine_app(a)]
         await asyncio.gather(
             self._each("okta: apps", machine, self._app),
@@ -159,6 +170,21 @@ class Discoverer:
             log.info("this Okta org has no AI agents API (Okta for AI Agents is an add-on)")
             return []
 
+    async def _app_creations(self) -> list[dict[str, Any]]:
+        """The System Log's app creations within its retention."""
+        if not self.may("okta.logs.read"):
+            return []
+        since = self.context.clock() - LOG_RETENTION
+        return await self.client.raw_pages(
+            "reading app creations in the System Log",
+            "/api/v1/logs",
+            {
+                "since": since.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "filter": f'eventType eq "{APP_CREATED}"',
+                "limit": "1000",
+            },
+        )
+
     def user(self, user_id: str) -> asyncio.Task[dict[str, Any] | None]:
         """The user with this id (fetched once, shared by everyone who asks)."""
         task = self._users.get(user_id)
@@ -204,6 +230,7 @@ class Discoverer:
             self.account,
             agent_attribute=settings.agent_attribute,
             owner_attribute=settings.owner_attribute,
+            made_by=self.made_by.get(str(app["id"])),
         )
         if settings.uses_private_key and client_id == settings.client_id:
             self.result.responder_ids.update({ident.id, client_id})

@@ -4,7 +4,9 @@ Conventions (documented for users in the adapter's module docstring):
 
 * An OAuth app whose ``grant_types`` include ``client_credentials`` (every service app)
   is an identity of kind ``service-app``; its app ``profile`` attributes
-  ``agent_ir_agent`` / ``agent_ir_owner`` name its agent and owner.
+  ``agent_ir_agent`` / ``agent_ir_owner`` name its agent and owner. An app whose profile
+  names no agent but which the System Log shows was created through an API token belongs
+  to that token's agent: the token's name (tag ``created_by_api_token``).
 * An API token is an identity of kind ``api-token`` named as the token; it carries
   its creator's admin roles, and the creator is linked to it (``human:<email>``).
 * An AI agent (Okta for AI Agents) is an identity of kind ``ai-agent``; it is an
@@ -129,8 +131,10 @@ def app_identity(
     agent_attribute: str,
     owner_attribute: str,
     credentials: Iterable[Credential] = (),
+    made_by: str | None = None,
 ) -> Identity:
-    """An OAuth app that can act as itself."""
+    """An OAuth app that can act as itself; ``made_by`` is the name of the API token that
+    created it, the agent when the profile names none."""
     profile = app.get("profile") or {}
     client_id = client_id_of(app)
     tags = [
@@ -139,6 +143,8 @@ def app_identity(
         ("client_id", client_id),
     ]
     tags += [(str(k), str(v)) for k, v in sorted(profile.items()) if isinstance(v, str | int)]
+    if made_by:
+        tags.append(("created_by_api_token", made_by))
     return Identity(
         provider="okta",
         kind=KIND_APP,
@@ -148,10 +154,27 @@ def app_identity(
         credentials=tuple(credentials),
         tags=tuple(tags),
         owner=_text(profile.get(owner_attribute)),
-        agent=_text(profile.get(agent_attribute)),
+        agent=_text(profile.get(agent_attribute)) or made_by,
         status=_status(app.get("status")),
         aliases=(client_id,) if client_id and client_id != app["id"] else (),
     )
+
+
+def apps_made_by_tokens(
+    events: Iterable[dict[str, Any]], tokens: Iterable[dict[str, Any]], own_token: str | None
+) -> dict[str, str]:
+    """App id → the name of the API token whose request created it, from the System Log's
+    ``application.lifecycle.create`` events (the console's own token is left out)."""
+    names = {str(t.get("id")): str(t.get("name") or t.get("id")) for t in tokens}
+    out: dict[str, str] = {}
+    for event in events:
+        token = _get(event, "transaction", "detail", "requestApiTokenId")
+        if not token or str(token) == own_token or str(token) not in names:
+            continue
+        for target in event.get("target") or []:
+            if isinstance(target, dict) and target.get("type") == "AppInstance":
+                out[str(target.get("id"))] = names[str(token)]
+    return out
 
 
 def _text(value: Any) -> str | None:
