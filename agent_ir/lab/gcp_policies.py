@@ -7,7 +7,10 @@ Resource Manager's project read, and IAM Credentials' ``generateAccessToken``.
   new etag; conditions need version 3; bindings of one role and condition are merged.
 * ``generateAccessToken``: each hop of ``delegates`` needs ``implicitDelegation`` (token
   creator) on the next, the last hop ``getAccessToken`` on the target; by the policies in
-  force, which trail writes by the world's ``propagation_s``.
+  force, which trail writes by the world's ``propagation_s``; a denial reads as IAM
+  Credentials words it (the resource is not named). The caller's own token is refused
+  while its account is disabled (a 401 before this runs), a disabled target or hop with
+  ``FAILED_PRECONDITION``; the token it issues stops working while the target is disabled.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agent_ir.lab.gcp_api import ApiError, Call, denied, not_found
+from agent_ir.lab.gcp_api import ApiError, Call, not_found
 from agent_ir.lab.gcp_auth import expire_time
 from agent_ir.lab.gcp_roles import role_allows
 from agent_ir.lab.gcp_state import Policy, ServiceAccount, binding_key
@@ -186,7 +189,12 @@ def generate_access_token(call: Call) -> dict[str, Any]:
             else "iam.serviceAccounts.implicitDelegation"
         )
         if not _holds(call, actor, permission, account):
-            raise denied(permission, account.name())
+            raise ApiError(
+                403,
+                f"Permission '{permission}' denied on resource (or it may not exist).",
+                reason="IAM_PERMISSION_DENIED",
+                metadata={"permission": permission},
+            )
         if account.disabled:
             raise ApiError(
                 400,

@@ -1,13 +1,20 @@
 """Routes of the Google Cloud emulator, and the IAM v1 handlers for service accounts,
-keys, workload identity pools and key activity (Policy Analyzer)."""
+keys, workload identity pools and key activity (Policy Analyzer).
+
+``POST …/serviceAccounts`` creates an account (``accountId`` and ``serviceAccount``'s
+display name and description) and ``POST …/serviceAccounts/SA/keys`` a user-managed key,
+returned once with its key file as ``privateKeyData`` (base64), as IAM does."""
 
 from __future__ import annotations
 
+import base64
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from agent_ir.lab import gcp_policies as policies
 from agent_ir.lab.gcp_api import ApiError, Call, Handler, not_found, page
+from agent_ir.lab.gcp_auth import key_file_text
 from agent_ir.lab.gcp_state import Key, ServiceAccount, rfc3339
 from agent_ir.lab.gcp_world import WifPoolSpec, WifProviderSpec
 
@@ -16,6 +23,9 @@ AWS_ROLE_MAPPING = (
     " + 'assumed-role/' + assertion.arn.extract('assumed-role/{role_name}/') : assertion.arn"
 )
 KEY_ACTIVITY = "serviceAccountKeyLastAuthentication"
+_ACCOUNT_ID = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])$")
+MAX_USER_KEYS = 10
+"""IAM's limit of user-managed keys per service account."""
 
 
 def route(method: str, segments: list[str], verb: str) -> Handler | None:
@@ -55,7 +65,9 @@ def route(method: str, segments: list[str], verb: str) -> Handler | None:
 def _account_route(method: str, segments: list[str], verb: str) -> Handler | None:
     n = len(segments)
     if n == 4:
-        return list_accounts if method == "GET" and not verb else None
+        if verb:
+            return None
+        return list_accounts if method == "GET" else create_account if method == "POST" else None
     if n == 5:
         if method == "GET" and not verb:
             return get_account
@@ -72,7 +84,9 @@ def _account_route(method: str, segments: list[str], verb: str) -> Handler | Non
     if segments[5] != "keys":
         return None
     if n == 6:
-        return list_keys if method == "GET" and not verb else None
+        if verb:
+            return None
+        return list_keys if method == "GET" else create_key if method == "POST" else None
     if n == 7:
         if method == "GET" and not verb:
             return get_key
@@ -100,6 +114,39 @@ def list_accounts(call: Call) -> dict[str, Any]:
     if token:
         out["nextPageToken"] = token
     return out
+
+
+def create_account(call: Call) -> dict[str, Any]:
+    """``POST v1/projects/P/serviceAccounts`` with ``accountId`` (6-30 characters)."""
+    project_id = call.project_of(call.segments[2], "iam.serviceAccounts.create")
+    call.require("iam.serviceAccounts.create", project_id)
+    body = call.body()
+    account_id = str(body.get("accountId") or "")
+    if not (6 <= len(account_id) <= 30 and _ACCOUNT_ID.match(account_id)):
+        raise ApiError(
+            400,
+            f"Invalid account id {account_id!r}: it must be 6-30 lowercase letters, digits "
+            "or dashes, start with a letter and not end with a dash.",
+        )
+    details = body.get("serviceAccount") or {}
+    if not isinstance(details, dict):
+        raise ApiError(400, "Invalid JSON payload: 'serviceAccount' must be an object.")
+    project = call.state.projects[project_id]
+    email = f"{account_id}@{project_id}.iam.gserviceaccount.com"
+    if email in call.state.accounts:
+        raise ApiError(
+            409,
+            f"Service account {account_id} already exists within project projects/{project_id}.",
+            reason="ALREADY_EXISTS",
+            status="ALREADY_EXISTS",
+        )
+    account = call.state.create_account(
+        project,
+        account_id,
+        str(details.get("displayName") or "")[:100],
+        str(details.get("description") or "")[:256],
+    )
+    return account.to_json()
 
 
 def get_account(call: Call) -> dict[str, Any]:
@@ -137,6 +184,29 @@ def list_keys(call: Call) -> dict[str, Any]:
     ]
     keys.sort(key=lambda k: (k.valid_after, k.id))
     return {"keys": [k.to_json() for k in keys]} if keys else {}
+
+
+def create_key(call: Call) -> dict[str, Any]:
+    """``POST …/keys``: a new user-managed key and, this once, its key file."""
+    account = call.account_of(call.segments[2], call.segments[4], "iam.serviceAccountKeys.create")
+    body = call.body()
+    kind = str(body.get("privateKeyType") or "TYPE_GOOGLE_CREDENTIALS_FILE")
+    if kind != "TYPE_GOOGLE_CREDENTIALS_FILE":
+        raise ApiError(400, f"Private key type {kind} is not supported.")
+    if sum(1 for k in account.keys.values() if k.type == "USER_MANAGED") >= MAX_USER_KEYS:
+        raise ApiError(
+            400,
+            "Precondition check failed.",
+            status="FAILED_PRECONDITION",
+            reason="KEY_LIMIT_REACHED",
+        )
+    key = call.state.create_key(account)
+    host = call.request.header("Host") or "127.0.0.1"
+    data = call.api.vault.key_file(call.state, key, f"https://{host}/token")
+    out = key.to_json()
+    out["privateKeyType"] = kind
+    out["privateKeyData"] = base64.b64encode(key_file_text(data).encode()).decode()
+    return out
 
 
 def _key(call: Call, permission: str) -> tuple[ServiceAccount, Key]:

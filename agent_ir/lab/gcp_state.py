@@ -341,6 +341,39 @@ class GcpState:
         for account in self.accounts.values():
             account.policy.settle()
 
+    def create_account(
+        self, project: Project, account_id: str, display_name: str, description: str
+    ) -> ServiceAccount:
+        """A new, enabled service account with no key and an empty policy."""
+        email = f"{account_id}@{project.id}.iam.gserviceaccount.com"
+        account = ServiceAccount(
+            project=project.id,
+            number=project.number,
+            email=email,
+            unique_id=stable_digits("sa:" + email, 21),
+            display_name=display_name,
+            description=description,
+            disabled=False,
+            policy=Policy.seeded([]),
+        )
+        self.accounts[email] = account
+        self.by_unique_id[account.unique_id] = email
+        return account
+
+    def create_key(self, account: ServiceAccount) -> Key:
+        """A new user-managed key of ``account``, never expiring, valid from now (or from
+        the lab's start instant, when that is earlier, so the lab's clock agrees)."""
+        key = Key(
+            id=secrets.token_hex(20),
+            email=account.email,
+            project=account.project,
+            type="USER_MANAGED",
+            valid_after=min(datetime.now(UTC), self.now).replace(microsecond=0),
+            valid_before=NEVER,
+        )
+        account.keys[key.id] = key
+        return key
+
     # -- lookups ------------------------------------------------------------------------
 
     def account(self, ref: str) -> ServiceAccount | None:

@@ -74,6 +74,9 @@ class Probe:
         self.lab = lab
         self.workdir = workdir
         self.parts: dict[str, ProviderProbe] = {}
+        self.never_made: set[str] = set()
+        """Identities the attacker tried to spawn and was refused (so later changes to
+        them are refused too)."""
         for name in lab.emulators:
             part = _make(name, lab, workdir)
             if part is not None:

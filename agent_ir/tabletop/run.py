@@ -29,7 +29,7 @@ from agent_ir.model import Finding
 from agent_ir.playbook.model import Playbook
 from agent_ir.tabletop.inject import ChangeRefused, apply_change
 from agent_ir.tabletop.loader import LoadedExercise
-from agent_ir.tabletop.model import AlertInject, Inject
+from agent_ir.tabletop.model import AlertInject, Inject, NewConsent, SpawnSubAgent
 from agent_ir.tabletop.probe import PathResult, Probe, residual
 from agent_ir.tabletop.score import (
     Journaled,
@@ -285,11 +285,16 @@ def apply_inject(lab: Lab, inventory: Inventory, probe: Probe, inject: Inject) -
     to the probe); the timeline event it makes, of kind ``alert`` or ``change``."""
     if isinstance(inject, AlertInject):
         return Event(inject.at, "alert", inject.text)
+    what = inject.text or inject.change
+    if isinstance(inject, NewConsent) and inject.app in probe.never_made:
+        text = f"refused: {what} ({inject.app} was never created)"
+        return Event(inject.at, "change", text)
     try:
         return Event(inject.at, "change", apply_change(lab, inventory, probe, inject))
     except ChangeRefused as exc:
-        what = inject.text or inject.change
-        return Event(inject.at, "change", f"the attacker tries: {what}; refused: {exc.message}")
+        if isinstance(inject, SpawnSubAgent):
+            probe.never_made.add(inject.name)
+        return Event(inject.at, "change", f"refused: {what} ({exc.message})")
 
 
 def journal_events(engine: Engine, incident: str, offset: float) -> list[Event]:

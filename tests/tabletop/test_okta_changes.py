@@ -296,7 +296,7 @@ async def test_f_a_change_after_containment_is_refused_with_the_revoked_token(
     await _contain(engine, "gpt-scraper-bot")
 
     event = apply_inject(fresh, inventory, probe, _spawn("late-worker"))
-    assert event.kind == "change" and event.text.startswith("the attacker tries:")
-    assert "refused: Okta no longer accepts API token gpt-scraper-bot (HTTP 401" in event.text
+    assert event.kind == "change" and event.text.startswith("refused: ")
+    assert "(Okta no longer accepts API token gpt-scraper-bot (HTTP 401" in event.text
     assert probe.parts["okta"].keys == []  # type: ignore[attr-defined]
     assert [r.path for r in probe.check() if r.works] == []

@@ -127,9 +127,27 @@ def test_the_probe_agrees_with_independent_boto3_calls(state: Path) -> None:
     assert [row["boto3"] for row in rows] == [True, True, False, True]
 
 
-def test_a_key_created_after_the_response_is_residual_access(tabletop) -> None:
-    run = tabletop("cross-provider-chain", "--agent", "invoice-agent", "--yes", "--at", "100")
+def test_a_key_created_after_the_response_is_residual_access(tabletop, state: Path) -> None:
+    report = state / "late.json"
+    run = tabletop(
+        "cross-provider-chain",
+        "--agent",
+        "invoice-agent",
+        "--yes",
+        "--at",
+        "100",
+        "--report-json",
+        str(report),
+    )
     assert run.code == ExitCode.FAILED, run.out + run.err
     residual = run.out.split("Residual access (paths that still work):")[1]
     assert residual.strip().startswith("[aws] access key AKIA")
     assert "FAILED no-residual-access" in run.out
+    # the blueprint's secret is gone by then: spawning a sub-agent, and so granting it a
+    # role, are refused, and the timeline says so
+    changes = [
+        e["text"] for e in json.loads(report.read_text())["timeline"] if e["kind"] == "change"
+    ]
+    assert changes[0].startswith("the attacker creates a new access key")
+    assert changes[1].startswith("refused: the attacker spawns the agent identity ledger-worker")
+    assert changes[2].endswith("(ledger-worker was never created)")

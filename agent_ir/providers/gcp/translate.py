@@ -286,6 +286,19 @@ def acting_edges(
     return edges
 
 
+MINTING_ROLES = frozenset({TOKEN_CREATOR, WORKLOAD_USER, "roles/owner"})
+"""Acting roles whose holders can call ``generateAccessToken`` for the account."""
+
+
+def edge_role(edge: Edge) -> str | None:
+    """The role an acting edge of this module rests on (from its evidence), or None."""
+    for line in edge.evidence:
+        _, sep, rest = line.partition(" getIamPolicy: ")
+        if sep:
+            return rest.partition(" → ")[0]
+    return None
+
+
 def members_for(policy: dict[str, Any], principal: str, roles: set[str] | None = None) -> list[str]:
     """The members of ``policy`` that stand for ``principal`` (optionally in ``roles``)."""
     found: list[str] = []
