@@ -84,3 +84,17 @@ def test_syntax_errors_and_missing_files_are_refused(tmp_path: Path) -> None:
         load_exercise(tmp_path / "nope.yaml")
     assert problems("- a list\n")[0][2] == "expected a mapping at the top of the file"
     assert (1, "suspects", "required key is missing") in problems("name: t\n")
+
+
+def test_each_change_is_checked_for_its_own_fields_and_providers() -> None:
+    text = GOOD.replace(
+        "  - {kind: change, at: 10, change: new-access-key, user: invoice-agent}\n",
+        "  - {kind: change, at: 10, change: new-consent, provider: entra, app: x}\n"
+        "  - {kind: change, at: 11, change: new-binding, provider: aws, member: m, role: r,"
+        " resource: project}\n"
+        "  - {kind: change, at: 12, change: spawn-sub-agent, provider: gcp, name: w, user: u}\n",
+    )
+    found = problems(text)
+    assert (7, "injects[1].scope", "required key is missing") in found, found
+    assert any(line == 8 and where == "injects[2].provider" for line, where, _ in found), found
+    assert (9, "injects[3].user", "unknown key") in found, found
