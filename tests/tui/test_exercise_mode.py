@@ -17,6 +17,7 @@ from agent_ir.lab.runner import Lab
 from agent_ir.settings import Settings
 from agent_ir.tabletop.loader import load_exercise_text
 from agent_ir.tui.exercise_app import ExerciseApp
+from agent_ir.tui.screens.agent_detail import AgentDetailScreen
 from agent_ir.tui.screens.exercise import ExerciseScreen
 from agent_ir.tui.screens.plan import PlanScreen
 from agent_ir.tui.screens.run import RunScreen
@@ -153,6 +154,29 @@ async def test_advancing_past_the_last_inject_says_so(exercise_app: ExerciseApp)
         await pilot.press("n")
         await settle(pilot)
         assert any(n.message == "every inject has fired" for n in app._notifications)
+
+
+async def test_the_exercise_keys_work_on_other_screens(exercise_app: ExerciseApp) -> None:
+    app = exercise_app
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await fill(pilot, "#filter", "invoice-agent")
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AgentDetailScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, AgentDetailScreen) and app.exercise.t == 30
+        assert any("unfamiliar ASN" in n.message for n in app._notifications)
+        await pilot.press("e")
+        await settle(pilot)
+        assert any(n.title == "Exercise ended" for n in app._notifications)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ExerciseScreen)
+        log = app.screen.query_one(InjectLog)
+        assert any("unfamiliar ASN" in line for line in log.lines)
+        assert "score " in shown(app, "#exercise-clock")
 
 
 def test_without_yes_off_a_terminal_stays_refused(capsys: pytest.CaptureFixture[str]) -> None:
