@@ -156,7 +156,9 @@ async def test_advancing_past_the_last_inject_says_so(exercise_app: ExerciseApp)
         assert any(n.message == "every inject has fired" for n in app._notifications)
 
 
-async def test_the_exercise_keys_work_on_other_screens(exercise_app: ExerciseApp) -> None:
+async def test_the_exercise_keys_work_on_other_screens(
+    exercise_app: ExerciseApp, tmp_path: Path
+) -> None:
     app = exercise_app
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -177,6 +179,17 @@ async def test_the_exercise_keys_work_on_other_screens(exercise_app: ExerciseApp
         log = app.screen.query_one(InjectLog)
         assert any("unfamiliar ASN" in line for line in log.lines)
         assert "score " in shown(app, "#exercise-clock")
+    # ended with no response: the report says so, and nothing was journaled
+    markdown = (tmp_path / "aar.md").read_text()
+    assert "- Agent: `invoice-agent`; no containment was run" in markdown
+    assert "None: no responder ran a playbook." in markdown
+    held = {
+        o["objective"]: o for o in json.loads((tmp_path / "aar.json").read_text())["objectives"]
+    }
+    assert not held["every-write-has-reason"]["held"]
+    assert (
+        held["every-write-has-reason"]["detail"] == "no response was run, so nothing was journaled"
+    )
 
 
 def test_without_yes_off_a_terminal_stays_refused(capsys: pytest.CaptureFixture[str]) -> None:
