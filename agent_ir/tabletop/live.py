@@ -5,8 +5,9 @@ consoles join through ``agent-ir lab serve --exercise`` (see :mod:`agent_ir.tabl
 The clock is virtual, as in the headless run: it moves when someone advances it to the
 next inject, and by the real duration of each response. Responders run their responses
 themselves, against the lab, and report each one here (:meth:`LiveExercise.response_finished`);
-the journal of every response says who ran it and why, and the after-action report merges
-them all.
+an incident in the shared journal that no console reported (run from the CLI, say) is
+picked up when the exercise ends. The journal of every response says who ran it and why,
+and the after-action report merges them all.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from agent_ir.engine import journal as jr
+from agent_ir.engine.incident import journal_dir, load_incident
 from agent_ir.engine.inventory import Engine, Inventory
 from agent_ir.errors import UsageError
 from agent_ir.lab.runner import Lab
@@ -162,6 +166,7 @@ class LiveExercise:
         self._armed_with: Inventory | None = None
         self._last_probe = 0.0
         self._lock = asyncio.Lock()
+        self._started = datetime.now(UTC)
 
     @property
     def name(self) -> str:
@@ -269,6 +274,7 @@ class LiveExercise:
             await self._armed()
             await self._check("at the end")
             result = self.result
+            result.responses += await asyncio.to_thread(self._unreported)
             for response in result.responses:
                 events = await asyncio.to_thread(
                     journal_events, self.engine, response.incident, response.t
@@ -290,6 +296,27 @@ class LiveExercise:
                 data,
             )
             return self.ended
+
+    def _unreported(self) -> list[Response]:
+        """Incidents in the journal since the exercise started that no console reported
+        (a responder ran the CLI, say), placed at the clock's current time."""
+        known = {r.incident for r in self.result.responses}
+        out = []
+        for summary in jr.list_incidents(journal_dir(self.engine)):
+            if summary.id in known or summary.started is None or summary.started < self._started:
+                continue
+            records = load_incident(self.engine, summary.id)
+            who = (records[0].payload.get("who") or {}) if records else {}
+            out.append(
+                Response(
+                    self.t,
+                    summary.id,
+                    str(who.get("responder") or "unknown"),
+                    summary.playbook or "unknown",
+                    summary.restore_of,
+                )
+            )
+        return sorted(out, key=lambda r: r.incident)
 
     async def aclose(self) -> None:
         """Close the exercise's own engine."""

@@ -101,6 +101,14 @@ async def test_two_responders_share_the_clock_and_the_report_names_who_did_what(
         assert outcome.counts()["verified"] == len(outcome.results)
         assert not [r for r in await alice.residual_access() if r.works]
 
+        # a third responder runs the CLI against the same lab: not reported by a console,
+        # but journaled in the shared journal, so the exercise picks it up at the end
+        again = run_script(
+            [str(SCRIPT), "--config", str(hosted), "revoke", "invoice-agent"]
+            + ["--reason", "tabletop: second look", "--yes"],
+            tmp_path,
+        )
+        assert again.code == 0, again.err
         card = await alice.end()
         assert card.passed and card.score == 100 and bob.t == alice.t
     finally:
@@ -108,8 +116,9 @@ async def test_two_responders_share_the_clock_and_the_report_names_who_did_what(
         await bob.aclose()
 
     data = json.loads(card.json.read_text())
-    assert data["responders"] == ["bob@corp.test"]
+    assert data["responders"] == ["bob@corp.test", "tabletop-tester"]
     assert data["responses"][0]["incident"] == outcome.incident
+    assert data["responses"][1]["playbook"] == "contain-agent"
     texts = [e["text"] for e in data["timeline"]]
     assert "alice@corp.test moves the clock to 30s" in texts
     assert "bob@corp.test moves the clock to 60s" in texts
