@@ -20,9 +20,9 @@ class ExerciseApp(AgentIRApp):
     TITLE = "agent-ir tabletop"
 
     BINDINGS = [
-        Binding("n", "next_inject", "Next inject"),
-        Binding("a", "residual", "Residual access"),
-        Binding("e", "end_exercise", "End exercise"),
+        Binding("n", "next_inject", "Inject"),
+        Binding("a", "residual", "Residual"),
+        Binding("e", "end_exercise", "End"),
     ]
 
     def __init__(self, session: ExerciseSession, *, poll_s: float | None = None) -> None:
