@@ -23,6 +23,11 @@ steps:
 """
 
 
+NO_ENTRA = AWS_ONLY.replace("providers: [aws]", "providers: [aws, gcp, okta]").replace(
+    "contain-aws-only", "contain-without-entra"
+)
+
+
 @pytest.fixture(scope="module")
 def default_story(tabletop, state: Path):
     report = state / "default-story.md"
@@ -151,3 +156,29 @@ def test_a_key_created_after_the_response_is_residual_access(tabletop, state: Pa
     assert changes[0].startswith("the attacker creates a new access key")
     assert changes[1].startswith("refused: the attacker spawns the agent identity ledger-worker")
     assert changes[2].endswith("(ledger-worker was never created)")
+
+
+def test_the_chain_without_entra_steps_fails_and_names_the_spawned_sub_agent(
+    tabletop, state: Path
+) -> None:
+    playbook = state / "contain-without-entra.yaml"
+    playbook.write_text(NO_ENTRA)
+    report = state / "no-entra.md"
+    run = tabletop(
+        "cross-provider-chain",
+        "--playbook",
+        str(playbook),
+        "--agent",
+        "invoice-agent",
+        "--yes",
+        "--report",
+        str(report),
+    )
+    assert run.code == ExitCode.FAILED, run.out + run.err
+    residual = run.out.split("Residual access (paths that still work):")[1]
+    assert "[entra] client secret invoice-agent-prod of invoice-agent-blueprint" in residual
+    assert "Graph token as agent identity ledger-worker with role User.Read.All" in residual
+    assert "[aws]" not in residual and "[gcp]" not in residual and "[okta]" not in residual
+    markdown = report.read_text()
+    assert "Score: **40/100** (FAILED)" in markdown
+    assert "agent identity ledger-worker with role User.Read.All (behaviour" in markdown
