@@ -1,5 +1,8 @@
 """The Google Cloud emulator: IAM v1, Resource Manager v3, IAM Credentials, the OAuth token
-endpoint and Policy Analyzer's key activity, on one HTTPS port (see :mod:`agent_ir.lab.gcp_api`
+endpoint, the Security Token Service's token exchange for AWS workload identity
+federation (:mod:`agent_ir.lab.gcp_sts`; it needs the lab's AWS endpoint, which the lab
+hands over through :meth:`GcpEmulator.link`) and Policy Analyzer's key activity, on one
+HTTPS port (see :mod:`agent_ir.lab.gcp_api`
 for the paths).
 
 Seeded from the world's ``gcp`` section (:mod:`agent_ir.lab.gcp_world`). The console's
@@ -27,7 +30,9 @@ from agent_ir.errors import LabError
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.gcp_api import GcpApi, fault_error, fault_throttle
 from agent_ir.lab.gcp_auth import KeyVault, key_file_text
+from agent_ir.lab.gcp_aws_verify import AwsLink
 from agent_ir.lab.gcp_state import GcpState
+from agent_ir.lab.gcp_sts import STS_PATH
 from agent_ir.lab.gcp_world import GcpWorld
 from agent_ir.lab.server import EmulatorServer, FaultShapes
 from agent_ir.lab.tls import LabTLS
@@ -88,6 +93,17 @@ class GcpEmulator:
             self.api.on_set_iam_policy = None
             self.api.calls.clear()
         self.server.faults.update(self._initial_faults)
+
+    def link(self, endpoints: dict[str, str], ca_path: Path) -> None:
+        """Called by the lab once every emulator runs: note the AWS endpoint, where the
+        Security Token Service checks the signed requests it is given to exchange."""
+        aws = endpoints.get("aws")
+        self.api.aws = AwsLink(aws, ca_path) if aws else None
+
+    @property
+    def sts_url(self) -> str:
+        """The Security Token Service's token exchange endpoint."""
+        return self.server.base_url + STS_PATH
 
     def provider_settings(self, directory: Path) -> dict[str, Any]:
         """Write the responder's key file and return the ``providers.gcp`` settings."""

@@ -4,6 +4,7 @@ authentication, permission checks, per-minute quotas and page tokens.
 One HTTPS port serves every emulated service; their paths do not collide::
 
     POST /token                                              oauth2 (JWT-bearer grant)
+    POST /v1/token                                           sts v1 (token exchange, AWS)
     GET  /v1/projects/P/serviceAccounts[/SA[/keys[/K]]]      iam v1
     POST /v1/projects/P/serviceAccounts/SA:VERB              disable, enable, getIamPolicy,
                                                              setIamPolicy, testIamPermissions
@@ -29,7 +30,9 @@ from urllib.parse import unquote
 
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.gcp_auth import KeyVault, bearer_caller, token_endpoint
-from agent_ir.lab.gcp_state import GcpState, ServiceAccount
+from agent_ir.lab.gcp_aws_verify import AwsLink
+from agent_ir.lab.gcp_records import ServiceAccount
+from agent_ir.lab.gcp_state import GcpState
 from agent_ir.lab.gcp_world import QuotaSpec
 from agent_ir.lab.server import LabRequest, LabResponse
 
@@ -47,6 +50,8 @@ STATUS_BY_CODE = {
 _ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 _RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 _READ_VERBS = {"getIamPolicy", "testIamPermissions", "query"}
+OAUTH_PATHS = ("/token", "/v1/token")
+"""The OAuth endpoints (their errors are OAuth's ``{"error", "error_description"}``)."""
 
 
 class ApiError(Exception):
@@ -113,7 +118,7 @@ def not_found(what: str) -> ApiError:
 
 def fault_error(request: LabRequest) -> LabResponse:
     """An injected server fault: 503 UNAVAILABLE (OAuth's shape on the token endpoint)."""
-    if request.path == "/token":
+    if request.path in OAUTH_PATHS:
         return LabResponse.from_json(
             503, {"error": "temporarily_unavailable", "error_description": "Try again later."}
         )
@@ -124,7 +129,7 @@ def fault_error(request: LabRequest) -> LabResponse:
 
 def fault_throttle(request: LabRequest, spec: FaultSpec) -> LabResponse:
     """An injected throttle: 429 RESOURCE_EXHAUSTED with a RetryInfo detail."""
-    if request.path == "/token":
+    if request.path in OAUTH_PATHS:
         return LabResponse.from_json(
             429,
             {"error": "rate_limit_exceeded", "error_description": "Rate limit exceeded."},
@@ -213,6 +218,8 @@ class GcpApi:
         self.on_set_iam_policy: Callable[[str], None] | None = None
         """Test hook: runs (outside the lock) when a setIamPolicy arrives, before its etag
         is checked, with the resource name; a concurrent writer can be simulated here."""
+        self.aws: AwsLink | None = None
+        """The lab's AWS endpoint, for the token exchange (set when the lab runs AWS too)."""
         self.calls: collections.deque[tuple[str, str, int]] = collections.deque(maxlen=20_000)
         self._windows: dict[tuple[str, str], _Window] = {}
 
@@ -225,6 +232,10 @@ class GcpApi:
         if request.path == "/token":
             with self.lock:
                 return token_endpoint(self.state, self.vault, request)
+        if request.path == "/v1/token":
+            from agent_ir.lab.gcp_sts import token_exchange
+
+            return token_exchange(self, request)
         path = unquote(request.path)
         segments = path.strip("/").split("/")
         verb = ""

@@ -24,7 +24,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from agent_ir.lab.gcp_state import GcpState, Key
+from agent_ir.lab.gcp_records import Key
+from agent_ir.lab.gcp_state import GcpState
 from agent_ir.lab.server import LabRequest, LabResponse
 
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"

@@ -7,7 +7,9 @@ Resource Manager's project read, and IAM Credentials' ``generateAccessToken``.
   new etag; conditions need version 3; bindings of one role and condition are merged.
 * ``generateAccessToken``: each hop of ``delegates`` needs ``implicitDelegation`` (token
   creator) on the next, the last hop ``getAccessToken`` on the target; by the policies in
-  force, which trail writes by the world's ``propagation_s``; a denial reads as IAM
+  force, which trail writes by the world's ``propagation_s`` (a federated caller from the
+  Security Token Service matches its ``principal://`` subject and ``principalSet://``
+  attribute and pool members); a denial reads as IAM
   Credentials words it (the resource is not named). The caller's own token is refused
   while its account is disabled (a 401 before this runs), a disabled target or hop with
   ``FAILED_PRECONDITION``; the token it issues stops working while the target is disabled.
@@ -20,8 +22,8 @@ from typing import Any
 
 from agent_ir.lab.gcp_api import ApiError, Call, not_found
 from agent_ir.lab.gcp_auth import expire_time
+from agent_ir.lab.gcp_records import Policy, ServiceAccount, binding_key
 from agent_ir.lab.gcp_roles import role_allows
-from agent_ir.lab.gcp_state import Policy, ServiceAccount, binding_key
 
 _ROLE = re.compile(
     r"^(roles/[A-Za-z0-9_.]+|(projects|organizations)/[a-z0-9-]+/roles/[A-Za-z0-9_.]+)$"
@@ -208,10 +210,12 @@ def generate_access_token(call: Call) -> dict[str, Any]:
 
 
 def _holds(call: Call, actor: str, permission: str, account: ServiceAccount) -> bool:
-    member = f"serviceAccount:{actor}"
+    members = call.state.members_of(actor)
     for policy in (call.state.projects[account.project].policy, account.policy):
         for binding in policy.enforced_bindings():
-            if member in binding["members"] and role_allows(binding["role"], permission):
+            if members.intersection(binding["members"]) and role_allows(
+                binding["role"], permission
+            ):
                 return True
     return False
 

@@ -15,13 +15,10 @@ from typing import Any
 from agent_ir.lab import gcp_policies as policies
 from agent_ir.lab.gcp_api import ApiError, Call, Handler, not_found, page
 from agent_ir.lab.gcp_auth import key_file_text
-from agent_ir.lab.gcp_state import Key, ServiceAccount, rfc3339
+from agent_ir.lab.gcp_cel import AWS_ROLE_MAPPING
+from agent_ir.lab.gcp_records import Key, ServiceAccount, rfc3339
 from agent_ir.lab.gcp_world import WifPoolSpec, WifProviderSpec
 
-AWS_ROLE_MAPPING = (
-    "assertion.arn.contains('assumed-role') ? assertion.arn.extract('{account_arn}assumed-role/')"
-    " + 'assumed-role/' + assertion.arn.extract('assumed-role/{role_name}/') : assertion.arn"
-)
 KEY_ACTIVITY = "serviceAccountKeyLastAuthentication"
 _ACCOUNT_ID = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])$")
 MAX_USER_KEYS = 10

@@ -3,37 +3,31 @@
 Built from the world's ``gcp`` section (ages counted back from the lab's start). Ids are
 derived from the world deterministically, so a reset hands out the same key ids and
 unique ids and key files written earlier keep working. Every method runs under the
-emulator's lock (the caller holds it).
-
-Allow policies keep two views: what ``getIamPolicy`` returns (the last write, at once) and
-what is *enforced*, which follows each write after ``propagation_s``, as Google's
-eventually consistent IAM does.
+emulator's lock (the caller holds it). The records it holds are in
+:mod:`agent_ir.lab.gcp_records`.
 """
 
 from __future__ import annotations
 
-import base64
 import copy
-import hashlib
-import itertools
-import json
 import secrets
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from agent_ir.lab.gcp_roles import role_allows
-from agent_ir.lab.gcp_world import (
-    RESPONDER_ACCOUNT,
-    BindingSpec,
-    GcpWorld,
-    ProjectSpec,
-    ServiceAccountSpec,
-    WifPoolSpec,
+from agent_ir.lab.gcp_records import (
+    NEVER,
+    FederatedToken,
+    Key,
+    Policy,
+    Project,
+    ServiceAccount,
+    Token,
+    stable_digits,
+    stable_hex,
 )
+from agent_ir.lab.gcp_roles import role_allows
+from agent_ir.lab.gcp_world import RESPONDER_ACCOUNT, GcpWorld, ProjectSpec, ServiceAccountSpec
 
-NEVER = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 RESPONDER_ROLES = (
     "roles/iam.securityAdmin",
     "roles/iam.serviceAccountAdmin",
@@ -42,195 +36,6 @@ RESPONDER_ROLES = (
 )
 """What the lab's responder holds on every project: read everything, change policies,
 disable and enable accounts and keys. Never an owner or editor."""
-
-_etag_counter = itertools.count(1)
-
-
-def stable_digits(text: str, length: int) -> str:
-    """A decimal string derived from ``text`` (no leading zero)."""
-    number = int.from_bytes(hashlib.sha256(text.encode()).digest(), "big")
-    digits = str(number)[:length]
-    return ("1" + digits[1:]) if digits.startswith("0") else digits
-
-
-def stable_hex(text: str, length: int = 40) -> str:
-    """A hex string derived from ``text``."""
-    return hashlib.sha256(text.encode()).hexdigest()[:length]
-
-
-def new_etag() -> str:
-    """A fresh opaque etag (base64, as Google's are)."""
-    raw = next(_etag_counter).to_bytes(8, "big") + stable_hex(str(time.time_ns()), 8).encode()
-    return base64.b64encode(raw).decode()
-
-
-def rfc3339(moment: datetime) -> str:
-    """Google's timestamp text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def binding_key(binding: dict[str, Any]) -> str:
-    """What makes a binding distinct: its role and its condition."""
-    return str(binding["role"]) + "|" + json.dumps(binding.get("condition"), sort_keys=True)
-
-
-@dataclass(slots=True)
-class Policy:
-    """One allow policy (on a project or a service account)."""
-
-    bindings: list[dict[str, Any]] = field(default_factory=list)
-    etag: str = field(default_factory=new_etag)
-    enforced: list[tuple[float, list[dict[str, Any]]]] = field(default_factory=list)
-
-    @classmethod
-    def seeded(cls, specs: list[BindingSpec]) -> Policy:
-        """A policy as the world describes it, enforced from the start."""
-        bindings = [_binding_from_spec(spec) for spec in specs]
-        return cls(bindings, new_etag(), [(0.0, copy.deepcopy(bindings))])
-
-    @property
-    def version(self) -> int:
-        """3 when any binding has a condition, else 1."""
-        return 3 if any("condition" in b for b in self.bindings) else 1
-
-    def to_json(self, requested_version: int) -> dict[str, Any]:
-        """The wire form; conditional bindings need version 3 to be shown."""
-        out: dict[str, Any] = {"version": self.version, "etag": self.etag}
-        if self.bindings:
-            if self.version == 3 and requested_version < 3:
-                out["bindings"] = [_withheld(b) for b in self.bindings]
-            else:
-                out["bindings"] = copy.deepcopy(self.bindings)
-        return out
-
-    def replace(self, bindings: list[dict[str, Any]], propagation_s: float) -> None:
-        """A write: readers see it now, enforcement after ``propagation_s``."""
-        self.bindings = bindings
-        self.etag = new_etag()
-        now = time.monotonic()
-        # keep the latest write in force and every one still propagating
-        effective = [entry for entry in self.enforced if entry[0] <= now]
-        pending = [entry for entry in self.enforced if entry[0] > now]
-        self.enforced = [*effective[-1:], *pending, (now + propagation_s, copy.deepcopy(bindings))]
-
-    def settle(self) -> None:
-        """Enforce the last write now, as if its propagation delay had passed."""
-        self.enforced = [(0.0, copy.deepcopy(self.bindings))]
-
-    def enforced_bindings(self) -> list[dict[str, Any]]:
-        """The bindings in force now (the latest write whose delay has passed)."""
-        now = time.monotonic()
-        live = [bindings for at, bindings in self.enforced if at <= now]
-        return live[-1] if live else []
-
-
-def _binding_from_spec(spec: BindingSpec) -> dict[str, Any]:
-    out: dict[str, Any] = {"role": spec.role, "members": list(spec.members)}
-    if spec.condition is not None:
-        out["condition"] = spec.condition.model_dump(exclude_defaults=True)
-    return out
-
-
-def _withheld(binding: dict[str, Any]) -> dict[str, Any]:
-    if "condition" not in binding:
-        return copy.deepcopy(binding)
-    return {
-        "role": binding["role"],
-        "members": [m + "?condition=withheld" for m in binding["members"]],
-    }
-
-
-@dataclass(slots=True)
-class Key:
-    """One service account key."""
-
-    id: str
-    email: str
-    project: str
-    type: str
-    valid_after: datetime
-    valid_before: datetime
-    disabled: bool = False
-    last_used: datetime | None = None
-
-    def name(self) -> str:
-        """Its resource name."""
-        return f"projects/{self.project}/serviceAccounts/{self.email}/keys/{self.id}"
-
-    def to_json(self) -> dict[str, Any]:
-        """The wire form (never any key material)."""
-        out: dict[str, Any] = {
-            "name": self.name(),
-            "validAfterTime": rfc3339(self.valid_after),
-            "validBeforeTime": rfc3339(self.valid_before),
-            "keyAlgorithm": "KEY_ALG_RSA_2048",
-            "keyOrigin": "GOOGLE_PROVIDED",
-            "keyType": self.type,
-        }
-        if self.disabled:
-            out["disabled"] = True
-        return out
-
-    def usable(self, now: datetime) -> bool:
-        """Whether the key can sign in now."""
-        return not self.disabled and self.valid_after <= now < self.valid_before
-
-
-@dataclass(slots=True)
-class ServiceAccount:
-    """One service account, with its keys and the policy on it."""
-
-    project: str
-    number: str
-    email: str
-    unique_id: str
-    display_name: str
-    description: str
-    disabled: bool
-    policy: Policy
-    keys: dict[str, Key] = field(default_factory=dict)
-    etag: str = field(default_factory=new_etag)
-
-    def name(self) -> str:
-        """Its resource name."""
-        return f"projects/{self.project}/serviceAccounts/{self.email}"
-
-    def to_json(self) -> dict[str, Any]:
-        """The wire form."""
-        out: dict[str, Any] = {
-            "name": self.name(),
-            "projectId": self.project,
-            "uniqueId": self.unique_id,
-            "email": self.email,
-            "oauth2ClientId": self.unique_id,
-            "etag": self.etag,
-        }
-        if self.display_name:
-            out["displayName"] = self.display_name
-        if self.description:
-            out["description"] = self.description
-        if self.disabled:
-            out["disabled"] = True
-        return out
-
-
-@dataclass(slots=True)
-class Project:
-    """One project: its number, policy and workload identity pools."""
-
-    id: str
-    number: str
-    policy: Policy
-    pools: list[WifPoolSpec]
-
-
-@dataclass(slots=True)
-class Token:
-    """An access token the lab issued."""
-
-    email: str
-    expires: float
-    scopes: tuple[str, ...]
 
 
 class GcpState:
@@ -244,6 +49,9 @@ class GcpState:
         self.accounts: dict[str, ServiceAccount] = {}
         self.by_unique_id: dict[str, str] = {}
         self.tokens: dict[str, Token] = {}
+        self.federated: dict[str, FederatedToken] = {}
+        self.federated_members: dict[str, set[str]] = {}
+        """The members each federated principal stands for, as its last token said."""
         self.responder_email = f"{RESPONDER_ACCOUNT}@{world.projects[0].id}.iam.gserviceaccount.com"
         for spec in world.projects:
             self._project(spec)
@@ -390,16 +198,25 @@ class GcpState:
 
     # -- authorization -----------------------------------------------------------------
 
-    def allowed(self, email: str, permission: str, project: str, account: str | None) -> bool:
-        """Whether ``email`` holds ``permission`` on the project, or on the service account
+    def members_of(self, caller: str) -> set[str]:
+        """The allow-policy members that stand for ``caller`` (a service account's email or
+        a federated ``principal://`` identifier)."""
+        if caller.startswith("principal://"):
+            return self.federated_members.get(caller, set())
+        return {f"serviceAccount:{caller}"}
+
+    def allowed(self, caller: str, permission: str, project: str, account: str | None) -> bool:
+        """Whether ``caller`` holds ``permission`` on the project, or on the service account
         (whose policy adds to the project's), by the policies in force now."""
-        member = f"serviceAccount:{email}"
+        members = self.members_of(caller)
         policies = [self.projects[project].policy]
         if account is not None and account in self.accounts:
             policies.append(self.accounts[account].policy)
         for policy in policies:
             for binding in policy.enforced_bindings():
-                if member in binding["members"] and role_allows(binding["role"], permission):
+                if members.intersection(binding["members"]) and role_allows(
+                    binding["role"], permission
+                ):
                     return True
         return False
 
@@ -413,12 +230,25 @@ class GcpState:
             self.tokens = {t: v for t, v in self.tokens.items() if v.expires > now}
         return token, expires
 
+    def mint_federated(self, found: FederatedToken) -> str:
+        """Issue a federated access token (the Security Token Service's answer)."""
+        token = "ya29.d.lab." + secrets.token_urlsafe(32)
+        self.federated[token] = found
+        self.federated_members[found.principal()] = found.members()
+        return token
+
     def token_owner(self, token: str) -> tuple[str | None, str]:
-        """The live account a bearer token stands for, or None with why not.
+        """The live account (or federated principal) a bearer token stands for, or None
+        with why not.
 
         Checked at every use: a token of a disabled account is refused while it stays
         disabled and accepted again once it is re-enabled, if it has not expired.
         """
+        federated = self.federated.get(token)
+        if federated is not None:
+            if federated.expires <= time.time():
+                return None, "expired token"
+            return federated.principal(), ""
         found = self.tokens.get(token)
         if found is None:
             return None, "unknown token"

@@ -57,6 +57,12 @@ class Emulator(Protocol):
         """Write the emulator's credential files into ``directory``; return its settings."""
 
 
+LinkHook = Callable[[dict[str, str], Path], None]
+"""Optional on an emulator, as ``link(endpoints, ca_path)``: called once every emulator of
+the lab runs, with each provider's base URL and the lab CA, for an emulator that calls
+another one (GCP's token exchange checks signed AWS requests at the AWS endpoint)."""
+
+
 EmulatorFactory = Callable[[World, LabTLS, datetime], Emulator | None]
 
 
@@ -177,11 +183,20 @@ class Lab:
                 if emulator is not None:
                     emulator.start()
                     self._emulators[name] = emulator
+            self._link(tls.ca_path)
             self._settings = self._write_config()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _link(self, ca_path: Path) -> None:
+        """Call each emulator's optional ``link`` hook (see :data:`LinkHook`)."""
+        endpoints = self.endpoints
+        for emulator in self._emulators.values():
+            link: LinkHook | None = getattr(emulator, "link", None)
+            if link is not None:
+                link(endpoints, ca_path)
 
     def stop(self) -> None:
         """Stop every emulator; remove the directory when the lab made it."""

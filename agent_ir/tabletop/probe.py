@@ -81,6 +81,12 @@ class Probe:
             part = _make(name, lab, workdir)
             if part is not None:
                 self.parts[name] = part
+        for part in self.parts.values():
+            # a part that follows paths from another provider's (GCP's federation from
+            # AWS) is handed the others, through an optional ``attach(parts)``
+            attach = getattr(part, "attach", None)
+            if attach is not None:
+                attach(self.parts)
 
     def arm(self, inventory: Inventory, agent: str) -> None:
         """Gather the agent's credentials in every provider the lab runs."""

@@ -78,6 +78,10 @@ class AwsProbe:
         self.chains: dict[str, list[str]] = {}
         self.sessions: dict[str, Session] = {}
 
+    def session_for(self, role_arn: str) -> Session | None:
+        """A session held for ``role_arn`` (the first one obtained), if any; read-only."""
+        return next((s for s in self.sessions.values() if s.role_arn == role_arn), None)
+
     def arm(self, inventory: Inventory, agent: str) -> None:
         """Take every access key of the agent's IAM users; note the roles each can reach."""
         for identity in inventory.agent(agent).identities:

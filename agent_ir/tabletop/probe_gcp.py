@@ -9,16 +9,15 @@
   injects add. Each account is tried once, along its shortest chain from a held key, so a
   path's text stays the same from one check to the next.
 * **Workload identity federation from AWS.** An AWS role that an earlier provider's path
-  reached (``reached``) becomes a service account when a pool's AWS provider trusts its
-  account and the account (or its project) grants a getAccessToken role to the pool's
-  ``attribute.aws_role`` principal set for it (or its ``subject``, or the whole pool). The
-  lab has no STS token exchange, so this is decided by the lab's state (``decided_by``
-  ``state``): the bindings in force, the pool, provider and account being enabled.
+  reached becomes a service account through a workload identity pool, tried by behaviour
+  with google-auth's AWS credentials and the session the AWS probe holds
+  (:mod:`agent_ir.tabletop.probe_gcp_wif`).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -31,16 +30,15 @@ from google.oauth2 import service_account
 from agent_ir.engine.inventory import Inventory
 from agent_ir.errors import LabError
 from agent_ir.lab.gcp_auth import key_file_text
-from agent_ir.lab.gcp_roles import role_allows
 from agent_ir.lab.runner import Lab
 from agent_ir.model import EdgeKind
 from agent_ir.providers.gcp.translate import KIND, MINTING_ROLES, edge_role
 from agent_ir.tabletop.probe import PathResult
+from agent_ir.tabletop.probe_gcp_wif import WifProbe
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 MAX_HOPS = 4
 """How many impersonation hops the probe follows from a held key."""
-GET_TOKEN = "iam.serviceAccounts.getAccessToken"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,25 +48,6 @@ class KeyFile:
     email: str
     key_id: str
     path: Path
-
-
-@dataclass(frozen=True, slots=True)
-class Federation:
-    """An AWS role that may become a service account through a workload identity pool."""
-
-    role_arn: str
-    project: str
-    pool: str
-    email: str
-
-    @property
-    def path(self) -> str:
-        """The path's text."""
-        role = self.role_arn.rsplit("/", 1)[-1]
-        return (
-            f"AWS role {role} → workload identity pool {self.pool} → "
-            f"service account {_short(self.email)}"
-        )
 
 
 class GcpProbe:
@@ -87,9 +66,11 @@ class GcpProbe:
         self.inventory: Inventory | None = None
         self.extra: dict[str, list[str]] = {}
         """Impersonation targets injects opened, by the account that may mint."""
-        self.roles: set[str] = set()
-        """AWS role ARNs reached in any check so far."""
-        self.federations: dict[str, Federation] = {}
+        self.wif = WifProbe(self.emulator, self.ca, self.credentials_url)
+
+    def attach(self, parts: Mapping[str, object]) -> None:
+        """See the other providers' probes: federation replays the AWS probe's sessions."""
+        self.wif.aws_part = parts.get("aws")
 
     def arm(self, inventory: Inventory, agent: str) -> None:
         """Write a key file for each usable user-managed key of the agent's accounts and
@@ -156,7 +137,7 @@ class GcpProbe:
             out.extend(self._impersonate(tokens, http))
         finally:
             http.close()
-        out.extend(self._federate(reached))
+        out.extend(self.wif.check(reached))
         return out
 
     def _try(self, key: KeyFile, http: requests.Session) -> tuple[PathResult, str]:
@@ -251,95 +232,6 @@ class GcpProbe:
             return False, f"refused: {reply.status_code} {_error_message(reply)}", ""
         minted = str(reply.json().get("accessToken", ""))
         return bool(minted), "generateAccessToken issued a token", minted
-
-    # -- workload identity federation -------------------------------------------------
-
-    def _federate(self, reached: set[str]) -> list[PathResult]:
-        self.roles.update(r for r in reached if _aws_role(r) is not None)
-        with self.emulator.api.lock:
-            state = self.emulator.api.state
-            for found in self._admitting(state):
-                self.federations.setdefault(found.path, found)
-            return [self._judge(state, f, reached) for f in self.federations.values()]
-
-    def _admitting(self, state: Any) -> list[Federation]:
-        """Every (AWS role, pool, account) the lab's state would let through now."""
-        out: list[Federation] = []
-        for role_arn in sorted(self.roles):
-            for project in state.projects.values():
-                for pool in project.pools:
-                    for account in sorted(state.accounts.values(), key=lambda a: a.email):
-                        found = Federation(role_arn, project.id, pool.id, account.email)
-                        if not _why_not(state, found):
-                            out.append(found)
-        return out
-
-    def _judge(self, state: Any, found: Federation, reached: set[str]) -> PathResult:
-        if found.role_arn not in reached:
-            why = f"no working path reaches {found.role_arn} now"
-            return PathResult("gcp", found.path, False, "state", why)
-        why = _why_not(state, found)
-        if why:
-            return PathResult("gcp", found.path, False, "state", f"{why} (by the lab's state)")
-        detail = (
-            f"by the lab's state: pool {found.pool}'s AWS provider trusts account "
-            f"{found.role_arn.split(':')[4]} and {found.email} grants a getAccessToken role to "
-            "the role's principal; the lab has no STS token exchange to try it with"
-        )
-        project = state.projects[found.project]
-        pool = next(p for p in project.pools if p.id == found.pool)
-        if any(p.attribute_condition for p in pool.providers):
-            detail += " (the provider's attribute condition is not evaluated)"
-        return PathResult("gcp", found.path, True, "state", detail, found.email)
-
-
-def _why_not(state: Any, found: Federation) -> str:
-    """Why the pool would not make ``found.role_arn`` the account now ('' if it would)."""
-    parts = _aws_role(found.role_arn)
-    project = state.projects.get(found.project)
-    pool = next((p for p in project.pools if p.id == found.pool), None) if project else None
-    if parts is None or project is None or pool is None:
-        return "the pool is gone"
-    account_id, role = parts
-    if pool.disabled:
-        return f"pool {pool.id} is disabled"
-    providers = [p for p in pool.providers if p.aws is not None and p.aws.account_id == account_id]
-    if not any(not p.disabled for p in providers):
-        return f"no enabled provider of pool {pool.id} trusts AWS account {account_id}"
-    target = state.account(found.email)
-    if target is None:
-        return f"{found.email} is gone"
-    base = (
-        f"principal{{}}://iam.googleapis.com/projects/{project.number}/locations/global/"
-        f"workloadIdentityPools/{pool.id}/"
-    )
-    session = f"arn:aws:sts::{account_id}:assumed-role/{role}"
-    admitted = {
-        base.format("Set") + f"attribute.aws_role/{session}",
-        base.format("Set") + "*",
-    }
-    subject = base.format("") + f"subject/{session}/"
-    policies = [state.projects[target.project].policy, target.policy]
-    granted = any(
-        (member in admitted or member.startswith(subject))
-        and role_allows(binding["role"], GET_TOKEN)
-        for policy in policies
-        for binding in policy.enforced_bindings()
-        for member in binding["members"]
-    )
-    if not granted:
-        return f"{found.email} grants no getAccessToken role to the role's pool principal"
-    if target.disabled:
-        return f"{found.email} is disabled"
-    return ""
-
-
-def _aws_role(arn: str) -> tuple[str, str] | None:
-    """``(account id, role name)`` of an IAM role ARN, else None."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[:3] != ["arn", "aws", "iam"] or not parts[5].startswith("role/"):
-        return None
-    return parts[4], parts[5].rsplit("/", 1)[-1]
 
 
 def _short(email: str) -> str:

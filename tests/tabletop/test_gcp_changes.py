@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from google.auth import impersonated_credentials
-from google.auth.exceptions import RefreshError
+from google.auth import aws, impersonated_credentials
+from google.auth.exceptions import GoogleAuthError, RefreshError
 from google.auth.transport.requests import Request
 from google.oauth2 import service_account
 from pydantic import TypeAdapter
@@ -250,7 +250,7 @@ async def test_federation_from_an_aws_role_is_decided_by_state(
         assert not any(r.path == WIF_PATH for r in part.check(set()))
         works = _one(part.check({ROLE_ARN}), WIF_PATH)
         assert works.works and works.decided_by == "state" and works.principal == READER
-        assert "no STS token exchange" in works.detail
+        assert "cannot replay the exchange (no AWS in it)" in works.detail
         unreached = _one(part.check(set()), WIF_PATH)
         assert not unreached.works and unreached.decided_by == "state"
         other = part.check({"arn:aws:iam::111111111111:role/someone-else"})
@@ -264,6 +264,40 @@ async def test_federation_from_an_aws_role_is_decided_by_state(
         assert not closed.works and "disabled" in closed.detail
     finally:
         await engine.aclose()
+
+
+class _Fake(aws.AwsSecurityCredentialsSupplier):
+    """AWS credentials that sign a request; no AWS lab exists to check them."""
+
+    def get_aws_security_credentials(self, context: Any, request: Any) -> Any:
+        return aws.AwsSecurityCredentials("AKIAEXAMPLEEXAMPLE00", "not-a-secret", None)
+
+    def get_aws_region(self, context: Any, request: Any) -> str:
+        return "us-east-1"
+
+
+def test_token_exchange_without_aws_in_the_lab_is_refused(
+    fresh: Lab, settings: GcpSettings
+) -> None:
+    emulator = fresh.emulators["gcp"]
+    assert isinstance(emulator, GcpEmulator)
+    pool = "//iam.googleapis.com/projects/482913570126/locations/global/workloadIdentityPools"
+    creds = aws.Credentials(
+        audience=f"{pool}/aws-corp/providers/aws-111111111111",
+        subject_token_type="urn:ietf:params:aws:token-type:aws4_request",
+        token_url=emulator.sts_url,
+        aws_security_credentials_supplier=_Fake(),
+    )
+    with pytest.raises(GoogleAuthError, match=r"invalid_grant.*no AWS endpoint"):
+        creds.refresh(Request(_http(settings)))
+    unknown = aws.Credentials(
+        audience=f"{pool}/aws-corp/providers/nope-provider",
+        subject_token_type="urn:ietf:params:aws:token-type:aws4_request",
+        token_url=emulator.sts_url,
+        aws_security_credentials_supplier=_Fake(),
+    )
+    with pytest.raises(GoogleAuthError, match="invalid_target"):
+        unknown.refresh(Request(_http(settings)))
 
 
 def _responder_token(settings: GcpSettings) -> str:
