@@ -103,11 +103,9 @@ async def test_two_responders_share_the_clock_and_the_report_names_who_did_what(
 
         # a third responder runs the CLI against the same lab: not reported by a console,
         # but journaled in the shared journal, so the exercise picks it up at the end
-        again = run_script(
-            [str(SCRIPT), "--config", str(hosted), "revoke", "invoice-agent", "--reason"]
-            + ["tabletop: second look", "--yes"],
-            tmp_path,
-        )
+        reason = "tabletop: second look"
+        command = [str(SCRIPT), "--config", str(hosted), "revoke", "invoice-agent"]
+        again = run_script([*command, "--reason", reason, "--yes"], tmp_path)
         assert again.code == 0, again.err
         card = await alice.end()
         assert card.passed and card.score == 100 and bob.t == alice.t
