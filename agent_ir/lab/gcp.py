@@ -101,6 +101,12 @@ class GcpEmulator:
         self.api.aws = AwsLink(aws, ca_path) if aws else None
 
     @property
+    def propagation_s(self) -> float:
+        """How long a policy write takes to be enforced (the world's ``propagation_s``)."""
+        with self.api.lock:
+            return float(self.api.state.propagation_s)
+
+    @property
     def sts_url(self) -> str:
         """The Security Token Service's token exchange endpoint."""
         return self.server.base_url + STS_PATH

@@ -151,6 +151,13 @@ class Lab:
         return {name: e.server.control_url for name, e in self._emulators.items()}
 
     @property
+    def settle_s(self) -> float:
+        """The longest delay any emulator puts between a write and its enforcement (GCP's
+        IAM propagation), from each emulator's optional ``propagation_s``."""
+        delays = [float(getattr(e, "propagation_s", 0.0)) for e in self._emulators.values()]
+        return max(delays, default=0.0)
+
+    @property
     def faults(self) -> dict[str, FaultState]:
         """Each running provider's live fault settings."""
         return {name: e.server.faults for name, e in self._emulators.items()}

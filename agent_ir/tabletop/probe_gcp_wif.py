@@ -1,13 +1,16 @@
 """The GCP probe's workload identity federation from AWS.
 
-An AWS role that an earlier provider's path reached (``reached``) may become a service
-account when a pool's AWS provider trusts its account and the account (or its project)
+An AWS role that an earlier provider's path reached (``reached``), or whose session the
+AWS probe still holds, may become a service account when a pool's AWS provider trusts its account and the account (or its project)
 grants a getAccessToken role to the pool's ``attribute.aws_role`` principal set for it (or
 its ``subject``, or the whole pool). The lab's state names the candidates; each is then
 tried by behaviour, as an attacker holding the role's session would: google-auth's
 ``google.auth.aws.Credentials``, fed the session the AWS probe holds, signs
 ``GetCallerIdentity``, exchanges it at the lab's Security Token Service and impersonates
-the account through ``generateAccessToken``. The path works iff a token is issued.
+the account through ``generateAccessToken``. The path works iff a token is issued. A
+session revoked by ``AWSRevokeOlderSessions`` still signs ``GetCallerIdentity`` (no IAM
+policy can deny it), so federation is tried with held sessions too: only removing the
+binding (or the pool's trust) closes it.
 
 Where the lab cannot replay the exchange (no AWS in the lab, no session held for the role,
 or an attribute expression the lab does not evaluate), the verdict falls back to the lab's
@@ -118,16 +121,21 @@ class WifProbe:
     def _judge(
         self, found: Federation, attempt: _Attempt, reached: set[str], can_replay: bool
     ) -> PathResult:
-        if found.role_arn not in reached:
-            why = f"no working path reaches {found.role_arn} now"
-            return PathResult("gcp", found.path, False, "state", why)
         session = self.aws_part.session_for(found.role_arn) if self.aws_part else None
+        if found.role_arn not in reached and session is None:
+            why = f"no working path reaches {found.role_arn} now, and no session of it is held"
+            return PathResult("gcp", found.path, False, "state", why)
         if not can_replay:
             return _by_state(found, attempt, "the lab cannot replay the exchange (no AWS in it)")
         if session is None or not attempt.audience:
             why = "no session of the role is held" if session is None else "no AWS provider"
             return _by_state(found, attempt, f"the exchange was not tried ({why})")
         works, detail = self._exchange(found, attempt.audience, session)
+        if found.role_arn not in reached:
+            detail += (
+                " (with a session of the role held from before: a revoked session can still "
+                "sign GetCallerIdentity, which no IAM policy denies)"
+            )
         if not works and _CANNOT_EVALUATE in detail:
             return _by_state(found, attempt, detail)
         return PathResult(

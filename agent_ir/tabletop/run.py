@@ -4,7 +4,9 @@ a playbook against the agent at the response time, probe before and after, and s
 The clock is virtual: nothing waits for an inject's time to come. Injects up to the
 response time are applied in order, the playbook runs at the response time (its own real
 duration is added to the clock), and later injects follow. The probe runs at the start,
-after every change inject and after the response.
+after every change inject and after the response; when paths still work right after the
+response and the lab delays enforcing policy writes (GCP's IAM propagation), it probes
+once more after that delay.
 """
 
 from __future__ import annotations
@@ -233,6 +235,12 @@ async def _play(
     result.timeline += journal_events(engine, outcome.incident, result.respond_at)
     end = result.respond_at + elapsed
     _probe(probe, result, end, "after the response")
+    settle = lab.settle_s
+    if result.residual and settle > 0:
+        # a policy write is enforced only after the provider's propagation delay
+        time.sleep(settle)
+        end += settle
+        _probe(probe, result, end, f"after {settle:g}s of IAM propagation")
     for inject in after:
         event = apply_inject(lab, inventory, probe, inject)
         result.timeline.append(event)

@@ -39,7 +39,9 @@ def test_aws_role_federates_into_finance_reader_by_behaviour(tmp_path: Path) -> 
     before, after = rows["probe before"], rows["probe after contain-agent"]
     assert before["works"] and before["decided_by"] == "behaviour"
     assert "Security Token Service exchanged" in before["detail"]
-    assert not after["works"] and "no working path reaches" in after["detail"]
-    # GetCallerIdentity is never denied by IAM policies, so a session held from before the
-    # revocation still federates (on AWS and GCP too) until it expires.
-    assert rows["held session after contain-agent"]["works"]
+    # GetCallerIdentity is never denied by IAM policies, so the probe still tries the
+    # session it held from before the revocation; contain-agent's deny-all takes the role's
+    # principal out of finance-reader's policy, so the exchange no longer yields a token
+    assert not after["works"] and "held from before" in after["detail"]
+    assert "Unable to acquire impersonated credentials" in after["detail"]
+    assert not rows["held session after contain-agent"]["works"]

@@ -78,8 +78,9 @@ def _draft(
     bindings: list[dict[str, Any]] | None,
     label: str,
     held: list[dict[str, Any]],
+    member: str | None = None,
 ) -> Draft:
-    member = f"serviceAccount:{ident.id}"
+    member = member or f"serviceAccount:{ident.id}"
     return Draft(
         target=f"{resource}#{member}",
         target_label=label,
@@ -145,7 +146,8 @@ class RemoveRiskyBindings(_MemberBindings):
 class StripAllBindings(_MemberBindings):
     """Deny the agent everything it was allowed: take its service accounts out of every
     binding of every policy read (project policies and policies on other service accounts),
-    conditions kept on everyone else's bindings.
+    and the principals that stand for its identities in other providers (an AWS role mapped
+    through a workload identity pool), conditions kept on everyone else's bindings.
 
     ```yaml
     - id: deny
@@ -165,7 +167,8 @@ class StripAllBindings(_MemberBindings):
     hazards = ("the account loses every role it held; its workloads fail",)
 
     def plan(self, ctx: PlanContext) -> list[Draft]:
-        """One step per policy that names one of the agent's accounts."""
+        """One step per policy that names one of the agent's accounts, or one of its own
+        identities elsewhere through a workload identity pool (an AWS role's principal)."""
         cached = _cached(ctx)
         drafts = []
         for ident in accounts_of(ctx.targets):
@@ -183,6 +186,16 @@ class StripAllBindings(_MemberBindings):
                             held,
                         )
                     )
+        outside = [i for i in ctx.agent.identities if i.provider != "gcp"]
+        for ident in outside:
+            for resource, policy in sorted(cached.items()):
+                for member in translate.members_for(policy, ident.id):
+                    held = policies.held(policy, member, None)
+                    roles = ", ".join(b["role"] for b in held)
+                    label = (
+                        f"{resource}: remove {ident.provider} {ident.name} (federated) from {roles}"
+                    )
+                    drafts.append(_draft(ident, resource, None, label, held, member))
         return drafts
 
 
