@@ -268,11 +268,18 @@ class LiveExercise:
             return self.t
 
     async def end(self) -> Scorecard:
-        """Probe a last time, score the objectives over every response and write the
-        after-action report (Markdown and JSON)."""
+        """Probe a last time (again after the lab's IAM propagation delay if paths still
+        work), score the objectives over every response and write the after-action report
+        (Markdown and JSON)."""
         async with self._lock:
             await self._armed()
-            await self._check("at the end")
+            left = residual(await self._check("at the end"))
+            settle = self.lab.settle_s
+            if left and settle > 0:
+                # a policy write is enforced only after the provider's propagation delay
+                await asyncio.sleep(settle)
+                self.t += settle
+                await self._check(f"at the end, after {settle:g}s of IAM propagation")
             result = self.result
             result.responses += await asyncio.to_thread(self._unreported)
             for response in result.responses:
