@@ -34,12 +34,7 @@ def serve(args: argparse.Namespace) -> ExitCode:
         )
     loaded = load_exercise(find_exercise(args.exercise))
     exercise = loaded.exercise
-    agent = args.agent or exercise.suspects[0]
-    if agent not in exercise.suspects:
-        raise UsageError(
-            f"{agent} is not a suspect of exercise {exercise.name} "
-            f"(suspects: {', '.join(exercise.suspects)})"
-        )
+    agent = loaded.suspect(args.agent)
     report = (args.report or Path(f"{exercise.name}-after-action.md")).resolve()
     report_json = (args.report_json or Path(f"{exercise.name}-after-action.json")).resolve()
     attach = attach_exercise(loaded, agent, report, report_json)

@@ -80,12 +80,7 @@ def open_console(args: argparse.Namespace) -> ExitCode:
 
     loaded = load_exercise(find_exercise(args.exercise))
     exercise = loaded.exercise
-    agent = args.agent or exercise.suspects[0]
-    if agent not in exercise.suspects:
-        raise UsageError(
-            f"{agent} is not a suspect of exercise {exercise.name} "
-            f"(suspects: {', '.join(exercise.suspects)})"
-        )
+    agent = loaded.suspect(args.agent)
     report = args.report or Path(f"{exercise.name}-after-action.md")
     report_json = args.report_json or Path(f"{exercise.name}-after-action.json")
     tuning = Tuning(backoff_s=0.05, max_backoff_s=0.5, verify_interval_s=0.05)

@@ -146,11 +146,7 @@ class LiveExercise:
         report: Path,
         report_json: Path,
     ) -> None:
-        if agent not in loaded.exercise.suspects:
-            raise UsageError(
-                f"{agent} is not a suspect of exercise {loaded.exercise.name} "
-                f"(suspects: {', '.join(loaded.exercise.suspects)})"
-            )
+        loaded.suspect(agent)
         self.lab = lab
         self.loaded = loaded
         self.agent = agent

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from agent_ir.errors import InputError, Problem
+from agent_ir.errors import InputError, Problem, UsageError
 from agent_ir.tabletop.model import Exercise
 from agent_ir.yamlsrc import Located, load_file, load_text, render_path, validation_problems
 
@@ -32,6 +32,17 @@ class LoadedExercise:
     exercise: Exercise
     path: Path
     world_path: Path
+
+    def suspect(self, agent: str | None) -> str:
+        """``agent`` (the first suspect when None), refused unless it is a suspect."""
+        exercise = self.exercise
+        chosen = agent or exercise.suspects[0]
+        if chosen not in exercise.suspects:
+            raise UsageError(
+                f"{chosen} is not a suspect of exercise {exercise.name} "
+                f"(suspects: {', '.join(exercise.suspects)})"
+            )
+        return chosen
 
 
 def find_exercise(name_or_path: str) -> Path:

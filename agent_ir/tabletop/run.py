@@ -24,7 +24,6 @@ from agent_ir.engine.executor import Tuning
 from agent_ir.engine.incident import Who, execute, journal_dir, load_incident, plan_for
 from agent_ir.engine.inventory import Engine, Inventory
 from agent_ir.engine.planner import Plan
-from agent_ir.errors import UsageError
 from agent_ir.lab.runner import Lab
 from agent_ir.lab.world import load_world
 from agent_ir.model import Finding
@@ -167,11 +166,7 @@ async def run_exercise(
 ) -> TabletopResult:
     """Play one exercise headless against ``agent`` with ``playbook``; see the module doc."""
     exercise = loaded.exercise
-    if agent not in exercise.suspects:
-        raise UsageError(
-            f"{agent} is not a suspect of exercise {exercise.name} "
-            f"(suspects: {', '.join(exercise.suspects)})"
-        )
+    loaded.suspect(agent)
     respond_at = exercise.respond_at if at is None else at
     result = TabletopResult(loaded, agent, respond_at)
     with (
