@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from agent_ir.engine.incident import Who, execute, plan_for
-from agent_ir.engine.inventory import Engine
+from agent_ir.engine.inventory import Engine, Inventory
 from agent_ir.errors import LabError
 from agent_ir.lab.runner import Lab
 from agent_ir.playbook.loader import find_playbook, load_playbook
@@ -115,9 +115,7 @@ async def _contain(engine: Engine, agent: str) -> None:
 async def test_a_new_consent_opens_a_scope_path_that_contain_agent_closes(
     fresh: Lab, engine: Engine, tmp_path: Path
 ) -> None:
-    inventory = await engine.inventory()
-    probe = Probe(fresh, tmp_path)
-    probe.arm(inventory, "invoice-agent")
+    inventory, probe = await _armed(engine, fresh, tmp_path, "invoice-agent")
     part = probe.parts["okta"]
     assert isinstance(part, OktaProbe)
     manage = _key_config(part, "invoice-agent", "okta.users.manage")
@@ -183,9 +181,7 @@ async def test_b_a_spawned_app_made_with_the_bots_api_token_is_found_and_cut(
 async def test_c_the_changes_refuse_what_cannot_be_made(
     fresh: Lab, engine: Engine, tmp_path: Path
 ) -> None:
-    inventory = await engine.inventory()
-    probe = Probe(fresh, tmp_path)
-    probe.arm(inventory, "invoice-agent")
+    inventory, probe = await _armed(engine, fresh, tmp_path, "invoice-agent")
     with pytest.raises(LabError, match="no Okta app is labelled 'nope'"):
         apply_change(fresh, inventory, probe, _consent("nope", "okta.users.manage"))
     with pytest.raises(LabError, match="does not sign in with a private key"):
@@ -195,6 +191,14 @@ async def test_c_the_changes_refuse_what_cannot_be_made(
     with pytest.raises(LabError, match="exists already"):
         apply_change(fresh, inventory, probe, _spawn("invoice-agent"))
     assert probe.parts["okta"].scoped == []  # type: ignore[attr-defined]
+
+
+async def _armed(engine: Engine, lab: Lab, work: Path, agent: str) -> tuple[Inventory, Probe]:
+    """The inventory now, and a probe armed with ``agent``'s credentials."""
+    inventory = await engine.inventory()
+    probe = Probe(lab, work)
+    probe.arm(inventory, agent)
+    return inventory, probe
 
 
 def _service(**oauth: Any) -> dict[str, Any]:
@@ -264,9 +268,7 @@ def test_d_the_lab_creates_apps_as_okta_does(fresh: Lab, plain: PlainOkta) -> No
 async def test_e_a_sub_agent_named_after_its_agent_is_linked_by_name_and_cut(
     fresh: Lab, engine: Engine, tmp_path: Path
 ) -> None:
-    inventory = await engine.inventory()
-    probe = Probe(fresh, tmp_path)
-    probe.arm(inventory, "invoice-agent")
+    inventory, probe = await _armed(engine, fresh, tmp_path, "invoice-agent")
     part = probe.parts["okta"]
     assert isinstance(part, OktaProbe)
 
@@ -290,9 +292,7 @@ async def test_e_a_sub_agent_named_after_its_agent_is_linked_by_name_and_cut(
 async def test_f_a_change_after_containment_is_refused_with_the_revoked_token(
     fresh: Lab, engine: Engine, tmp_path: Path
 ) -> None:
-    inventory = await engine.inventory()
-    probe = Probe(fresh, tmp_path)
-    probe.arm(inventory, "gpt-scraper-bot")
+    inventory, probe = await _armed(engine, fresh, tmp_path, "gpt-scraper-bot")
     await _contain(engine, "gpt-scraper-bot")
 
     event = apply_inject(fresh, inventory, probe, _spawn("late-worker"))
