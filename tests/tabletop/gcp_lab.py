@@ -14,7 +14,6 @@ from typing import Any
 
 import boto3
 import requests
-import yaml
 from google.auth import aws
 from google.auth.exceptions import GoogleAuthError
 from google.auth.transport.requests import Request
@@ -23,10 +22,10 @@ from agent_ir.engine.incident import Who, execute, plan_for
 from agent_ir.engine.inventory import Engine
 from agent_ir.lab.gcp import GcpEmulator
 from agent_ir.lab.runner import Lab
-from agent_ir.lab.world import load_world_text
 from agent_ir.playbook.loader import find_playbook, load_playbook
 from agent_ir.tabletop.probe import Probe
 from agent_ir.tabletop.probe_aws import secret_of
+from tests.tabletop.section_lab import section_world
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "111111111111"
@@ -58,20 +57,7 @@ class Held(aws.AwsSecurityCredentialsSupplier):
 
 
 def _world() -> Any:
-    default = yaml.safe_load((ROOT / "playbooks/worlds/default.yaml").read_text())
-    keep = {"aws", "gcp"}
-    inventory = [
-        {**agent, "identities": [i for i in agent["identities"] if i["provider"] in keep]}
-        for agent in default.get("inventory", [])
-    ]
-    doc = {
-        "version": 1,
-        "name": "aws-gcp-federation",
-        "inventory": inventory,
-        "aws": default["aws"],
-        "gcp": {**default["gcp"], "propagation_s": 0},
-    }
-    return load_world_text(yaml.safe_dump(doc, sort_keys=False), "gcp_lab.py")
+    return section_world("aws", "gcp", gcp={"propagation_s": 0})
 
 
 def _sts(lab: Lab, key: str, secret: str, token: str | None = None) -> Any:

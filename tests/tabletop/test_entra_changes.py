@@ -22,7 +22,7 @@ from agent_ir.tabletop.inject import apply_change
 from agent_ir.tabletop.model import NewConsent, SpawnSubAgent
 from agent_ir.tabletop.probe import PathResult, Probe
 from agent_ir.tabletop.probe_entra import EntraProbe
-from tests.tabletop.entra_lab import AWS_ROLE, entra_world
+from tests.tabletop.section_lab import AWS_ROLE, section_world
 
 AGENT = "invoice-agent"
 BLUEPRINT = "invoice-agent-blueprint"
@@ -80,9 +80,16 @@ class Armed:
         return [s.target_label for s in plan.steps]
 
 
+ENTRA_LIMITS = {"replication_delay_ms": 40}
+"""A short replication delay, so the tests do not wait long for Graph's replicas."""
+
+
 @pytest.fixture(scope="module")
 def entra_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    with Lab(entra_world(), tmp_path_factory.mktemp("entra-tabletop")) as running:
+    with Lab(
+        section_world("entra", entra={"limits": ENTRA_LIMITS}),
+        tmp_path_factory.mktemp("entra-tabletop"),
+    ) as running:
         assert set(running.emulators) == {"entra"}
         yield running
 

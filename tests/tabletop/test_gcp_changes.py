@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import requests
-import yaml
 from google.auth import aws, impersonated_credentials
 from google.auth.exceptions import GoogleAuthError, RefreshError
 from google.auth.transport.requests import Request
@@ -21,13 +20,13 @@ from agent_ir.engine.incident import Who, execute, plan_for
 from agent_ir.engine.inventory import Engine
 from agent_ir.lab.gcp import GcpEmulator
 from agent_ir.lab.runner import Lab
-from agent_ir.lab.world import World, load_world_text
 from agent_ir.playbook.loader import find_playbook, load_playbook
 from agent_ir.providers.gcp.config import CLOUD_PLATFORM, GcpSettings
 from agent_ir.tabletop.inject import apply_change
 from agent_ir.tabletop.model import Change, ChangeInject
 from agent_ir.tabletop.probe import PathResult, Probe
 from tests.engine.helpers import FAST
+from tests.tabletop.section_lab import section_world
 
 ROOT = Path(__file__).resolve().parents[2]
 PROD = "corp-prod.iam.gserviceaccount.com"
@@ -43,16 +42,11 @@ WIF_PATH = (
 WHO = Who(responder="tester", reason="gcp tabletop test")
 
 
-def _world() -> World:
-    default = yaml.safe_load((ROOT / "playbooks/worlds/default.yaml").read_text())
-    section = {**default["gcp"], "propagation_s": 0}
-    doc = {"version": 1, "name": "gcp-tabletop", "description": "GCP only", "gcp": section}
-    return load_world_text(yaml.safe_dump(doc, sort_keys=False), "test_gcp_changes.py")
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    with Lab(_world(), tmp_path_factory.mktemp("gcp-tabletop")) as running:
+    with Lab(
+        section_world("gcp", gcp={"propagation_s": 0}), tmp_path_factory.mktemp("gcp-tabletop")
+    ) as running:
         yield running
 
 

@@ -11,13 +11,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).parent / "gcp_lab.py"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_aws_role_federates_into_finance_reader_by_behaviour(tmp_path: Path) -> None:
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "TMPDIR": str(tmp_path)}
     run = subprocess.run(
-        [sys.executable, str(SCRIPT)], capture_output=True, text=True, env=env, timeout=240
+        [sys.executable, "-m", "tests.tabletop.gcp_lab"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+        cwd=ROOT,
     )
     assert run.returncode == 0, run.stderr[-2000:]
     rows = {row["case"]: row for row in json.loads(run.stdout)}

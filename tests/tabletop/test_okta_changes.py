@@ -27,7 +27,7 @@ from agent_ir.tabletop.probe import PathResult, Probe
 from agent_ir.tabletop.probe_okta import OktaProbe
 from agent_ir.tabletop.run import apply_inject
 from tests.providers.okta.helpers import FAST, PlainOkta
-from tests.tabletop.okta_lab import okta_world
+from tests.tabletop.section_lab import section_world
 
 WHO = Who(responder="tester", reason="okta tabletop test")
 
@@ -35,7 +35,7 @@ WHO = Who(responder="tester", reason="okta tabletop test")
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """A running lab with the Okta emulator only."""
-    with Lab(okta_world(), tmp_path_factory.mktemp("okta-tabletop")) as running:
+    with Lab(section_world("okta"), tmp_path_factory.mktemp("okta-tabletop")) as running:
         yield running
 
 
