@@ -27,7 +27,6 @@ from agent_ir.tabletop.probe import Probe
 from agent_ir.tabletop.probe_aws import secret_of
 from tests.tabletop.section_lab import section_world
 
-ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "111111111111"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/invoice-processor"
 DATA_ROLE = "arn:aws:iam::222222222222:role/finance-data-reader"
