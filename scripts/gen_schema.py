@@ -1,17 +1,21 @@
-"""Regenerate playbooks/playbook.schema.json from the playbook model and the action catalog.
+"""Regenerate the committed JSON Schemas: playbooks/playbook.schema.json (from the playbook
+model and the action catalog) and playbooks/exercises/exercise.schema.json (from the
+exercise model).
 
 Run: .venv/bin/python scripts/gen_schema.py
 """
 
 from __future__ import annotations
 
-from agent_ir.playbook.schema import SCHEMA_PATH, write_schema
+from agent_ir.playbook import schema as playbook
+from agent_ir.tabletop import schema as exercise
 
 
 def main() -> None:
-    """Write the schema where it is committed."""
-    write_schema(SCHEMA_PATH)
-    print(f"wrote {SCHEMA_PATH}")
+    """Write both schemas where they are committed."""
+    for module in (playbook, exercise):
+        module.write_schema(module.SCHEMA_PATH)
+        print(f"wrote {module.SCHEMA_PATH}")
 
 
 if __name__ == "__main__":

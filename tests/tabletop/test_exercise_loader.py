@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 
 from agent_ir.errors import InputError
 from agent_ir.tabletop.loader import DEFAULT_WORLD, ExerciseError, find_exercise, load_exercise
 from agent_ir.tabletop.loader import load_exercise_text as load
 from agent_ir.tabletop.model import AlertInject, NewAccessKey
+from agent_ir.tabletop.schema import SCHEMA_PATH, exercise_schema, schema_text
 from tests.tabletop.conftest import EXERCISES
 
 GOOD = """\
@@ -98,3 +101,20 @@ def test_each_change_is_checked_for_its_own_fields_and_providers() -> None:
     assert (7, "injects[1].scope", "required key is missing") in found, found
     assert any(line == 8 and where == "injects[2].provider" for line, where, _ in found), found
     assert (9, "injects[3].user", "unknown key") in found, found
+
+
+def test_committed_schema_is_current() -> None:
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == schema_text(), (
+        "playbooks/exercises/exercise.schema.json is stale; regenerate it with "
+        "`.venv/bin/python scripts/gen_schema.py`"
+    )
+
+
+def test_the_shipped_exercises_fit_the_schema_and_a_bad_one_does_not() -> None:
+    validator = jsonschema.Draft202012Validator(exercise_schema())
+    for path in sorted(EXERCISES.glob("*.yaml")):
+        errors = list(validator.iter_errors(yaml.safe_load(path.read_text(encoding="utf-8"))))
+        assert errors == [], (path.name, [e.message for e in errors])
+    bad = yaml.safe_load(GOOD.replace("user: invoice-agent}", "provider: aws, user: x}"))
+    bad["injects"].append({"kind": "change", "at": 20, "change": "new-binding", "provider": "aws"})
+    assert list(validator.iter_errors(bad))

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
@@ -459,6 +460,13 @@ def test_committed_schema_is_current() -> None:
         "playbooks/playbook.schema.json is stale; regenerate it with "
         "`.venv/bin/python scripts/gen_schema.py`"
     )
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_playbook_fits_the_schema(name: str) -> None:
+    document = yaml.safe_load(find_playbook(name).read_text(encoding="utf-8"))
+    errors = jsonschema.Draft202012Validator(playbook_schema()).iter_errors(document)
+    assert [e.message for e in errors] == []
 
 
 def test_schema_names_every_action_and_keeps_yaml_names() -> None:
