@@ -21,7 +21,6 @@ moto keeps its state in process-wide globals, hence one AWS emulator per process
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import uuid
@@ -35,6 +34,7 @@ from urllib.parse import parse_qs
 from agent_ir.errors import LabError
 from agent_ir.lab.aws_seed import REGION, ResponderCredentials, responder_role_arn, seed_world
 from agent_ir.lab.faults import FaultSpec
+from agent_ir.lab.files import write_private
 from agent_ir.lab.server import EmulatorServer, FaultShapes, LabRequest, LabResponse
 from agent_ir.lab.tls import LabTLS
 from agent_ir.lab.world import AwsWorld
@@ -159,7 +159,7 @@ class AwsEmulator:
     def provider_settings(self, directory: Path) -> dict[str, Any]:
         """Write the responder's credentials file and return the ``providers.aws`` settings."""
         responder = self.responder
-        _write_private(
+        write_private(
             directory / CREDENTIALS_FILE,
             f"[{LAB_PROFILE}]\n"
             f"aws_access_key_id = {responder.access_key_id}\n"
@@ -283,16 +283,6 @@ def _moto_api(moto: WsgiBridge | None, path: str, body: bytes = b"", query: str 
     response = moto(LabRequest("POST", path, query, (), body))
     if response.status != 200:
         raise LabError(f"moto refused {path}: {response.status} {response.body[:200]!r}")
-
-
-def _write_private(path: Path, text: str) -> None:
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(path, 0o600)
-    except OSError as exc:
-        raise LabError(f"cannot write {path}: {exc}") from exc
 
 
 class _Gate:

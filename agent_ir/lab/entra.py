@@ -23,7 +23,6 @@ file); for tests and tabletops the agents' own secrets are available in-process
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +49,7 @@ from agent_ir.lab.entra_throttle import ENTRA_SHAPES, Budgets, read_budget
 from agent_ir.lab.entra_token import TokenService
 from agent_ir.lab.entra_world import EntraWorld
 from agent_ir.lab.faults import FaultSpec
+from agent_ir.lab.files import write_private
 from agent_ir.lab.server import EmulatorServer, LabRequest, LabResponse
 from agent_ir.lab.tls import LabTLS
 from agent_ir.lab.world import World
@@ -182,8 +182,8 @@ class EntraEmulator:
         """Write the responder's secret (and the lab's agent secrets) into 0600 files; return
         the ``providers.entra`` settings, which only name those files."""
         secret = self.material.secret(responder_password_id(self.tenant_id))
-        _write_private(directory / SECRET_FILE, secret + "\n")
-        _write_private(
+        write_private(directory / SECRET_FILE, secret + "\n")
+        write_private(
             directory / LAB_SECRETS_FILE,
             "# Lab only: client secrets of the world's applications, for tabletops and tests.\n"
             + yaml.safe_dump(self.lab_secrets(), sort_keys=True),
@@ -277,13 +277,3 @@ class EntraEmulator:
         if audience is None:
             return self.tokens.outside_token(issuer, subject)
         return self.tokens.outside_token(issuer, subject, audience)
-
-
-def _write_private(path: Path, text: str) -> None:
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(path, 0o600)
-    except OSError as exc:
-        raise LabError(f"cannot write {path}: {exc}") from exc

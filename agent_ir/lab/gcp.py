@@ -21,13 +21,13 @@ the hazard that re-enabling a service account revives its unexpired tokens.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from agent_ir.errors import LabError
 from agent_ir.lab.faults import FaultSpec
+from agent_ir.lab.files import write_private
 from agent_ir.lab.gcp_api import GcpApi, fault_error, fault_throttle
 from agent_ir.lab.gcp_auth import KeyVault, key_file_text
 from agent_ir.lab.gcp_aws_verify import AwsLink
@@ -116,7 +116,7 @@ class GcpEmulator:
         with self.api.lock:
             state = self.api.state
             data = self.vault.key_file(state, state.responder_key, self.token_uri)
-        _write_private(directory / RESPONDER_KEY_FILE, key_file_text(data))
+        write_private(directory / RESPONDER_KEY_FILE, key_file_text(data))
         base = self.server.base_url
         return {
             "projects": [p.id for p in self.world.projects],
@@ -149,7 +149,7 @@ class GcpEmulator:
                 raise LabError(f"{email} has no usable user-managed key in the GCP lab")
             data = self.vault.key_file(state, key, self.token_uri)
         path = directory / f"gcp-key-{account.email.partition('@')[0]}-{key.id[:8]}.json"
-        _write_private(path, key_file_text(data))
+        write_private(path, key_file_text(data))
         return path
 
 
@@ -158,13 +158,3 @@ def create(world: World, tls: LabTLS, now: datetime) -> GcpEmulator | None:
     if world.gcp.is_empty():
         return None
     return GcpEmulator(world.gcp, tls, now=now, faults=world.faults.gcp)
-
-
-def _write_private(path: Path, text: str) -> None:
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(path, 0o600)
-    except OSError as exc:
-        raise LabError(f"cannot write {path}: {exc}") from exc

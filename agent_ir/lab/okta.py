@@ -19,7 +19,6 @@ the lab directory and names it in the ``providers.okta`` settings.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from agent_ir.lab import (
     okta_api_users,
 )
 from agent_ir.lab.faults import FaultSpec
+from agent_ir.lab.files import write_private
 from agent_ir.lab.okta_auth import TokenEndpoint, authenticate
 from agent_ir.lab.okta_http import RateLimiter, fault_shapes, too_many
 from agent_ir.lab.okta_keys import KeyStore
@@ -145,7 +145,7 @@ class OktaEmulator:
 
     def provider_settings(self, directory: Path) -> dict[str, Any]:
         """Write the responder's private key (0600) and return ``providers.okta``."""
-        _write_private(directory / KEY_FILE, self.keys.private_pem(RESPONDER_KEY))
+        write_private(directory / KEY_FILE, self.keys.private_pem(RESPONDER_KEY))
         return {
             "org_url": self.server.base_url,
             "client_id": RESPONDER_ID,
@@ -196,16 +196,6 @@ class OktaEmulator:
             )
             self.state.api_tokens[token.id] = token
             return token.id, token.value
-
-
-def _write_private(path: Path, text: str) -> None:
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(path, 0o600)
-    except OSError as exc:
-        raise LabError(f"cannot write {path}: {exc}") from exc
 
 
 def create(world: World, tls: LabTLS, now: datetime) -> OktaEmulator:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import time
 from typing import Any
 
@@ -31,6 +30,7 @@ from google.oauth2 import service_account
 
 from agent_ir.engine.inventory import Inventory
 from agent_ir.errors import LabError
+from agent_ir.lab.files import write_private
 from agent_ir.lab.gcp_roles import role_allows
 from agent_ir.lab.runner import Lab
 from agent_ir.providers.gcp.config import CLOUD_PLATFORM, GcpSettings
@@ -207,9 +207,7 @@ def _spawn(
     except (KeyError, binascii.Error) as exc:
         raise LabError(f"the new key of {email} came without a key file") from exc
     path = part.key_path(email, key_id)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(text)
+    write_private(path, text)
     part.add_key(KeyFile(email, key_id, path))
     line = change.text or f"the attacker creates the service account {change.name} for itself"
     agent = part.agent

@@ -29,6 +29,7 @@ from google.oauth2 import service_account
 
 from agent_ir.engine.inventory import Inventory
 from agent_ir.errors import LabError
+from agent_ir.lab.files import write_private
 from agent_ir.lab.gcp_auth import key_file_text
 from agent_ir.lab.runner import Lab
 from agent_ir.model import EdgeKind
@@ -94,8 +95,7 @@ class GcpProbe:
                     continue
                 data = emulator.vault.key_file(state, key, emulator.token_uri)
                 path = self.key_path(email, key.id)
-                path.touch(mode=0o600)
-                path.write_text(key_file_text(data), encoding="utf-8")
+                write_private(path, key_file_text(data))
                 out.append(KeyFile(email, key.id, path))
         return out
 
