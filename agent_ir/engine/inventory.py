@@ -140,8 +140,10 @@ class Engine:
             for task in tasks:
                 task.cancel()
 
-    async def inventory(self) -> Inventory:
-        """Discover every provider concurrently, then correlate and assess."""
+    async def discover_all(
+        self,
+    ) -> tuple[dict[ProviderName, Discovery], dict[ProviderName, ProviderError]]:
+        """Every provider's discovery concurrently: what answered, and what failed."""
         discoveries: dict[ProviderName, Discovery] = {}
         errors: dict[ProviderName, ProviderError] = {}
         async for name, result in self.discover_each():
@@ -149,7 +151,11 @@ class Engine:
                 errors[name] = result
             else:
                 discoveries[name] = result
-        return self.assemble(discoveries, errors)
+        return discoveries, errors
+
+    async def inventory(self) -> Inventory:
+        """Discover every provider concurrently, then correlate and assess."""
+        return self.assemble(*await self.discover_all())
 
     def assemble(
         self, discoveries: dict[ProviderName, Discovery], errors: dict[ProviderName, ProviderError]

@@ -137,14 +137,7 @@ class ConsoleSession:
 
     async def reload(self) -> Inventory:
         """Discover everything again."""
-        discoveries: dict[ProviderName, Discovery] = {}
-        errors: dict[ProviderName, ProviderError] = {}
-        async for name, result in self.discover_each():
-            if isinstance(result, ProviderError):
-                errors[name] = result
-            else:
-                discoveries[name] = result
-        return await self.assemble(discoveries, errors)
+        return await self.assemble(*await self.engine.discover_all())
 
     def view(self, agent: str) -> AgentView:
         """One agent of the current inventory with its grants, edges and tree."""
