@@ -109,6 +109,22 @@ class AwsAction(ProviderAction[AwsProvider]):
         except ObjectMissing:
             return
 
+    @classmethod
+    async def _reset_inline(
+        cls,
+        adapter: AwsProvider,
+        account: str,
+        kind: str,
+        principal: str,
+        name: str,
+        before: dict[str, Any] | None,
+    ) -> None:
+        """Put back the inline policy ``before`` held, or delete it when there was none."""
+        if before is None:
+            await cls._delete_inline(adapter, account, kind, principal, name)
+        else:
+            await cls._put_inline(adapter, account, kind, principal, name, before)
+
     @staticmethod
     async def _trust(adapter: AwsProvider, account: str, role: str) -> dict[str, Any]:
         reply = await adapter.iam_call(account, f"reading role {role}", "get_role", RoleName=role)

@@ -74,13 +74,9 @@ class DenyAllUsers(AwsAction):
     ) -> list[str]:
         """Remove the deny-all policy (or put back what was there)."""
         op = step.operation
-        before = snapshot.get("policy")
-        if before is None:
-            await self._delete_inline(adapter, op["account"], "user", op["user"], DENY_ALL_POLICY)
-        else:
-            await self._put_inline(
-                adapter, op["account"], "user", op["user"], DENY_ALL_POLICY, before
-            )
+        await self._reset_inline(
+            adapter, op["account"], "user", op["user"], DENY_ALL_POLICY, snapshot.get("policy")
+        )
         return []
 
 

@@ -86,11 +86,7 @@ class RevokeRoleSessions(AwsAction):
     ) -> list[str]:
         """Remove the policy (or put back the one that was there)."""
         op = step.operation
-        before = snapshot.get("policy")
-        if before is None:
-            await self._delete_inline(adapter, op["account"], "role", op["role"], REVOKE_POLICY)
-        else:
-            await self._put_inline(
-                adapter, op["account"], "role", op["role"], REVOKE_POLICY, before
-            )
+        await self._reset_inline(
+            adapter, op["account"], "role", op["role"], REVOKE_POLICY, snapshot.get("policy")
+        )
         return [f"sessions of {op['role']} ended by the revoke stay ended"]
