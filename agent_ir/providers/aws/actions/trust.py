@@ -218,19 +218,14 @@ class RemoveAssumeDelegation(AwsAction):
                 adapter, op["account"], op["role"], snapshot["trust"], "restoring"
             )
             return []
-        if snapshot.get("policy") is None:
-            await self._delete_inline(
-                adapter, op["account"], op["kind"], op["principal"], op["policy"]
-            )
-        else:
-            await self._put_inline(
-                adapter,
-                op["account"],
-                op["kind"],
-                op["principal"],
-                op["policy"],
-                snapshot["policy"],
-            )
+        await self._reset_inline(
+            adapter,
+            op["account"],
+            op["kind"],
+            op["principal"],
+            op["policy"],
+            snapshot.get("policy"),
+        )
         return []
 
 
