@@ -241,26 +241,31 @@ def consent_draft(
 
 
 def _assignment_draft(ident: Identity, grant: Grant, assignment: dict[str, Any]) -> Draft:
-    label = f"app role {grant.grant} of {ident.name}"
-    return Draft(
-        target=str(assignment["id"]),
-        target_label=label,
-        identity=ident.id,
-        current={"present": True},
-        predicted={"present": False},
-        operation={
-            "op": "app-role",
-            "id": str(assignment["id"]),
-            "principalId": str(assignment.get("principalId")),
-            "resourceId": str(assignment.get("resourceId")),
-            "appRoleId": str(assignment.get("appRoleId")),
-            "label": label,
-        },
+    return _removal_draft(
+        ident,
+        f"app role {grant.grant} of {ident.name}",
+        assignment,
+        op="app-role",
+        resourceId=str(assignment.get("resourceId")),
+        appRoleId=str(assignment.get("appRoleId")),
     )
 
 
 def _role_draft(ident: Identity, grant: Grant, assignment: dict[str, Any]) -> Draft:
-    label = f"directory role {grant.grant} of {ident.name}"
+    return _removal_draft(
+        ident,
+        f"directory role {grant.grant} of {ident.name}",
+        assignment,
+        op="dir-role",
+        roleDefinitionId=str(assignment.get("roleDefinitionId")),
+        directoryScopeId=str(assignment.get("directoryScopeId") or "/"),
+    )
+
+
+def _removal_draft(
+    ident: Identity, label: str, assignment: dict[str, Any], *, op: str, **fields: str
+) -> Draft:
+    """Delete one assignment of ``ident``; ``fields`` are what re-creating it needs."""
     return Draft(
         target=str(assignment["id"]),
         target_label=label,
@@ -268,11 +273,10 @@ def _role_draft(ident: Identity, grant: Grant, assignment: dict[str, Any]) -> Dr
         current={"present": True},
         predicted={"present": False},
         operation={
-            "op": "dir-role",
+            "op": op,
             "id": str(assignment["id"]),
             "principalId": str(assignment.get("principalId")),
-            "roleDefinitionId": str(assignment.get("roleDefinitionId")),
-            "directoryScopeId": str(assignment.get("directoryScopeId") or "/"),
+            **fields,
             "label": label,
         },
     )
