@@ -21,13 +21,11 @@ the timeline line says so; nothing is handed to the probe.
 from __future__ import annotations
 
 import ssl
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
 import httpx
-import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
@@ -37,7 +35,7 @@ from agent_ir.errors import LabError
 from agent_ir.lab.runner import Lab
 from agent_ir.tabletop.inject import ChangeRefused
 from agent_ir.tabletop.model import Change, NewConsent, SpawnSubAgent
-from agent_ir.tabletop.probe_okta import ASSERTION_TYPE, AppKey, OktaProbe
+from agent_ir.tabletop.probe_okta import AppKey, OktaProbe, request_token
 
 SPAWNED_SCOPE = "okta.users.read"
 """The scope a spawned service app is granted."""
@@ -98,37 +96,12 @@ def _actor(lab: Lab, part: OktaProbe, http: httpx.Client) -> _Actor:
         pem = settings.private_key_file.read_text(encoding="utf-8")
     except OSError as exc:
         raise LabError(f"cannot read the responder's key: {exc}") from exc
-    reply = _post_token(
+    reply = request_token(
         http, part.base, settings.client_id, settings.key_id, pem, " ".join(settings.scopes)
     )
     if reply.status_code != 200:
         raise LabError(f"the responder got no Okta token: {_error(reply)}")
     return _Actor(f"Bearer {reply.json()['access_token']}", "the responder", attacker=False)
-
-
-def _post_token(
-    http: httpx.Client, base: str, client_id: str, kid: str | None, pem: str, scope: str
-) -> httpx.Response:
-    now = int(time.time())
-    claims = {
-        "iss": client_id,
-        "sub": client_id,
-        "aud": f"{base}/oauth2/v1/token",
-        "iat": now,
-        "exp": now + 300,
-        "jti": str(uuid.uuid4()),
-    }
-    headers = {"kid": kid} if kid else None
-    assertion = jwt.encode(claims, pem, algorithm="RS256", headers=headers)
-    return http.post(
-        "/oauth2/v1/token",
-        data={
-            "grant_type": "client_credentials",
-            "scope": scope,
-            "client_assertion_type": ASSERTION_TYPE,
-            "client_assertion": assertion,
-        },
-    )
 
 
 def _call(

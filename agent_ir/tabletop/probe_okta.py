@@ -45,6 +45,33 @@ class ApiToken:
     value: str  # the attacker's copy; never printed
 
 
+def request_token(
+    http: httpx.Client, base: str, client_id: str, kid: str | None, pem: str, scope: str
+) -> httpx.Response:
+    """A client-credentials token request with a private-key JWT (RFC 7523), as any
+    outside client makes it; ``http`` is based at the org URL ``base``."""
+    now = int(time.time())
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": f"{base}/oauth2/v1/token",
+        "iat": now,
+        "exp": now + 300,
+        "jti": str(uuid.uuid4()),
+    }
+    headers = {"kid": kid} if kid else None
+    assertion = jwt.encode(claims, pem, algorithm="RS256", headers=headers)
+    return http.post(
+        "/oauth2/v1/token",
+        data={
+            "grant_type": "client_credentials",
+            "scope": scope,
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion,
+        },
+    )
+
+
 class OktaProbe:
     """Private keys of the agent's Okta service apps, and API tokens it uses."""
 
@@ -103,26 +130,8 @@ class OktaProbe:
 
     def _key(self, http: httpx.Client, key: AppKey, what: str) -> PathResult:
         path = f"private key {key.kid} of service app {key.label} → {what}"
-        now = int(time.time())
-        claims = {
-            "iss": key.client_id,
-            "sub": key.client_id,
-            "aud": f"{self.base}/oauth2/v1/token",
-            "iat": now,
-            "exp": now + 300,
-            "jti": str(uuid.uuid4()),
-        }
-        assertion = jwt.encode(claims, key.pem, algorithm="RS256", headers={"kid": key.kid})
         try:
-            reply = http.post(
-                "/oauth2/v1/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "scope": key.scope,
-                    "client_assertion_type": ASSERTION_TYPE,
-                    "client_assertion": assertion,
-                },
-            )
+            reply = request_token(http, self.base, key.client_id, key.kid, key.pem, key.scope)
         except httpx.HTTPError as exc:
             return PathResult("okta", path, False, "behaviour", f"refused: {type(exc).__name__}")
         if reply.status_code == 200 and "access_token" in reply.json():
