@@ -20,15 +20,13 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import httpx
-import msal  # type: ignore[import-untyped]
-import requests
 
 from agent_ir.engine.inventory import Inventory
 from agent_ir.errors import LabError
 from agent_ir.lab.runner import Lab
 from agent_ir.tabletop.inject import ChangeRefused
 from agent_ir.tabletop.model import Change, NewConsent, SpawnSubAgent
-from agent_ir.tabletop.probe_entra import AgentIdentity, EntraProbe, blueprint_of
+from agent_ir.tabletop.probe_entra import AgentIdentity, EntraProbe, blueprint_of, request_token
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 REPLICATION_WAIT_S = 15.0
@@ -169,24 +167,17 @@ def _token(lab: Lab, client_id: str, secret: str) -> str | None:
     settings = lab.settings.providers.entra
     if settings is None:
         raise LabError("the lab has no Entra tenant")
-    http = requests.Session()
-    http.trust_env = False
-    http.verify = str(settings.ca_bundle)
-    try:
-        app = msal.ConfidentialClientApplication(
-            client_id,
-            client_credential=secret,
-            authority=str(settings.authority),
-            instance_discovery=False,
-            http_client=http,
-        )
-        answer: dict[str, Any] = app.acquire_token_for_client([f"{settings.graph_url}/.default"])
-    except (ValueError, requests.RequestException) as exc:
-        raise LabError(f"cannot reach the Entra lab's token endpoint: {exc}") from exc
-    finally:
-        http.close()
-    token = (answer or {}).get("access_token")
-    return token if isinstance(token, str) else None
+    answer = request_token(
+        str(settings.authority),
+        str(settings.ca_bundle),
+        client_id,
+        secret,
+        f"{settings.graph_url}/.default",
+    )
+    if answer.unreachable:
+        reason = answer.detail.removeprefix("refused: ")
+        raise LabError(f"cannot reach the Entra lab's token endpoint: {reason}")
+    return answer.token
 
 
 class _Graph:

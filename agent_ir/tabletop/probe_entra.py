@@ -67,12 +67,50 @@ class Federated:
 
 
 @dataclass(frozen=True, slots=True)
-class _Token:
-    """One token request's outcome: the token and its claims when one was issued."""
+class TokenAnswer:
+    """One token request's outcome: the token and its roles when one was issued;
+    ``unreachable`` when the token endpoint did not answer at all."""
 
     token: str | None
     detail: str
     roles: tuple[str, ...] = ()
+    unreachable: bool = False
+
+
+def request_token(
+    authority: str,
+    ca: str,
+    client_id: str,
+    credential: Any,
+    scope: str,
+    fmi_path: str | None = None,
+) -> TokenAnswer:
+    """A client-credentials token request through MSAL, as any outside tool makes it
+    (``credential``: a secret, or ``{"client_assertion": …}``; ``fmi_path``: the agent
+    identity an exchange token is for)."""
+    http = requests.Session()
+    http.trust_env = False
+    http.verify = ca
+    extra = {"fmi_path": fmi_path} if fmi_path else {}
+    try:
+        app = msal.ConfidentialClientApplication(
+            client_id,
+            client_credential=credential,
+            authority=authority,
+            instance_discovery=False,
+            http_client=http,
+        )
+        answer: dict[str, Any] = app.acquire_token_for_client([scope], **extra) or {}
+    except (ValueError, requests.RequestException) as exc:
+        return TokenAnswer(None, f"refused: {exc}", unreachable=True)
+    finally:
+        http.close()
+    token = answer.get("access_token")
+    if isinstance(token, str):
+        return TokenAnswer(token, "token endpoint issued a token", _roles(token))
+    code = answer.get("error", "?")
+    description = str(answer.get("error_description", "")).split(":", 1)[0]
+    return TokenAnswer(None, f"refused: {code} {description}")
 
 
 def blueprint_of(inventory: Inventory, identity_id: str) -> str | None:
@@ -181,7 +219,9 @@ class EntraProbe:
     def _blueprint_secrets(self, agent: AgentIdentity) -> list[ClientSecret]:
         return [s for s in self.secrets if s.app == agent.blueprint]
 
-    def _results(self, path: str, name: str, principal: str, token: _Token) -> list[PathResult]:
+    def _results(
+        self, path: str, name: str, principal: str, token: TokenAnswer
+    ) -> list[PathResult]:
         works = token.token is not None
         out = [
             PathResult("entra", path, works, "behaviour", token.detail, principal if works else "")
@@ -206,48 +246,26 @@ class EntraProbe:
             )
         return out
 
-    def _exchange(self, agent: AgentIdentity, secret: ClientSecret) -> _Token:
+    def _exchange(self, agent: AgentIdentity, secret: ClientSecret) -> TokenAnswer:
         first = self._request(secret.client_id, secret.value, EXCHANGE_SCOPE, agent.app_id)
         if first.token is None:
-            return _Token(None, f"{first.detail} (at the exchange)")
+            return TokenAnswer(None, f"{first.detail} (at the exchange)")
         assertion = first.token
         return self._request(agent.app_id, {"client_assertion": lambda: assertion}, self.scope)
 
-    def _federated(self, fic: Federated, reached: set[str]) -> _Token:
+    def _federated(self, fic: Federated, reached: set[str]) -> TokenAnswer:
         source = federation_source(fic.issuer, fic.subject)
         if fic.subject not in reached and source not in reached:
-            return _Token(None, f"no working path to the trusted principal {fic.subject}")
+            return TokenAnswer(None, f"no working path to the trusted principal {fic.subject}")
         outside = self.emulator.outside_token(fic.issuer, fic.subject, fic.audience)
         token = self._request(fic.client_id, {"client_assertion": lambda: outside}, self.scope)
         stand_in = f"the outside token comes from the lab's stand-in for {fic.issuer}"
-        return _Token(token.token, f"{token.detail} ({stand_in})", token.roles)
+        return TokenAnswer(token.token, f"{token.detail} ({stand_in})", token.roles)
 
     def _request(
         self, client_id: str, credential: Any, scope: str, fmi_path: str | None = None
-    ) -> _Token:
-        http = requests.Session()
-        http.trust_env = False
-        http.verify = self.ca
-        extra = {"fmi_path": fmi_path} if fmi_path else {}
-        try:
-            app = msal.ConfidentialClientApplication(
-                client_id,
-                client_credential=credential,
-                authority=self.authority,
-                instance_discovery=False,
-                http_client=http,
-            )
-            answer: dict[str, Any] = app.acquire_token_for_client([scope], **extra) or {}
-        except (ValueError, requests.RequestException) as exc:
-            return _Token(None, f"refused: {exc}")
-        finally:
-            http.close()
-        token = answer.get("access_token")
-        if isinstance(token, str):
-            return _Token(token, "token endpoint issued a token", _roles(token))
-        code = answer.get("error", "?")
-        description = str(answer.get("error_description", "")).split(":", 1)[0]
-        return _Token(None, f"refused: {code} {description}")
+    ) -> TokenAnswer:
+        return request_token(self.authority, self.ca, client_id, credential, scope, fmi_path)
 
 
 def _roles(token: str) -> tuple[str, ...]:
