@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -50,58 +51,63 @@ async def fill(pilot: Pilot[None], selector: str, text: str) -> None:
     await pilot.pause()
 
 
-async def walk(app: AgentIRApp, out: Path, size: tuple[int, int]) -> list[Path]:
-    """Drive the story and save one SVG per screen."""
-    saved: list[Path] = []
+async def press(pilot: Pilot[None], *keys: str) -> None:
+    """Press keys, then let the screen settle."""
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
+async def confirm(pilot: Pilot[None], reason: str) -> None:
+    """On a plan: open the typed confirmation and fill it in (not yet submitted)."""
+    await pilot.press("enter")
+    await pilot.pause()
+    await fill(pilot, "#confirm-reason", reason)
+    await fill(pilot, "#confirm-agent", AGENT)
+
+
+def shooter(app: AgentIRApp, out: Path, saved: list[Path]) -> Callable[[str], None]:
+    """Save the screen as ``out/NAME.svg`` and note it in ``saved``."""
 
     def shot(name: str) -> None:
         saved.append(Path(app.save_screenshot(filename=f"{name}.svg", path=str(out))))
 
+    return shot
+
+
+async def walk(app: AgentIRApp, out: Path, size: tuple[int, int]) -> list[Path]:
+    """Drive the story and save one SVG per screen."""
+    saved: list[Path] = []
+    shot = shooter(app, out, saved)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         shot("agent-list")
         await fill(pilot, "#filter", AGENT)
-        await pilot.press("enter", "enter")
-        await settle(pilot)
+        await press(pilot, "enter", "enter")
         for key, name in (
             ("1", "detail-overview"),
             ("2", "detail-access"),
             ("3", "detail-credentials"),
             ("4", "detail-delegation"),
         ):
-            await pilot.press(key)
-            await settle(pilot)
+            await press(pilot, key)
             shot(name)
-        await pilot.press("r")
-        await settle(pilot)
+        await press(pilot, "r")
         shot("plan")
-        await pilot.press("enter")
-        await pilot.pause()
-        await fill(pilot, "#confirm-reason", "tabletop: long-lived key found on a paste site")
-        await fill(pilot, "#confirm-agent", AGENT)
+        await confirm(pilot, "tabletop: long-lived key found on a paste site")
         shot("confirm")
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         shot("run-summary")
-        await pilot.press("escape")
-        await settle(pilot)
-        await pilot.press("5")
-        await settle(pilot)
+        await press(pilot, "escape")
+        await press(pilot, "5")
         shot("detail-journal")
-        await pilot.press("u")
-        await settle(pilot)
-        await pilot.press("u")
-        await settle(pilot)
+        await press(pilot, "u")
+        await press(pilot, "u")
         shot("restore-plan")
-        await pilot.press("escape")
-        await settle(pilot)
-        await pilot.press("p")
-        await settle(pilot)
+        await press(pilot, "escape")
+        await press(pilot, "p")
         shot("playbook-picker")
-        await pilot.press("escape")
-        await settle(pilot)
-        await pilot.press("question_mark")
-        await settle(pilot)
+        await press(pilot, "escape")
+        await press(pilot, "question_mark")
         shot("keys")
     return saved
 
@@ -110,32 +116,20 @@ async def walk_exercise(app: ExerciseApp, out: Path, size: tuple[int, int]) -> l
     """Play the cross-provider exercise as a facilitator: two injects, residual access,
     the kill switch, the score."""
     saved: list[Path] = []
-
-    def shot(name: str) -> None:
-        saved.append(Path(app.save_screenshot(filename=f"{name}.svg", path=str(out))))
-
+    shot = shooter(app, out, saved)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         for _ in range(3):
-            await pilot.press("n")
-            await settle(pilot)
-        await pilot.press("a")
-        await settle(pilot)
+            await press(pilot, "n")
+        await press(pilot, "a")
         shot("exercise-residual")
         await pilot.press("a")
         await fill(pilot, "#filter", AGENT)
-        await pilot.press("enter", "r")
-        await settle(pilot)
-        await pilot.press("enter")
-        await pilot.pause()
-        await fill(pilot, "#confirm-reason", "tabletop: the agent persists with a new key")
-        await fill(pilot, "#confirm-agent", AGENT)
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.press("escape")
-        await settle(pilot)
-        await pilot.press("e")
-        await settle(pilot)
+        await press(pilot, "enter", "r")
+        await confirm(pilot, "tabletop: the agent persists with a new key")
+        await press(pilot, "enter")
+        await press(pilot, "escape")
+        await press(pilot, "e")
         shot("exercise-scored")
     return saved
 
