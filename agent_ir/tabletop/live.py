@@ -75,7 +75,7 @@ class Scorecard:
                 Verdict(v["objective"], bool(v["held"]), int(v["weight"]), str(v["detail"]))
                 for v in data["objectives"]
             ],
-            [path_result(r) for r in data["results"]],
+            [PathResult.from_json(r) for r in data["results"]],
             Path(data["report"]),
             Path(data["report_json"]),
         )
@@ -110,21 +110,10 @@ class Status:
         return cls(
             float(data["t"]),
             None if next_at is None else float(next_at),
-            [Event(float(e["t"]), str(e["kind"]), str(e["text"])) for e in data["events"]],
+            [Event.from_json(e) for e in data["events"]],
             int(data["fired"]),
             Scorecard.from_json(ended) if isinstance(ended, dict) else None,
         )
-
-
-def path_result(data: dict[str, Any]) -> PathResult:
-    """A probe result from its JSON shape."""
-    return PathResult(
-        str(data["provider"]),
-        str(data["path"]),
-        bool(data["works"]),
-        "state" if data["decided_by"] == "state" else "behaviour",
-        str(data["detail"]),
-    )
 
 
 class LiveExercise:

@@ -49,6 +49,17 @@ class PathResult:
             "detail": self.detail,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PathResult:
+        """The inverse of :meth:`to_json` (raises ``KeyError``/``TypeError`` on bad data)."""
+        return cls(
+            str(data["provider"]),
+            str(data["path"]),
+            bool(data["works"]),
+            "state" if data["decided_by"] == "state" else "behaviour",
+            str(data["detail"]),
+        )
+
 
 def residual(results: list[PathResult]) -> list[PathResult]:
     """The paths that still work."""

@@ -11,7 +11,7 @@ import httpx
 from agent_ir.errors import LabError, UsageError
 from agent_ir.lab.tls import CA_FILE, client_context
 from agent_ir.settings import Settings
-from agent_ir.tabletop.live import Scorecard, Status, path_result
+from agent_ir.tabletop.live import Scorecard, Status
 from agent_ir.tabletop.probe import PathResult
 from agent_ir.tabletop.run import Event, Response
 
@@ -134,11 +134,11 @@ def _parsed(parse: Callable[[dict[str, Any]], T], data: dict[str, Any]) -> T:
 
 
 def _results(data: dict[str, Any]) -> list[PathResult]:
-    return [path_result(r) for r in data["results"]]
+    return [PathResult.from_json(r) for r in data["results"]]
 
 
 def _events(data: dict[str, Any]) -> list[Event]:
-    return [Event(float(e["t"]), str(e["kind"]), str(e["text"])) for e in data["events"]]
+    return [Event.from_json(e) for e in data["events"]]
 
 
 def _t(data: dict[str, Any]) -> float:

@@ -61,6 +61,11 @@ class Event:
         """The documented JSON shape of a timeline event."""
         return {"t": round(self.t, 3), "kind": self.kind, "text": self.text}
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Event:
+        """The inverse of :meth:`to_json` (raises ``KeyError``/``TypeError`` on bad data)."""
+        return cls(float(data["t"]), str(data["kind"]), str(data["text"]))
+
 
 @dataclass(frozen=True, slots=True)
 class ProbeRun:
