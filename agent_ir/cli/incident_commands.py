@@ -79,7 +79,19 @@ def plan_text(plan: Any) -> str:
     if not plan.steps:
         out.append("\nNo steps: nothing in this plan changes anything.")
     out += [f"note: {n}" for n in plan.notes]
+    out += _verdict_lines("If every step takes effect", plan.verdict, plan.residual)
     return "\n".join(out)
+
+
+def _verdict_lines(lead: str, verdict: Any, residual: list[Any]) -> list[str]:
+    """The verdict in words, then each residual path with its reason and end."""
+    if verdict is None:
+        return []
+    out = [f"{lead}: {verdict.words}"]
+    for r in residual:
+        until = f"works until {r.to_json()['until']}" if r.until else "no end"
+        out.append(f"  residual [{r.provider}] {r.path} ({until}): {r.reason}")
+    return out
 
 
 def _brief(state: dict[str, Any]) -> str:
@@ -97,6 +109,7 @@ def outcome_text(outcome: Any) -> str:
     counts = ", ".join(f"{v} {k}" for k, v in outcome.counts().items() if v)
     out.append(f"Summary: {counts or 'no steps'}")
     out += [f"warning: {w}" for w in outcome.warnings]
+    out += _verdict_lines("Verdict", outcome.verdict, outcome.residual)
     return "\n".join(out)
 
 

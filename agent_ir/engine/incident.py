@@ -10,6 +10,7 @@ import getpass
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from agent_ir.engine import journal as jr
 from agent_ir.engine.executor import SUCCESS, EventFn, Executor, Status, StepResult, Tuning
 from agent_ir.engine.inventory import Engine
 from agent_ir.engine.planner import Plan, make_plan, plan_hash
+from agent_ir.engine.residual import TAKES_EFFECT, Residual
+from agent_ir.engine.verdict import Verdict, assess
 from agent_ir.errors import JournalError, NotFoundError, RefusedError
 from agent_ir.exit_codes import ExitCode
 from agent_ir.playbook.model import Playbook
@@ -48,6 +51,15 @@ class Outcome:
     results: list[StepResult]
     restore_of: str | None = None
     warnings: list[str] = field(default_factory=list)
+    residual: list[Residual] = field(default_factory=list)
+    verdict: Verdict | None = None
+
+    def assess(self, now: datetime) -> None:
+        """Residual paths and the verdict, from the plan's paths and what took effect."""
+        effective = {r.step.id for r in self.results if r.status.value in TAKES_EFFECT}
+        self.residual, self.verdict = assess(
+            self.plan.paths, effective, self.plan.unplanned, now, self.restore_of
+        )
 
     def counts(self) -> dict[str, int]:
         """How many steps ended in each status."""
@@ -78,6 +90,8 @@ class Outcome:
             "counts": self.counts(),
             "steps": [r.to_json() for r in self.results],
             "warnings": self.warnings,
+            "residual": [r.to_json() for r in self.residual],
+            "verdict": self.verdict.label if self.verdict else None,
         }
 
 
@@ -143,8 +157,20 @@ async def execute(
         )
         results = await executor.run(plan.steps, approved=approved)
         outcome = Outcome(incident, plan, results, restore_of)
+        _journal_verdict(journal, outcome, engine.clock())
         journal.end(_end_status(outcome), outcome.counts())
     return outcome
+
+
+def _journal_verdict(journal: jr.Journal, outcome: Outcome, now: datetime) -> None:
+    """Assess what remains and journal the verdict with its residual paths."""
+    outcome.assess(now)
+    verdict = outcome.verdict
+    if verdict is not None:
+        journal.append(
+            "verdict",
+            {**verdict.to_json(), "residual": [r.to_json() for r in outcome.residual]},
+        )
 
 
 def _end_status(outcome: Outcome) -> str:
@@ -205,6 +231,7 @@ async def resume(
         )
         results = await executor.run(plan.steps, finished=finished, prior=prior)
         outcome = Outcome(incident, plan, results, start.get("restore_of"))
+        _journal_verdict(journal, outcome, engine.clock())
         journal.end(_end_status(outcome), outcome.counts())
     return outcome
 

@@ -18,8 +18,10 @@ from typing import Any
 from agent_ir.actions.base import PlanContext, PlannedStep, ProviderAction
 from agent_ir.actions.catalog import CATALOG
 from agent_ir.engine.inventory import Engine, Inventory
+from agent_ir.engine.residual import AccessPath, Residual, access_paths, residual
+from agent_ir.engine.verdict import Verdict, verdict
 from agent_ir.errors import AgentIRError, ProviderError
-from agent_ir.model import PROVIDERS, Agent, Identity, ProviderName
+from agent_ir.model import PROVIDERS, Agent, Identity, ProviderName, iso
 from agent_ir.playbook.loader import step_params
 from agent_ir.playbook.model import Condition, Playbook, Step
 
@@ -35,6 +37,22 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     max_targets: int | None = None
     plan_hash: str = ""
+    paths: list[AccessPath] = field(default_factory=list)
+    """Every path by which the agent can act, with the steps that cut it."""
+    unplanned: list[str] = field(default_factory=list)
+    """Providers the agent spans that this plan could not cover."""
+    planned_at: datetime | None = None
+
+    @property
+    def residual(self) -> list[Residual]:
+        """The paths no step of the plan cuts, as if every step takes effect."""
+        cut_at = self.planned_at or datetime.now().astimezone()
+        return residual(self.paths, {s.id for s in self.steps}, cut_at)
+
+    @property
+    def verdict(self) -> Verdict:
+        """What the plan would leave, if every step takes effect."""
+        return verdict(self.residual, self.unplanned)
 
     @property
     def blast_radius(self) -> list[str]:
@@ -57,6 +75,11 @@ class Plan:
             "blast_radius": {"identities": self.blast_radius, "max_targets": self.max_targets},
             "steps": [s.to_json() for s in self.steps],
             "notes": self.notes,
+            "residual": [r.to_json() for r in self.residual],
+            "verdict": self.verdict.label,
+            "unplanned": self.unplanned,
+            "planned_at": iso(self.planned_at),
+            "access_paths": [p.to_json() for p in self.paths],
         }
 
     @classmethod
@@ -70,7 +93,14 @@ class Plan:
             notes=list(data.get("notes", [])),
             max_targets=data.get("blast_radius", {}).get("max_targets"),
             plan_hash=data["plan_hash"],
+            paths=[AccessPath.from_json(p) for p in data.get("access_paths", [])],
+            unplanned=list(data.get("unplanned", [])),
+            planned_at=_moment(data.get("planned_at")),
         )
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
 def plan_hash(plan: Plan) -> str:
@@ -204,6 +234,9 @@ async def make_plan(
         steps=steps,
         notes=notes,
         max_targets=playbook.max_targets,
+        paths=access_paths(agent, inv.identities, inv.graph.edges, steps),
+        unplanned=[p for p in agent.providers if p in inv.errors or p not in adapters],
+        planned_at=now,
     )
     plan.plan_hash = plan_hash(plan)
     return plan
