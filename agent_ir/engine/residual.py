@@ -135,9 +135,7 @@ class Residual:
         }
 
 
-def residual(
-    paths: Iterable[AccessPath], effective: set[str], cut_at: datetime
-) -> list[Residual]:
+def residual(paths: Iterable[AccessPath], effective: set[str], cut_at: datetime) -> list[Residual]:
     """The paths none of whose cutting steps took effect (``effective``: step ids)."""
     return [
         Residual(p.provider, p.path, p.reason, p.until(cut_at))
