@@ -50,6 +50,17 @@ def _value(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+def verdict_words(label: str) -> str:
+    """A run's verdict, short enough for a column: ``contained``, ``contained until
+    HH:MMZ`` or ``OPEN (paths remain)``."""
+    kind, _, until = label.partition(" ")
+    if kind == "contained-until":
+        return f"contained until {until[11:16]}Z" if len(until) >= 16 else "contained until"
+    if kind == "open":
+        return "OPEN (paths remain)"
+    return kind
+
+
 def agent_status(agent: Agent) -> str:
     """ "active", "disabled", or "partly disabled (n/m)" from the identities' statuses."""
     identities = agent.identities
@@ -103,13 +114,13 @@ class AgentRow:
         return (getattr(self, column).lower(), self.name)
 
 
-def agent_row(agent: Agent, now: datetime) -> AgentRow:
-    """The list line of one agent."""
+def agent_row(agent: Agent, now: datetime, verdict: str | None = None) -> AgentRow:
+    """The list line of one agent; after a run, its status is the run's verdict in words."""
     oldest = oldest_active_credential(agent)
     owner = agent.owner or "(no owner)"
     providers = ",".join(agent.providers)
     risk = risk_text(agent.risk)
-    status = agent_status(agent)
+    status = verdict_words(verdict) if verdict else agent_status(agent)
     return AgentRow(
         name=agent.name,
         owner=owner,

@@ -98,6 +98,8 @@ class ConsoleSession:
         self.inventory: Inventory | None = None
         self.generation = 0
         self.stale = False
+        self.verdicts: dict[str, str] = {}
+        """The verdict in words of each agent's last run in this console, by agent."""
 
     @property
     def read_only(self) -> bool:
@@ -216,6 +218,8 @@ class ConsoleSession:
         finally:
             self.stale = True
         outcome.warnings.extend(ready.warnings)
+        if outcome.verdict is not None:
+            self.verdicts[outcome.plan.agent] = outcome.verdict.label
         return outcome
 
     def incidents(self, agent: str | None = None) -> list[jr.IncidentSummary]:

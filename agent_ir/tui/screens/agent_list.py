@@ -99,7 +99,10 @@ class AgentListScreen(ConsoleScreen):
         if inv is None:
             return
         now = self.session.clock()
-        rows = await asyncio.to_thread(lambda: [agent_row(a, now) for a in inv.agents])
+        verdicts = self.session.verdicts
+        rows = await asyncio.to_thread(
+            lambda: [agent_row(a, now, verdicts.get(a.name)) for a in inv.agents]
+        )
         self._generation = self.session.generation
         self.table.empty_text = "no agents found"
         self.table.set_rows(rows)

@@ -51,6 +51,12 @@ class RunSummary(Static):
         for warning in outcome.warnings:
             text.append("warning: ", style="bold yellow")
             text.append(f"{warning}\n")
+        if outcome.verdict is not None:
+            style = "bold red" if outcome.verdict.kind == "open" else "bold green"
+            text.append(outcome.verdict.words + "\n", style=style)
+            for r in outcome.residual:
+                until = r.to_json()["until"] or "no end"
+                text.append(f"  residual [{r.provider}] {r.path} (until {until})\n")
         self.update(text)
 
     def failed(self, message: str) -> None:
