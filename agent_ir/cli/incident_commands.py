@@ -210,19 +210,25 @@ def cmd_resume(args: argparse.Namespace) -> ExitCode:
 
 def cmd_restore(args: argparse.Namespace) -> ExitCode:
     """Undo an incident from its snapshots, journaled as a new incident."""
-    from agent_ir.engine.incident import load_incident, restore, restore_plan
+    from agent_ir.engine.incident import journal_dir, load_incident, restore, restore_plan
+    from agent_ir.engine.restore_check import check_restorable
 
     with environment(args) as settings:
 
         async def work(engine: Engine) -> Any:
             records = load_incident(engine, args.incident)
+            forced = check_restorable(journal_dir(engine), args.incident, records, args.force)
+            if forced:
+                print(f"warning: {forced}", file=sys.stderr)
             plan, warnings = restore_plan(args.incident, records)
             for warning in warnings:
                 print(f"warning: {warning}", file=sys.stderr)
             original = records[0].payload.get("why", "")
             who = _who(args, f"restore of {args.incident} ({original})")
             await asyncio.to_thread(_confirm, plan, args)
-            return await restore(engine, args.incident, who, on_event=_print_event)
+            return await restore(
+                engine, args.incident, who, on_event=_print_event, force=args.force
+            )
 
         outcome = with_engine(settings, work)
     if args.output == "json":

@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", help="why (default: names the incident being undone)")
     p.add_argument("--responder", help="who is acting (default: $AGENT_IR_RESPONDER or OS user)")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="restore even if already restored or superseded by a newer incident (journaled)",
+    )
     _output(p)
     journal = commands.add_parser("journal", help="incident journals: list, show, verify")
     journal_commands = journal.add_subparsers(

@@ -16,6 +16,7 @@ from typing import Any
 
 from agent_ir.actions.base import PlannedStep, Reversibility
 from agent_ir.engine import journal as jr
+from agent_ir.engine import restore_check as rc
 from agent_ir.engine.executor import SUCCESS, EventFn, Executor, Status, StepResult, Tuning
 from agent_ir.engine.inventory import Engine
 from agent_ir.engine.planner import Plan, make_plan, plan_hash
@@ -131,8 +132,9 @@ async def execute(
     on_event: EventFn | None = None,
     tuning: Tuning | None = None,
     restore_of: str | None = None,
+    notes: tuple[str, ...] = (),
 ) -> Outcome:
-    """Journal and run an approved plan."""
+    """Journal and run an approved plan (``notes`` are journaled before any step)."""
     if engine.settings.read_only:
         raise RefusedError("read-only mode: no write path is open")
     if not who.reason.strip():
@@ -152,6 +154,8 @@ async def execute(
         lab=engine.settings.lab,
     )
     with jr.Journal.create(directory, incident, start, clock=engine.clock) as journal:
+        for note in notes:
+            journal.note(note)
         executor = Executor(
             engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
         )
@@ -281,9 +285,14 @@ def restore_plan(incident: str, records: list[jr.Record]) -> tuple[Plan, list[st
         if step.id not in snapshots:
             warnings.append(f"{step.id}: no snapshot was journaled; it cannot be restored")
             continue
+        kept = rc.kept_note(step)
+        if kept is not None:
+            warnings.append(f"{step.id}: {kept}")
+            continue
+        warnings.append(rc.revived(step))
         steps.append(
             replace(
-                step,
+                rc.as_reversal(step),
                 id=f"undo.{step.id}",
                 current=step.predicted,
                 predicted=snapshots[step.id],
@@ -310,12 +319,21 @@ async def restore(
     *,
     on_event: EventFn | None = None,
     tuning: Tuning | None = None,
+    force: bool = False,
 ) -> Outcome:
-    """Undo an incident, journaled as a new incident that points at the first."""
+    """Undo an incident, journaled as a new incident that points at the first; refused
+    when it was already restored or a newer incident superseded it, unless ``force``."""
     records = load_incident(engine, incident)
+    forced = rc.check_restorable(journal_dir(engine), incident, records, force)
     plan, warnings = restore_plan(incident, records)
     outcome = await execute(
-        engine, plan, who, on_event=on_event, tuning=tuning, restore_of=incident
+        engine,
+        plan,
+        who,
+        on_event=on_event,
+        tuning=tuning,
+        restore_of=incident,
+        notes=(forced,) if forced else (),
     )
     outcome.warnings.extend(warnings)
     return outcome

@@ -20,6 +20,7 @@ from agent_ir.engine import journal as jr
 from agent_ir.engine.executor import EventFn, Tuning
 from agent_ir.engine.inventory import AgentView, Engine, Inventory, view
 from agent_ir.engine.planner import Plan, make_plan
+from agent_ir.engine.restore_check import check_restorable
 from agent_ir.errors import AgentIRError, ProviderError, RefusedError
 from agent_ir.model import ProviderName
 from agent_ir.playbook.loader import (
@@ -176,6 +177,8 @@ class ConsoleSession:
             records = await asyncio.to_thread(
                 incidents.load_incident, self.engine, request.incident
             )
+            directory = incidents.journal_dir(self.engine)
+            check_restorable(directory, request.incident, records, force=False)
             plan, warnings = incidents.restore_plan(request.incident, records)
             return ReadyPlan(plan, restore_of=request.incident, warnings=warnings)
         playbook = await asyncio.to_thread(load_playbook, request.playbook)
