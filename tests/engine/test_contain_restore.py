@@ -78,8 +78,19 @@ async def test_contain_then_restore_returns_iam_exactly(engine, fresh_lab, aws_c
     undo = await restore(engine, outcome.incident, WHO, tuning=FAST)
     assert undo.restore_of == outcome.incident
     assert {r.status for r in undo.results} == {Status.VERIFIED}
-    assert any("stay ended" in n for r in undo.results for n in r.notes)
-    assert iam_state(aws_client, fresh_lab) == before
+    # the session cut-off stays (it denies only sessions issued before the revoke); the
+    # restore says so, and names every credential it brings back
+    kept = [w for w in undo.warnings if "kept: the AWSRevokeOlderSessions" in w]
+    assert len(kept) == 2, undo.warnings
+    assert any(w.startswith("revives aws: access key") for w in undo.warnings)
+    restored = iam_state(aws_client, fresh_lab)
+    for account, role in (("main", "invoice-processor"), ("222222222222", "finance-data-reader")):
+        inline = restored[account]["roles"][role]["inline"]
+        assert "AWSRevokeOlderSessions" in inline
+        del inline["AWSRevokeOlderSessions"]
+    assert restored == before
+    # new sessions work again after the restore
+    assert aws_client("sts", credentials=agent_creds).get_caller_identity()
 
     directory = journal_dir(engine)
     for incident in (outcome.incident, undo.incident):
