@@ -142,6 +142,16 @@ async def _inventory(lab: Lab, journal: Path) -> Any:
         await engine.aclose()
 
 
+async def _restore(lab: Lab, journal: Path, incident: str) -> Any:
+    from agent_ir.engine.incident import restore
+
+    engine = Engine(lab.settings.model_copy(update={"journal_dir": journal}))
+    try:
+        return await restore(engine, incident, Who(responder="tester", reason="false alarm"))
+    finally:
+        await engine.aclose()
+
+
 async def _revoke(lab: Lab, journal: Path, params: dict[str, Any]) -> Any:
     engine = Engine(lab.settings.model_copy(update={"journal_dir": journal}))
     try:
@@ -153,7 +163,7 @@ async def _revoke(lab: Lab, journal: Path, params: dict[str, Any]) -> Any:
         await engine.aclose()
 
 
-def main(params: dict[str, Any]) -> None:
+def main(params: dict[str, Any], restore_too: bool = False) -> None:
     with Lab(world()) as lab:
         workdir = lab.directory / "probe"
         workdir.mkdir()
@@ -176,7 +186,24 @@ def main(params: dict[str, Any]) -> None:
             "okta": lambda t: _okta_try(lab, okta, t),
         }
         for token in held:
-            token["works"] = tries[token["provider"]](token.pop("token"))
+            token["works"] = tries[token["provider"]](token["token"])
+        restored: dict[str, Any] = {}
+        if params.pop("_restore", False) or restore_too:
+            undo = asyncio.run(_restore(lab, journal, outcome.incident))
+            lab.emulators["gcp"].state.settle()  # type: ignore[attr-defined]
+            restored = {
+                "run": undo.to_json(),
+                "after": [r.to_json() for r in probe.check()],
+                "held": [
+                    {
+                        **{k: v for k, v in t.items() if k != "token"},
+                        "works": tries[t["provider"]](t["token"]),
+                    }
+                    for t in held
+                ],
+            }
+        for token in held:
+            token.pop("token")
         print(
             json.dumps(
                 {
@@ -188,6 +215,7 @@ def main(params: dict[str, Any]) -> None:
                     "before": [r.to_json() for r in before],
                     "after": [r.to_json() for r in after],
                     "held": held,
+                    "restored": restored,
                 },
                 indent=1,
             )
@@ -195,4 +223,4 @@ def main(params: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    main(json.loads(sys.argv[1]) if len(sys.argv) > 1 else {})
+    main(json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}, "--restore" in sys.argv)

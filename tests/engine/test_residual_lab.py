@@ -17,10 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_lab(tmp: Path, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Hold, revoke, probe again; the script's JSON."""
+    """Hold, revoke, probe again, restore, probe again; the script's JSON."""
     env = {**os.environ, "XDG_STATE_HOME": str(tmp), "TMPDIR": str(tmp)}
+    args = ["-m", "tests.engine.residual_lab", json.dumps(params or {}), "--restore"]
     run = subprocess.run(
-        [sys.executable, "-m", "tests.engine.residual_lab", json.dumps(params or {})],
+        [sys.executable, *args],
         capture_output=True,
         text=True,
         env=env,
@@ -87,3 +88,24 @@ def test_the_plan_predicted_the_same_verdict(default_run: dict[str, Any]) -> Non
     plan, run = default_run["plan"], default_run["run"]
     assert plan["verdict"].split()[0] == run["verdict"].split()[0]
     assert [r["path"] for r in plan["residual"]] == [r["path"] for r in run["residual"]]
+
+
+def test_every_credential_that_works_again_after_restore_was_listed(
+    default_run: dict[str, Any],
+) -> None:
+    restored = default_run["restored"]
+    revives = [w for w in restored["run"]["warnings"] if w.startswith("revives ")]
+    assert revives
+    dead = {r["path"] for r in default_run["after"] if not r["works"]}
+    again = [r for r in restored["after"] if r["works"] and r["path"] in dead]
+    assert again  # the restore did bring the agent's keys back
+    for path in again:
+        assert any(w.startswith(f"revives {path['provider']}: ") for w in revives), path
+    held_dead = {(h["provider"], h["name"]) for h in default_run["held"] if not h["works"]}
+    for token in restored["held"]:
+        if token["works"] and (token["provider"], token["name"]) in held_dead:
+            named = [w for w in revives if w.startswith(f"revives {token['provider']}: ")]
+            assert any(token["name"] in w and "access token" in w for w in named), token
+    # the held AWS sessions stay ended: the restore kept AWSRevokeOlderSessions
+    held_sessions = [r for r in restored["after"] if r["path"].startswith("held session")]
+    assert held_sessions and not any(r["works"] for r in held_sessions)
