@@ -148,6 +148,9 @@ class Executor:
         approved: Callable[[PlannedStep], bool],
     ) -> list[StepResult]:
         results: list[StepResult | asyncio.Task[StepResult]] = []
+        # Target → the read-back still running on it: a later step on the same target
+        # waits for it, so it reads the settled state (and finds it ``already`` done).
+        checking: dict[str, asyncio.Task[StepResult]] = {}
         stopped: str | None = None
         gate = asyncio.Semaphore(self.tuning.per_provider_concurrency)
         # Undo runs the phases backwards: identity first, credentials last.
@@ -164,6 +167,9 @@ class Executor:
                     )
                 if step.approve and not approved(step):
                     return await self._skip(step, "not approved")
+                earlier = checking.get(step.target)
+                if earlier is not None:
+                    await asyncio.shield(earlier)
                 async with gate:
                     return await self._step(step, prior.get(step.id))
 
@@ -171,7 +177,9 @@ class Executor:
             for result in batch_results:
                 if isinstance(result, _Landed):
                     # Verified beside the next phase, not before it.
-                    results.append(asyncio.ensure_future(self._verified(result)))
+                    task = asyncio.ensure_future(self._verified(result))
+                    checking[result.step.target] = task
+                    results.append(task)
                     continue
                 results.append(result)
                 if (
