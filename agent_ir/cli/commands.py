@@ -71,7 +71,7 @@ def cmd_show(args: argparse.Namespace) -> ExitCode:
     with environment(args) as settings:
 
         async def work(engine: Engine) -> Any:
-            inv = await engine.inventory()
+            inv = await engine.agent_inventory(args.agent)
             from agent_ir.engine.inventory import view
 
             return inv, view(inv, inv.agent(args.agent))

@@ -59,7 +59,7 @@ def correlate(
     for identity in by_id.values():
         if identity.id in linked:
             continue
-        match = next((n for n in names if _name_matches(identity.name, n)), None)
+        match = next((n for n in names if name_matches(identity.name, n)), None)
         if match is None and looks_like_agent(identity.name):
             match = identity.name
         if match is None:
@@ -75,7 +75,9 @@ def correlate(
     return ordered, warnings
 
 
-def _name_matches(identity_name: str, agent_name: str) -> bool:
+def name_matches(identity_name: str, agent_name: str) -> bool:
+    """Whether an identity's name ties it to an agent: the same name, or the agent's name
+    followed by ``-`` or ``_``."""
     lower, target = identity_name.lower(), agent_name.lower()
     return lower == target or lower.startswith(target + "-") or lower.startswith(target + "_")
 

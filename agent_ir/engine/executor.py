@@ -4,8 +4,10 @@ Providers run concurrently; within one provider steps run phase by phase (creden
 sessions → grants and delegations → identity), with bounded concurrency inside a phase.
 Every step reads the live state first (so applying twice is harmless and an already-done
 step is recorded as ``already``), retries transient errors with backoff, and is verified
-by reading back, polling a little for eventual consistency. One provider failing never
-stops another. A crashed run resumes from its journal without repeating finished steps.
+by reading back, polling a little for eventual consistency. A phase starts as soon as the
+previous one's writes have landed: its read-backs run beside it, so the cut is not held
+up by eventual consistency. One provider failing never stops another. A crashed run
+resumes from its journal without repeating finished steps.
 """
 
 from __future__ import annotations
@@ -145,7 +147,10 @@ class Executor:
         prior: dict[str, dict[str, Any]],
         approved: Callable[[PlannedStep], bool],
     ) -> list[StepResult]:
-        results: list[StepResult] = []
+        results: list[StepResult | asyncio.Task[StepResult]] = []
+        # Target → the read-back still running on it: a later step on the same target
+        # waits for it, so it reads the settled state (and finds it ``already`` done).
+        checking: dict[str, asyncio.Task[StepResult]] = {}
         stopped: str | None = None
         gate = asyncio.Semaphore(self.tuning.per_provider_concurrency)
         # Undo runs the phases backwards: identity first, credentials last.
@@ -153,7 +158,7 @@ class Executor:
         for phase in sorted({s.phase for s in steps}, reverse=undo):
             batch = [s for s in steps if s.phase == phase]
 
-            async def one(step: PlannedStep, stopped: str | None) -> StepResult:
+            async def one(step: PlannedStep, stopped: str | None) -> StepResult | _Landed:
                 if step.id in finished:
                     return StepResult(step, finished[step.id], notes=["finished before resume"])
                 if stopped is not None:
@@ -162,19 +167,28 @@ class Executor:
                     )
                 if step.approve and not approved(step):
                     return await self._skip(step, "not approved")
+                earlier = checking.get(step.target)
+                if earlier is not None:
+                    await asyncio.shield(earlier)
                 async with gate:
                     return await self._step(step, prior.get(step.id))
 
             batch_results = await asyncio.gather(*(one(s, stopped) for s in batch))
-            results.extend(batch_results)
             for result in batch_results:
+                if isinstance(result, _Landed):
+                    # Verified beside the next phase, not before it.
+                    task = asyncio.ensure_future(self._verified(result))
+                    checking[result.step.target] = task
+                    results.append(task)
+                    continue
+                results.append(result)
                 if (
                     result.status is Status.FAILED
                     and result.step.on_error == "stop"
                     and stopped is None
                 ):
                     stopped = result.step.id
-        return results
+        return [r if isinstance(r, StepResult) else await r for r in results]
 
     async def _skip(self, step: PlannedStep, why: str) -> StepResult:
         await self._write(
@@ -184,7 +198,9 @@ class Executor:
         self._event("end", step, Status.SKIPPED.value)
         return StepResult(step, Status.SKIPPED, notes=[why])
 
-    async def _step(self, step: PlannedStep, prior: dict[str, Any] | None) -> StepResult:
+    async def _step(self, step: PlannedStep, prior: dict[str, Any] | None) -> StepResult | _Landed:
+        """Journal the intent, read, snapshot and apply; a step that changed something
+        comes back as :class:`_Landed`, to be verified while the next phase runs."""
         self._event("start", step, step.target_label)
         try:
             impl, adapter = self.impl(step)
@@ -213,14 +229,21 @@ class Executor:
                 await self._write(Kind.SNAPSHOT, {"step": step.id, "data": snapshot})
             if _done(impl, state, step, prepared):
                 return await self._end(step, Status.ALREADY, None)
-            notes = await self._retry(step, lambda: self._apply_once(impl, adapter, step, prepared))
+            attempts = [0]
+            notes = await self._retry(
+                step, lambda: self._apply_once(impl, adapter, step, prepared, attempts)
+            )
         except ProviderError as exc:
             return await self._end(step, Status.FAILED, exc.message)
         except AgentIRError as exc:
             return await self._end(step, Status.FAILED, exc.message)
-        verified = await self._verify(impl, adapter, step, prepared)
+        return _Landed(step, impl, adapter, prepared, notes)
+
+    async def _verified(self, landed: _Landed) -> StepResult:
+        """Read a landed step back and journal its result."""
+        verified = await self._verify(landed.impl, landed.adapter, landed.step, landed.prepared)
         status = Status.VERIFIED if verified else Status.APPLIED_UNVERIFIED
-        return await self._end(step, status, None, notes)
+        return await self._end(landed.step, status, None, landed.notes)
 
     async def _apply_once(
         self,
@@ -228,10 +251,13 @@ class Executor:
         adapter: Provider,
         step: PlannedStep,
         prepared: dict[str, Any],
+        attempts: list[int],
     ) -> list[str]:
-        # Read again before every attempt: an earlier attempt may have landed before its
-        # answer was lost, and applying must never happen twice when once was enough.
-        if _done(impl, await impl.read(adapter, step), step, prepared):
+        # A retry reads again first: the earlier attempt may have landed before its answer
+        # was lost, and applying must never happen twice when once was enough. The first
+        # attempt follows the step's own read, so it writes straight away.
+        attempts[0] += 1
+        if attempts[0] > 1 and _done(impl, await impl.read(adapter, step), step, prepared):
             return []
         if step.undo:
             return await impl.restore(adapter, step, step.predicted)
@@ -284,6 +310,17 @@ class Executor:
         )
         self._event("end", step, status.value)
         return StepResult(step, status, error, list(notes or []))
+
+
+@dataclass(slots=True)
+class _Landed:
+    """A step whose write went through, waiting to be read back."""
+
+    step: PlannedStep
+    impl: ProviderAction[Any]
+    adapter: Provider
+    prepared: dict[str, Any]
+    notes: list[str]
 
 
 def _done(

@@ -105,10 +105,19 @@ def journal_dir(engine: Engine) -> Path:
 
 
 async def plan_for(
-    engine: Engine, agent_name: str, playbook: Playbook, params: dict[str, Any]
+    engine: Engine,
+    agent_name: str,
+    playbook: Playbook,
+    params: dict[str, Any],
+    *,
+    whole_estate: bool = False,
 ) -> Plan:
-    """Discover, then compile ``playbook`` for one agent (changes nothing)."""
-    inv = await engine.inventory()
+    """Discover what the agent's containment needs (or, with ``whole_estate``, everything),
+    then compile ``playbook`` for it (changes nothing)."""
+    if whole_estate:
+        inv = await engine.inventory()
+    else:
+        inv = await engine.agent_inventory(agent_name)
     agent = inv.agent(agent_name)
     return await make_plan(engine, inv, agent, playbook, params, engine.clock())
 

@@ -6,12 +6,13 @@ One provider failing never hides the others: its error is kept beside the result
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from agent_ir.engine import correlate as corr
+from agent_ir.engine import scope
 from agent_ir.engine.findings import assess
 from agent_ir.engine.graph import Graph, TreeNode
 from agent_ir.errors import AgentIRError, ConfigError, NotFoundError, ProviderError
@@ -39,6 +40,8 @@ class Inventory:
     discoveries: dict[ProviderName, Discovery]
     errors: dict[ProviderName, ProviderError] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    scope: str | None = None
+    """How an agent-scoped inventory found its agent (None: the whole estate was read)."""
 
     def agent(self, name: str) -> Agent:
         """One agent by name (case-insensitive); unknown names suggest close ones."""
@@ -85,6 +88,8 @@ class Engine:
         self.clock = clock
         self.progress = progress
         self._providers: dict[ProviderName, Provider] | None = None
+        self._inventory_ids = corr.wants_detail(settings.inventory)
+        self._focus: Callable[[Identity], bool] | None = None
 
     def configured(self) -> list[ProviderName]:
         """The providers the configuration names, in canonical order."""
@@ -99,13 +104,11 @@ class Engine:
             if not names:
                 where = self.settings.source or "the configuration"
                 raise ConfigError(f"{where}: no provider is configured under 'providers'")
-            inventory_ids = corr.wants_detail(self.settings.inventory)
             context = ProviderContext(
                 clock=self.clock,
                 progress=self.progress,
-                wants=lambda i: (
-                    bool(i.agent) or i.id in inventory_ids or corr.looks_like_agent(i.name)
-                ),
+                wants=self._wants,
+                wants_edges=self._detail_worthy,
             )
             self._providers = {
                 name: registry.load(name).from_settings(
@@ -115,12 +118,30 @@ class Engine:
             }
         return self._providers
 
+    def _detail_worthy(self, identity: Identity) -> bool:
+        """Whether a whole-estate inventory reads ``identity`` in full: agents (tagged,
+        listed or agent-like by name), not every workload principal."""
+        return (
+            bool(identity.agent)
+            or identity.id in self._inventory_ids
+            or corr.looks_like_agent(identity.name)
+        )
+
+    def _wants(self, identity: Identity) -> bool:
+        """Full detail: what the estate inventory reads, narrowed to the focus if any."""
+        if not self._detail_worthy(identity):
+            return False
+        return self._focus is None or self._focus(identity)
+
     async def discover_each(
-        self,
+        self, only: Iterable[ProviderName] | None = None
     ) -> AsyncIterator[tuple[ProviderName, Discovery | ProviderError]]:
         """Each provider's discovery (or its error) as soon as it finishes, so a face can
         show progress per provider and keep what answered when one fails."""
         providers = self.providers()
+        if only is not None:
+            chosen = set(only)
+            providers = {n: p for n, p in providers.items() if n in chosen}
 
         async def one(
             name: ProviderName, provider: Provider
@@ -141,12 +162,12 @@ class Engine:
                 task.cancel()
 
     async def discover_all(
-        self,
+        self, only: Iterable[ProviderName] | None = None
     ) -> tuple[dict[ProviderName, Discovery], dict[ProviderName, ProviderError]]:
         """Every provider's discovery concurrently: what answered, and what failed."""
         discoveries: dict[ProviderName, Discovery] = {}
         errors: dict[ProviderName, ProviderError] = {}
-        async for name, result in self.discover_each():
+        async for name, result in self.discover_each(only):
             if isinstance(result, ProviderError):
                 errors[name] = result
             else:
@@ -167,8 +188,49 @@ class Engine:
 
     async def show(self, name: str) -> AgentView:
         """One agent, its grants (own and reachable) and its delegation chain."""
-        inv = await self.inventory()
+        inv = await self.agent_inventory(name)
         return view(inv, inv.agent(name))
+
+    async def agent_inventory(self, name: str) -> Inventory:
+        """What one agent's containment needs, without reading the estate in full.
+
+        The providers list their principals (the cheap part: pages of identities with
+        their tags), and read in full only those that may be the agent's own (inventory,
+        tag, or name); then whatever the agent can become is read in full too, breadth
+        first, until nothing new is reached. Reads that name *other* principals (who may
+        federate into an Entra app, who may impersonate a GCP account) stay estate-wide,
+        since an edge out of the agent may be recorded there. For this agent the result
+        equals :meth:`inventory`'s; other agents are listed but not assessed.
+        """
+        own = scope.Focus.of(name, self.settings.inventory)
+        self._focus = own.holds
+        try:
+            discoveries, errors = await self.discover_all()
+            inv = self._scoped(name, discoveries, errors)
+            for _ in range(scope.MAX_ROUNDS):
+                wider = scope.unread_reach(inv, inv.agent(name), own, self._detail_worthy)
+                if not wider:
+                    break
+                own.extra.update(wider)
+                providers = {inv.identities[i].provider for i in wider}
+                more, failed = await self.discover_all(providers)
+                discoveries.update(more)
+                errors.update(failed)
+                inv = self._scoped(name, discoveries, errors)
+        finally:
+            self._focus = None
+        inv.scope = own.describe(inv.agent(name))
+        return inv
+
+    def _scoped(
+        self,
+        name: str,
+        discoveries: dict[ProviderName, Discovery],
+        errors: dict[ProviderName, ProviderError],
+    ) -> Inventory:
+        order = self.configured()
+        ordered = {n: discoveries[n] for n in order if n in discoveries}
+        return build_inventory(ordered, errors, self.settings, self.clock(), assess_only=name)
 
     async def doctor(self) -> list[CheckReport | ProviderError]:
         """Each provider's check: who we are there, what we may do, or why it failed."""
@@ -199,8 +261,11 @@ def build_inventory(
     errors: dict[ProviderName, ProviderError],
     settings: Settings,
     now: datetime,
+    *,
+    assess_only: str | None = None,
 ) -> Inventory:
-    """Correlate discoveries into agents, build the graph and assess every agent."""
+    """Correlate discoveries into agents, build the graph and assess every agent (or only
+    the one named ``assess_only``: an agent-scoped read has the others' detail missing)."""
     identities = {i.id: i for d in discoveries.values() for i in d.identities}
     responders = set().union(*(d.responder_ids for d in discoveries.values()))
     candidates = [i for i in identities.values() if i.id not in responders]
@@ -226,7 +291,8 @@ def build_inventory(
                 labels.setdefault(end, f"human {end.removeprefix(corr.HUMAN_PREFIX)}")
     graph = Graph(edges, labels)
     for agent in agents:
-        agent.findings = assess(agent, grants, identities, graph, now)
+        if assess_only is None or agent.name.lower() == assess_only.lower():
+            agent.findings = assess(agent, grants, identities, graph, now)
     return Inventory(agents, graph, grants, identities, discoveries, errors, warnings)
 
 

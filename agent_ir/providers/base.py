@@ -51,10 +51,21 @@ class ProviderContext:
     progress: ProgressFn | None = None
     wants: Callable[[Identity], bool] | None = None
     """Which identities deserve the expensive reads (credentials); None means all."""
+    wants_edges: Callable[[Identity], bool] | None = None
+    """Whose per-identity reads that name *other* principals (Entra federated credentials:
+    who may act as this app) are needed; None means the same as ``wants``. Agent-scoped
+    discovery narrows ``wants`` to one agent's closure but keeps these, since an edge
+    out of the agent may be recorded on an identity that is not the agent's."""
 
     def wanted(self, identity: Identity) -> bool:
         """Whether the engine wants the full detail of ``identity``."""
         return self.wants is None or self.wants(identity)
+
+    def wanted_edges(self, identity: Identity) -> bool:
+        """Whether the engine needs the edge-bearing reads of ``identity``."""
+        if self.wants_edges is None:
+            return self.wanted(identity)
+        return self.wants_edges(identity)
 
     def report(self, what: str, done: int, total: int | None = None) -> None:
         """Forward progress, if anyone listens."""

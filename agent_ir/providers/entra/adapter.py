@@ -155,16 +155,17 @@ class EntraProvider:
         responder = snap.sp_by_app_id(self.settings.client_id)
         self.responder_id = str(responder["id"]) if responder else None
         candidates = [s for s in sps if not snap.is_first_party(s)]
-        wanted = [
-            s
+        bare = {
+            str(s["id"]): translate.identity(snap, s, now, with_credentials=False)
             for s in candidates
-            if self.context.wanted(translate.identity(snap, s, now, with_credentials=False))
-        ]
+        }
+        wanted = [s for s in candidates if self.context.wanted(bare[str(s["id"])])]
+        federated = [s for s in candidates if self.context.wanted_edges(bare[str(s["id"])])]
         self.context.report("entra: grants and credentials", 0, len(wanted))
         resources = [s for s in sps if s.get("appRoles")]
         assigned, fics, sponsors, _ = await asyncio.gather(
             _gather([self._assigned_to(s["id"]) for s in resources]),
-            _gather([self._fics(snap, s) for s in wanted]),
+            _gather([self._fics(snap, s) for s in federated]),
             _gather([self._sponsors(s["id"]) for s in wanted if s["id"] in snap.agents]),
             self._users(snap, consents),
         )

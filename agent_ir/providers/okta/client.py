@@ -64,9 +64,7 @@ class OktaClient:
         return self._sdk
 
     async def _open(self) -> Any:
-        import aiohttp
-        from okta.client import Client
-
+        aiohttp, client_class = await asyncio.to_thread(_import_sdk)
         settings = self.settings
         config: dict[str, Any] = {
             "orgUrl": settings.org_url,
@@ -88,7 +86,7 @@ class OktaClient:
         else:
             config.update(authorizationMode="SSWS", token=_api_token(settings))
         try:
-            client: Any = Client(config)
+            client: Any = client_class(config)
         except ValueError as exc:
             first = str(exc).strip().splitlines()[:3]
             raise errors.AuthenticationError(
@@ -238,6 +236,22 @@ class OktaClient:
         for session in sessions:
             if session is not None:
                 await session.close()
+
+
+def _import_sdk() -> tuple[Any, Any]:
+    """Import the okta SDK and aiohttp; returns (aiohttp, okta.client.Client).
+
+    Run in a worker thread: the SDK takes one to three seconds to import, which on the
+    event loop would stall every other provider's requests and the console's paint.
+    """
+    import importlib
+
+    import aiohttp
+    from okta.client import Client
+
+    for module in ("okta.http_client", "okta.pagination", "okta.models"):
+        importlib.import_module(module)
+    return aiohttp, Client
 
 
 def _gated_http_client(gate: RateGate, slots: asyncio.Semaphore) -> type[Any]:
