@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from agent_ir.data import exercise_dir
+
 SCRIPT = Path(sys.executable).parent / "agent-ir"
 ROOT = Path(__file__).resolve().parents[2]
-EXERCISES = ROOT / "playbooks" / "exercises"
+EXERCISES = exercise_dir()
 
 
 @dataclass
