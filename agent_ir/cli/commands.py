@@ -45,8 +45,9 @@ def emit_json(data: Any, output: str = "json", *, records: str | None = None) ->
 
 
 def wants_json(args: argparse.Namespace) -> bool:
-    """Whether the command was asked for JSON (``-o json`` or ``-o ndjson``)."""
-    return bool(args.output != "text")
+    """Whether the command was asked for JSON (``-o json`` or ``-o ndjson``); a namespace
+    built by hand (a caller that is not the parser) means text."""
+    return getattr(args, "output", "text") != "text"
 
 
 def with_engine(settings: Settings, work: Callable[[Engine], Awaitable[T]]) -> T:
