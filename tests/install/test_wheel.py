@@ -211,3 +211,8 @@ def test_an_editable_install_prints_no_warning_box(tmp_path: Path) -> None:
     output = result.stdout + result.stderr
     assert "!!" not in output, output
     assert "Warning:" not in output, output
+
+
+def test_completion_script_from_the_installed_wheel(installed: Installed) -> None:
+    script = _ok(installed.run("completion", "bash"))
+    assert "agent-ir completion --list agents" in script
