@@ -1,5 +1,5 @@
-"""Regenerate the committed JSON Schemas: playbooks/playbook.schema.json (from the playbook
-model and the action catalog) and playbooks/exercises/exercise.schema.json (from the
+"""Regenerate the committed JSON Schemas: agent_ir/data/playbooks/playbook.schema.json (from
+the playbook model and the action catalog) and agent_ir/data/exercises/exercise.schema.json (from the
 exercise model).
 
 Run: .venv/bin/python scripts/gen_schema.py

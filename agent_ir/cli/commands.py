@@ -7,23 +7,47 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from agent_ir.cli import render
+from agent_ir.cli.completion import remember_agents
 from agent_ir.cli.environment import environment
 from agent_ir.cli.progress import StderrProgress
 from agent_ir.engine.inventory import Engine
 from agent_ir.errors import ProviderError, UsageError
 from agent_ir.exit_codes import ExitCode
+from agent_ir.model import iso
 from agent_ir.settings import Settings
 
 T = TypeVar("T")
 
 
-def emit_json(data: Any) -> None:
-    """Write one JSON document on stdout."""
-    json.dump(data, sys.stdout, indent=2, default=str)
-    sys.stdout.write("\n")
+def _json_value(value: Any) -> Any:
+    """JSON for what the standard encoder cannot write: times as ISO 8601 UTC with ``Z``
+    (as everywhere else in agent-ir's output), paths and the rest as text."""
+    if isinstance(value, datetime):
+        return iso(value.astimezone(UTC))
+    return str(value)
+
+
+def emit_json(data: Any, output: str = "json", *, records: str | None = None) -> None:
+    """Write ``data`` on stdout: one indented JSON document, or with ``output="ndjson"``
+    one compact JSON value per line (each item of ``data[records]`` for a list command,
+    else the document itself on one line)."""
+    if output != "ndjson":
+        json.dump(data, sys.stdout, indent=2, default=_json_value)
+        sys.stdout.write("\n")
+        return
+    items = data[records] if records is not None else [data]
+    for item in items:
+        sys.stdout.write(json.dumps(item, default=_json_value, separators=(",", ":")) + "\n")
+
+
+def wants_json(args: argparse.Namespace) -> bool:
+    """Whether the command was asked for JSON (``-o json`` or ``-o ndjson``); a namespace
+    built by hand (a caller that is not the parser) means text."""
+    return getattr(args, "output", "text") != "text"
 
 
 def with_engine(settings: Settings, work: Callable[[Engine], Awaitable[T]]) -> T:
@@ -51,13 +75,16 @@ def cmd_inventory(args: argparse.Namespace) -> ExitCode:
     """List every agent."""
     with environment(args) as settings:
         inv = with_engine(settings, lambda e: e.inventory())
-    if args.output == "json":
+    remember_agents(a.name for a in inv.agents)
+    if wants_json(args):
         emit_json(
             {
                 "agents": [a.to_json() for a in inv.agents],
                 "errors": [{"provider": p, "message": e.message} for p, e in inv.errors.items()],
                 "warnings": inv.warnings,
-            }
+            },
+            args.output,
+            records="agents",
         )
     else:
         print(render.inventory_text(inv, _now()))
@@ -77,10 +104,11 @@ def cmd_show(args: argparse.Namespace) -> ExitCode:
             return inv, view(inv, inv.agent(args.agent))
 
         inv, agent_view = with_engine(settings, work)
-    if args.output == "json":
+    remember_agents([agent_view.agent.name], replace=False)
+    if wants_json(args):
         data = agent_view.to_json()
         data["errors"] = [{"provider": p, "message": e.message} for p, e in inv.errors.items()]
-        emit_json(data)
+        emit_json(data, args.output)
     else:
         print(render.show_text(agent_view, inv, _now()))
     for err in inv.errors.values():
@@ -96,7 +124,7 @@ def cmd_doctor(args: argparse.Namespace) -> ExitCode:
         if settings.lab and args.world is None and not args.lab and settings.source is not None:
             source += " (lab)"
     failed = {r.provider: r for r in results if isinstance(r, ProviderError)}
-    if args.output == "json":
+    if wants_json(args):
         emit_json(
             {
                 "config": source,
@@ -117,7 +145,8 @@ def cmd_doctor(args: argparse.Namespace) -> ExitCode:
                     }
                     for r in results
                 ],
-            }
+            },
+            args.output,
         )
     else:
         print(render.doctor_text(results, source))
@@ -144,7 +173,7 @@ def cmd_lab(args: argparse.Namespace) -> ExitCode:
         "check": lab_commands.check,
     }
     if args.lab_command not in handlers:
-        raise UsageError("agent-ir lab: choose one of " + ", ".join(handlers))
+        raise UsageError("lab: choose one of " + ", ".join(handlers))
     return handlers[args.lab_command](args)
 
 
@@ -152,6 +181,21 @@ def _now() -> Any:
     from agent_ir.providers.base import utcnow
 
     return utcnow()
+
+
+def cmd_completion(args: argparse.Namespace) -> ExitCode:
+    """Print a shell completion script, or (for that script) the cached names."""
+    from agent_ir.cli import completion
+    from agent_ir.cli.main import build_parser
+
+    if args.list:
+        for name in completion.cached(args.list):
+            print(name)
+        return ExitCode.OK
+    if args.shell is None:
+        raise UsageError("completion: name a shell (bash, zsh or fish)")
+    sys.stdout.write(completion.script(build_parser(), args.shell))
+    return ExitCode.OK
 
 
 def cmd_playbook(args: argparse.Namespace) -> ExitCode:
@@ -186,5 +230,6 @@ def dispatch(args: argparse.Namespace) -> ExitCode:
         "journal": inc.cmd_journal,
         "permissions": inc.cmd_permissions,
         "tabletop": tabletop_commands.cmd_tabletop,
+        "completion": cmd_completion,
     }
     return commands[args.command](args)

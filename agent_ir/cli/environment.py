@@ -8,18 +8,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from agent_ir import data
 from agent_ir.errors import LabError
 from agent_ir.settings import Settings, load_settings, locate
-
-PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
-DEFAULT_WORLD = PLAYBOOKS / "worlds" / "default.yaml"
 
 
 def default_world() -> Path:
     """The shipped default lab world."""
-    if not DEFAULT_WORLD.exists():
-        raise LabError(f"the default world is missing ({DEFAULT_WORLD}); pass --world FILE")
-    return DEFAULT_WORLD
+    world = data.default_world()
+    if not world.exists():
+        raise LabError(f"the default world is missing ({world}); pass --world FILE")
+    return world
 
 
 def banner(settings: Settings, world: str | None = None) -> None:

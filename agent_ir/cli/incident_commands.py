@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from agent_ir.actions.base import PlannedStep
-from agent_ir.cli.commands import emit_json, with_engine
+from agent_ir.cli.commands import emit_json, wants_json, with_engine
+from agent_ir.cli.completion import remember_incidents
 from agent_ir.cli.environment import environment
 from agent_ir.engine.inventory import Engine
-from agent_ir.errors import JournalError, RefusedError, UsageError
+from agent_ir.errors import JournalError, NotFoundError, RefusedError, UsageError
 from agent_ir.exit_codes import ExitCode
 
 
@@ -141,8 +142,8 @@ def cmd_plan(args: argparse.Namespace) -> ExitCode:
         from agent_ir.engine.incident import plan_for
 
         plan = with_engine(settings, lambda e: plan_for(e, args.agent, playbook, params))
-    if args.output == "json":
-        emit_json(plan.to_json())
+    if wants_json(args):
+        emit_json(plan.to_json(), args.output)
     else:
         print(plan_text(plan))
     return ExitCode.OK
@@ -173,16 +174,22 @@ def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
 
         result = with_engine(settings, work)
     if dry_run:
-        if args.output == "json":
-            emit_json(result.to_json())
+        if wants_json(args):
+            emit_json(result.to_json(), args.output)
         else:
             print(plan_text(result))
         return ExitCode.OK
-    if args.output == "json":
-        emit_json(result.to_json())
+    return _outcome(args, result)
+
+
+def _outcome(args: argparse.Namespace, outcome: Any) -> ExitCode:
+    """Print a finished run (and remember its incident id for shell completion)."""
+    remember_incidents([outcome.incident])
+    if wants_json(args):
+        emit_json(outcome.to_json(), args.output)
     else:
-        print(outcome_text(result))
-    return ExitCode(result.exit_code)
+        print(outcome_text(outcome))
+    return ExitCode(outcome.exit_code)
 
 
 def cmd_revoke(args: argparse.Namespace) -> ExitCode:
@@ -201,11 +208,7 @@ def cmd_resume(args: argparse.Namespace) -> ExitCode:
 
     with environment(args) as settings:
         outcome = with_engine(settings, lambda e: resume(e, args.incident, on_event=_print_event))
-    if args.output == "json":
-        emit_json(outcome.to_json())
-    else:
-        print(outcome_text(outcome))
-    return ExitCode(outcome.exit_code)
+    return _outcome(args, outcome)
 
 
 def cmd_restore(args: argparse.Namespace) -> ExitCode:
@@ -231,11 +234,7 @@ def cmd_restore(args: argparse.Namespace) -> ExitCode:
             )
 
         outcome = with_engine(settings, work)
-    if args.output == "json":
-        emit_json(outcome.to_json())
-    else:
-        print(outcome_text(outcome))
-    return ExitCode(outcome.exit_code)
+    return _outcome(args, outcome)
 
 
 def _journal_dir(args: argparse.Namespace) -> Path:
@@ -263,8 +262,10 @@ def cmd_journal(args: argparse.Namespace) -> ExitCode:
     directory = _journal_dir(args)
     if args.journal_command == "list":
         items = jr.list_incidents(directory)
-        if args.output == "json":
-            emit_json({"incidents": [dataclasses.asdict(i) for i in items]})
+        remember_incidents((i.id for i in items), replace=True)
+        if wants_json(args):
+            incidents = [dataclasses.asdict(i) for i in items]
+            emit_json({"incidents": incidents}, args.output, records="incidents")
         else:
             for i in items:
                 link = f"  (restore of {i.restore_of})" if i.restore_of else ""
@@ -275,12 +276,11 @@ def cmd_journal(args: argparse.Namespace) -> ExitCode:
     if args.journal_command == "show":
         path = jr.incident_path(directory, args.incident)
         if not path.exists():
-            from agent_ir.errors import NotFoundError
-
             raise NotFoundError(f"no incident {args.incident} in {directory}")
         records = jr.Journal.read(path)
-        if args.output == "json":
-            emit_json({"incident": args.incident, "records": [_record(r) for r in records]})
+        if wants_json(args):
+            document = {"incident": args.incident, "records": [_record(r) for r in records]}
+            emit_json(document, args.output, records="records")
         else:
             for r in records:
                 print(f"{r.seq:4} {r.ts} {r.kind:14} {json.dumps(r.payload, default=str)[:160]}")
@@ -291,13 +291,20 @@ def cmd_journal(args: argparse.Namespace) -> ExitCode:
         else jr.verify_all(directory)
     )
     bad = [r for r in reports if not r.ok]
-    for report in reports:
-        state = "ok" if report.ok else "FAILED"
-        print(f"{report.incident}: {state} ({report.records} records)")
-        for problem in report.problems:
-            print(f"  {problem}")
-    if not reports:
-        print(f"no incidents in {directory}")
+    if wants_json(args):
+        checked = [
+            {"incident": r.incident, "ok": r.ok, "records": r.records, "problems": r.problems}
+            for r in reports
+        ]
+        emit_json({"incidents": checked}, args.output, records="incidents")
+    else:
+        for report in reports:
+            state = "ok" if report.ok else "FAILED"
+            print(f"{report.incident}: {state} ({report.records} records)")
+            for problem in report.problems:
+                print(f"  {problem}")
+        if not reports:
+            print(f"no incidents in {directory}")
     if bad:
         raise JournalError(f"{len(bad)} journal(s) failed verification")
     return ExitCode.OK
@@ -313,13 +320,19 @@ def cmd_permissions(args: argparse.Namespace) -> ExitCode:
 
     playbooks = [_playbook(args.playbook)] if args.playbook else None
     needs = required_permissions(playbooks)
-    if args.output == "json":
-        emit_json(needs)
+    if args.aws_policy:
+        if "policy" not in needs.get("aws", {}):
+            raise NotFoundError("no AWS policy: the aws provider is not installed")
+        json.dump(needs["aws"]["policy"], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return ExitCode.OK
+    if wants_json(args):
+        emit_json(needs, args.output)
     else:
         for provider, data in needs.items():
             print(f"{provider}:")
             for perm in data["permissions"]:
                 print(f"  {perm}")
             if "policy" in data:
-                print(f"  IAM policy document:\n{json.dumps(data['policy'], indent=2)}")
+                print("  IAM policy document: agent-ir permissions --aws-policy")
     return ExitCode.OK

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from agent_ir.cli.commands import emit_json, wants_json
 from agent_ir.cli.environment import default_world
 from agent_ir.errors import UsageError, WorldError
 from agent_ir.exit_codes import ExitCode
@@ -23,12 +24,12 @@ def serve(args: argparse.Namespace) -> ExitCode:
     if args.exercise is None:
         if args.agent or args.report or args.report_json:
             raise UsageError("lab serve: --agent and --report go with --exercise")
-        world = load_world(args.serve_world or args.world or default_world())
+        world = load_world(args.world or default_world())
         return ExitCode(run(world, args.config_out))
     from agent_ir.tabletop.host import attach_exercise
     from agent_ir.tabletop.loader import find_exercise, load_exercise
 
-    if args.serve_world:
+    if args.world:
         raise UsageError(
             "lab serve: --world and --exercise exclude each other (the exercise names its world)"
         )
@@ -52,8 +53,7 @@ def faults(args: argparse.Namespace) -> ExitCode:
         raise UsageError("lab faults: name the running lab's configuration with --config")
     settings = load_settings(path)
     if not args.settings:
-        json.dump(get_faults(settings, args.provider), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _faults_out(args, get_faults(settings, args.provider))
         return ExitCode.OK
     values: dict[str, Any] = {}
     for item in args.settings:
@@ -65,9 +65,18 @@ def faults(args: argparse.Namespace) -> ExitCode:
         spec = FaultSpec.model_validate(values)
     except ValueError as exc:
         raise UsageError(f"lab faults: {exc}") from None
-    json.dump(set_faults(settings, args.provider, spec), sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    _faults_out(args, set_faults(settings, args.provider, spec))
     return ExitCode.OK
+
+
+def _faults_out(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    """A lab's fault report: JSON as the lab sends it, or ``key=value`` lines as text."""
+    if wants_json(args):
+        emit_json(report, args.output)
+        return
+    for key, value in report.items():
+        shown = json.dumps(value) if isinstance(value, dict | list) else value
+        print(f"{key}={shown}")
 
 
 def generate(args: argparse.Namespace) -> ExitCode:
@@ -89,12 +98,19 @@ def check(args: argparse.Namespace) -> ExitCode:
     from agent_ir.lab.world import load_world
 
     failed = False
+    checked: list[dict[str, Any]] = []
     for path in args.files:
         try:
             world = load_world(path)
         except WorldError as exc:
             failed = True
             print(f"agent-ir: {exc.message}", file=sys.stderr)
+            problems = [str(p) for p in exc.problems] or [exc.message]
+            checked.append({"file": str(path), "ok": False, "world": None, "problems": problems})
             continue
-        print(f"{path}: ok (world '{world.name}')")
+        checked.append({"file": str(path), "ok": True, "world": world.name, "problems": []})
+        if not wants_json(args):
+            print(f"{path}: ok (world '{world.name}')")
+    if wants_json(args):
+        emit_json({"files": checked}, args.output, records="files")
     return ExitCode.BAD_INPUT if failed else ExitCode.OK

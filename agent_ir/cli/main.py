@@ -14,19 +14,105 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from agent_ir import __version__
+from agent_ir.cli.completion import KINDS, SHELLS, tag
+from agent_ir.cli.help import epilog
 from agent_ir.errors import AgentIRError, UsageError
 from agent_ir.exit_codes import ExitCode, for_error
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+        # main() adds the one "agent-ir:" prefix; name the subcommand, if any, after it.
+        where = self.prog.removeprefix("agent-ir").strip()
+        raise UsageError(f"{where}: {message}" if where else message)
 
 
-def _output(parser: argparse.ArgumentParser) -> None:
+OUTPUTS = ("text", "json", "ndjson")
+
+
+def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """The options every command takes, before or after its name.
+
+    The top-level parser holds the defaults; every subcommand repeats the options with
+    ``SUPPRESS`` defaults, so a value given after the subcommand wins and an absent one
+    leaves the top-level value alone.
+    """
+
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
     parser.add_argument(
-        "--output", "-o", choices=("text", "json"), default="text", help="output format"
+        "--config",
+        type=Path,
+        default=default(None),
+        help="configuration file (else $AGENT_IR_CONFIG, else XDG)",
     )
+    parser.add_argument(
+        "--lab",
+        action="store_true",
+        default=default(False),
+        help="start the lab in-process on the default world",
+    )
+    parser.add_argument(
+        "--world",
+        type=Path,
+        default=default(None),
+        help="start the lab in-process on this world file",
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=default(False),
+        help="refuse every write path",
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        choices=OUTPUTS,
+        default=default("text"),
+        help="output format (ndjson: one JSON value per line)",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="show tracebacks for internal errors",
+    )
+
+
+def _shared() -> _Parser:
+    parent = _Parser(add_help=False)
+    _global_options(parent, top=False)
+    return parent
+
+
+class _Commands:
+    """Adds subcommands with the global options, a description, examples and exit codes."""
+
+    def __init__(self, group: argparse._SubParsersAction[_Parser], path: str) -> None:
+        self.group = group
+        self.path = path
+        self.parent = _shared()
+
+    def add(self, name: str, help: str, **kwargs: object) -> _Parser:
+        """One subcommand; its ``--help`` ends with examples and the exit codes."""
+        path = f"{self.path} {name}".strip()
+        return self.group.add_parser(
+            name,
+            help=help,
+            description=help[:1].upper() + help[1:] + ".",
+            parents=[self.parent],
+            epilog=epilog(path),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def nested(self, parser: argparse.ArgumentParser, name: str, dest: str) -> _Commands:
+        """The subcommands of a subcommand (``journal list``, ``lab serve``, ...)."""
+        group = parser.add_subparsers(
+            dest=dest, metavar=dest.upper(), parser_class=_Parser, required=True
+        )
+        return _Commands(group, f"{self.path} {name}".strip())
 
 
 def _params(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +129,15 @@ def _writes(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--expect-plan", metavar="HASH", help="refuse if the plan hash differs")
     _params(parser)
-    _output(parser)
+
+
+def _agent(parser: argparse.ArgumentParser, *flags: str, **kwargs: object) -> None:
+    names = flags or ("agent",)
+    tag(parser.add_argument(*names, help="agent name", **kwargs), "agents")  # type: ignore[arg-type]
+
+
+def _incident(parser: argparse.ArgumentParser, **kwargs: object) -> None:
+    tag(parser.add_argument("incident", help="incident id (IR-…)", **kwargs), "incidents")  # type: ignore[arg-type]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,49 +146,37 @@ def build_parser() -> argparse.ArgumentParser:
         prog="agent-ir",
         description="See an AI agent's identities, credentials, access and delegation "
         "across Entra ID, AWS, Google Cloud and Okta, and cut it in one step.",
-        epilog="With no configuration anywhere, commands run on the default lab world.",
+        epilog="With no configuration anywhere, commands run on the default lab world.\n\n"
+        + epilog(""),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"agent-ir {__version__}")
-    parser.add_argument(
-        "--config", type=Path, help="configuration file (else $AGENT_IR_CONFIG, else XDG)"
-    )
-    parser.add_argument(
-        "--lab", action="store_true", help="start the lab in-process on the default world"
-    )
-    parser.add_argument("--world", type=Path, help="start the lab in-process on this world file")
-    parser.add_argument("--read-only", action="store_true", help="refuse every write path")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _global_options(parser, top=True)
+    group = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = _Commands(group, "")
 
-    commands.add_parser(
-        "console", help="open the console (the default on a terminal when no command is given)"
-    )
-    p = commands.add_parser("inventory", help="list every agent with its identities and findings")
-    _output(p)
-    p = commands.add_parser("show", help="one agent: identities, credentials, grants, delegation")
-    p.add_argument("agent", help="agent name")
-    _output(p)
-    p = commands.add_parser("doctor", help="check configuration, connectivity and own permissions")
-    _output(p)
+    commands.add("console", "open the console (the default on a terminal when no command is given)")
+    commands.add("inventory", "list every agent with its identities and findings")
+    p = commands.add("show", "one agent: identities, credentials, grants, delegation")
+    _agent(p)
+    commands.add("doctor", "check configuration, connectivity and own permissions")
 
-    p = commands.add_parser("plan", help="show what a playbook would do to an agent (no changes)")
-    p.add_argument("agent", help="agent name")
+    p = commands.add("plan", "show what a playbook would do to an agent (no changes)")
+    _agent(p)
     p.add_argument("--playbook", default="contain-agent", help="playbook name or file")
     _params(p)
-    _output(p)
-    p = commands.add_parser("revoke", help="the kill switch: run contain-agent on an agent")
-    p.add_argument("agent", help="agent name")
+    p = commands.add("revoke", "the kill switch: run contain-agent on an agent")
+    _agent(p)
     _writes(p)
-    p = commands.add_parser("run", help="run a playbook against an agent")
+    p = commands.add("run", "run a playbook against an agent")
     p.add_argument("playbook", help="playbook name or file")
-    p.add_argument("--agent", required=True, help="agent name")
+    _agent(p, "--agent", required=True)
     p.add_argument("--dry-run", action="store_true", help="plan only; change nothing")
     _writes(p)
-    p = commands.add_parser("resume", help="finish a crashed run from its journal")
-    p.add_argument("incident", help="incident id (IR-…)")
-    _output(p)
-    p = commands.add_parser("restore", help="undo an incident from its snapshots")
-    p.add_argument("incident", help="incident id (IR-…)")
+    p = commands.add("resume", "finish a crashed run from its journal")
+    _incident(p)
+    p = commands.add("restore", "undo an incident from its snapshots")
+    _incident(p)
     p.add_argument("--reason", help="why (default: names the incident being undone)")
     p.add_argument("--responder", help="who is acting (default: $AGENT_IR_RESPONDER or OS user)")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
@@ -103,33 +185,30 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="restore even if already restored or superseded by a newer incident (journaled)",
     )
-    _output(p)
-    journal = commands.add_parser("journal", help="incident journals: list, show, verify")
-    journal_commands = journal.add_subparsers(
-        dest="journal_command", metavar="JOURNAL_COMMAND", parser_class=_Parser, required=True
-    )
-    p = journal_commands.add_parser("list", help="every incident, newest first")
-    _output(p)
-    p = journal_commands.add_parser("show", help="one incident's records")
-    p.add_argument("incident")
-    _output(p)
-    p = journal_commands.add_parser("verify", help="check hash chains (one incident or all)")
-    p.add_argument("incident", nargs="?")
-    p = commands.add_parser("permissions", help="least privilege the responder identity needs")
+    journal = commands.add("journal", "incident journals: list, show, verify")
+    journal_commands = commands.nested(journal, "journal", "journal_command")
+    journal_commands.add("list", "every incident, newest first")
+    p = journal_commands.add("show", "one incident's records")
+    _incident(p)
+    p = journal_commands.add("verify", "check hash chains (one incident or all)")
+    _incident(p, nargs="?")
+    p = commands.add("permissions", "least privilege the responder identity needs")
     p.add_argument("playbook", nargs="?", help="only what this playbook needs")
-    _output(p)
-    book = commands.add_parser("playbook", help="playbooks: validate, list, schema")
-    book_commands = book.add_subparsers(
-        dest="playbook_command", metavar="PLAYBOOK_COMMAND", parser_class=_Parser, required=True
+    p.add_argument(
+        "--aws-policy",
+        action="store_true",
+        help="print only the AWS IAM policy document (to paste into IAM)",
     )
-    p = book_commands.add_parser("validate", help="validate playbook files")
+    book = commands.add("playbook", "playbooks: validate, list, schema")
+    book_commands = commands.nested(book, "playbook", "playbook_command")
+    p = book_commands.add("validate", "validate playbook files")
     p.add_argument("files", nargs="+", type=Path)
-    book_commands.add_parser("list", help="the shipped playbooks")
-    book_commands.add_parser("schema", help="print the playbook JSON Schema")
+    book_commands.add("list", "the shipped playbooks, then your own")
+    book_commands.add("schema", "print the playbook JSON Schema")
 
-    p = commands.add_parser(
+    p = commands.add(
         "tabletop",
-        help="play a tabletop exercise: in the console on a terminal, or headless with --yes",
+        "play a tabletop exercise: in the console on a terminal, or headless with --yes",
     )
     p.add_argument(
         "exercise", nargs="?", help="exercise file or shipped exercise name (not with --join)"
@@ -143,10 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--end", action="store_true", help="with --join: end the shared exercise and score it"
     )
     p.add_argument("--playbook", default="contain-agent", help="playbook name or file")
-    p.add_argument(
-        "--agent",
-        help="the suspect agent to respond to (required with --yes; console: the first suspect)",
-    )
+    _agent(p, "--agent")
     p.add_argument("--at", type=float, help="when the playbook runs (seconds from the start)")
     p.add_argument("--report", type=Path, help="write the after-action report (Markdown)")
     p.add_argument("--report-json", type=Path, help="write the after-action report (JSON)")
@@ -154,15 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--responder", help="who is acting (default: $AGENT_IR_RESPONDER or OS user)")
     p.add_argument("--yes", "-y", action="store_true", help="run the playbook without asking")
     _params(p)
-    _output(p)
-    lab = commands.add_parser("lab", help="the local lab of emulated providers")
-    lab_commands = lab.add_subparsers(
-        dest="lab_command", metavar="LAB_COMMAND", parser_class=_Parser
-    )
-    p = lab_commands.add_parser("serve", help="run the lab until interrupted")
-    p.add_argument(
-        "--world", dest="serve_world", type=Path, help="world file (default: the shipped one)"
-    )
+    lab = commands.add("lab", "the local lab of emulated providers")
+    lab_commands = commands.nested(lab, "lab", "lab_command")
+    p = lab_commands.add("serve", "run the lab until interrupted (on --world, else the default)")
     p.add_argument("--config-out", type=Path, help="where to write the lab's configuration file")
     p.add_argument(
         "--exercise",
@@ -171,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", help="with --exercise: the suspect (default: the first)")
     p.add_argument("--report", type=Path, help="with --exercise: the after-action report (.md)")
     p.add_argument("--report-json", type=Path, help="with --exercise: the report as JSON")
-    p = lab_commands.add_parser("faults", help="change a running lab's fault injection")
+    p = lab_commands.add("faults", "show or change a running lab's fault injection")
     p.add_argument("provider", choices=("aws", "entra", "gcp", "okta"))
     p.add_argument(
         "settings",
@@ -179,15 +249,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="e.g. latency_ms=50 throttle_rate=0.2 (no settings: show the current ones)",
     )
-    p = lab_commands.add_parser("generate", help="write a generated world of N agents")
+    p = lab_commands.add("generate", "write a generated world of N agents")
     p.add_argument("--agents", type=int, default=1000, help="how many agents")
     p.add_argument("--accounts", type=int, default=2, help="how many AWS accounts")
     p.add_argument("--seed", type=int, default=7, help="random seed")
     p.add_argument(
         "--providers", default="aws", help="comma-separated: aws,entra,gcp,okta (default aws)"
     )
-    p = lab_commands.add_parser("check", help="validate world files")
+    p = lab_commands.add("check", "validate world files")
     p.add_argument("files", nargs="+", type=Path)
+    p = commands.add("completion", "print a shell completion script")
+    p.add_argument("shell", nargs="?", choices=SHELLS, help="bash, zsh or fish")
+    p.add_argument("--list", choices=KINDS, help=argparse.SUPPRESS)
     return parser
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
+from agent_ir.cli.commands import emit_json, wants_json
 from agent_ir.errors import PlaybookError
 from agent_ir.exit_codes import ExitCode
 
@@ -19,15 +21,22 @@ def validate(args: argparse.Namespace) -> ExitCode:
     from agent_ir.playbook.loader import load_playbook
 
     failed = False
+    checked: list[dict[str, Any]] = []
     for path in args.files:
         try:
             playbook = load_playbook(path)
         except PlaybookError as exc:
             failed = True
             _report(exc)
+            problems = [str(p) for p in exc.problems]
+            checked.append({"file": str(path), "ok": False, "steps": None, "problems": problems})
             continue
         count = len(playbook.steps)
-        print(f"{path}: ok ({count} step{'s' if count != 1 else ''})")
+        checked.append({"file": str(path), "ok": True, "steps": count, "problems": []})
+        if not wants_json(args):
+            print(f"{path}: ok ({count} step{'s' if count != 1 else ''})")
+    if wants_json(args):
+        emit_json({"files": checked}, args.output, records="files")
     return ExitCode.BAD_INPUT if failed else ExitCode.OK
 
 
@@ -45,6 +54,7 @@ def list_(args: argparse.Namespace) -> ExitCode:
     ]
     found += [(path.stem, "user", path) for path in sorted(user_dir.glob("*.yaml"))]
     rows: list[tuple[str, str, str, str]] = []
+    listed: list[dict[str, Any]] = []
     failed = False
     for name, source, path in found:
         try:
@@ -53,9 +63,14 @@ def list_(args: argparse.Namespace) -> ExitCode:
             failed = True
             _report(exc)
             rows.append((name, source, "-", f"invalid: agent-ir playbook validate {path}"))
+            listed.append(_listed(name, source, path, None, None))
             continue
         summary = playbook.description.strip().splitlines()[0] if playbook.description else ""
         rows.append((name, source, str(len(playbook.steps)), summary))
+        listed.append(_listed(name, source, path, len(playbook.steps), summary))
+    if wants_json(args):
+        emit_json({"playbooks": listed}, args.output, records="playbooks")
+        return ExitCode.BAD_INPUT if failed else ExitCode.OK
     if not rows:
         print("no playbooks found")
         return ExitCode.OK
@@ -65,6 +80,20 @@ def list_(args: argparse.Namespace) -> ExitCode:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         print("  ".join([*cells, row[3]]).rstrip())
     return ExitCode.BAD_INPUT if failed else ExitCode.OK
+
+
+def _listed(
+    name: str, source: str, path: Path, steps: int | None, description: str | None
+) -> dict[str, Any]:
+    """One playbook of ``playbook list -o json`` (``valid`` false: see its problems)."""
+    return {
+        "name": name,
+        "source": source,
+        "path": str(path),
+        "valid": steps is not None,
+        "steps": steps,
+        "description": description,
+    }
 
 
 def schema(args: argparse.Namespace) -> ExitCode:

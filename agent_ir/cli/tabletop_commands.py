@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent_ir.cli.commands import emit_json
+from agent_ir.cli.commands import emit_json, wants_json
 from agent_ir.errors import RefusedError, UsageError
 from agent_ir.exit_codes import ExitCode
 
@@ -52,8 +52,8 @@ def cmd_tabletop(args: argparse.Namespace) -> ExitCode:
         import json
 
         _write(args.report_json, json.dumps(report_json(result), indent=2) + "\n")
-    if args.output == "json":
-        emit_json(report_json(result))
+    if wants_json(args):
+        emit_json(report_json(result), args.output)
     else:
         print(f"Exercise {loaded.exercise.name}: agent {args.agent}, playbook {args.playbook}")
         for v in result.verdicts:
@@ -122,8 +122,8 @@ def join(args: argparse.Namespace) -> ExitCode:
     remote = RemoteExercise.from_settings(settings)
     if args.end:
         card = asyncio.run(_end(remote))
-        if args.output == "json":
-            emit_json(card.to_json())
+        if wants_json(args):
+            emit_json(card.to_json(), args.output)
         else:
             print(f"Exercise {remote.name}: agent {remote.agent}")
             for v in card.verdicts:

@@ -51,7 +51,9 @@ def serve(world: World, config_out: Path | None, attach: Attach | None = None) -
         with Lab(world, directory, config_name=name) as lab:
             detach = attach(lab) if attach is not None else None
             try:
-                sys.stdout.write(f"ready {lab.config_path}\n")
+                # The path as the user gave it, so the line matches what they typed.
+                shown = config_out if config_out is not None else lab.config_path
+                sys.stdout.write(f"ready {shown}\n")
                 sys.stdout.flush()
                 stop.wait()
             finally:

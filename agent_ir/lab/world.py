@@ -2,7 +2,7 @@
 
 Validated in layers (safe YAML with limits → typed model refusing unknown keys →
 cross-reference checks), every problem reported with file:line. The format is documented
-in ``playbooks/README.md``.
+in ``agent_ir/data/playbooks/README.md``.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-import agent_ir
+from agent_ir import data
 from agent_ir.actions.catalog import CATALOG, ActionParams, ActionSpec
 from agent_ir.errors import NotFoundError, PlaybookError, Problem, UsageError
 from agent_ir.playbook.model import (
@@ -57,7 +57,7 @@ MAX_BYTES = 1_000_000
 MAX_NODES = 50_000
 """The most YAML nodes a playbook may hold, counting every alias expansion."""
 
-SHIPPED_DIR = Path(agent_ir.__file__).parents[1] / "playbooks"
+SHIPPED_DIR = data.playbook_dir()
 """Where the playbooks that come with agent-ir live."""
 
 ParamValue = str | bool | int

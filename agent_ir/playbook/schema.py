@@ -1,7 +1,7 @@
 """The JSON Schema of playbook files, for editors and other tools.
 
 It is generated from the typed model (:mod:`agent_ir.playbook.model`) and the action
-catalog, and committed as ``playbooks/playbook.schema.json``; regenerate it with
+catalog, and committed as ``agent_ir/data/playbooks/playbook.schema.json``; regenerate it with
 ``python scripts/gen_schema.py`` after changing either. The schema describes the shape;
 :func:`agent_ir.playbook.loader.load_playbook` remains the full check (step ids unique,
 references declared, and so on).

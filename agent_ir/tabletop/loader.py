@@ -9,14 +9,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from agent_ir import data
 from agent_ir.errors import InputError, Problem, UsageError
 from agent_ir.tabletop.model import Exercise
 from agent_ir.yamlsrc import Located, load_file, load_text, render_path, validation_problems
 
 MAX_BYTES = 500_000
 MAX_NODES = 50_000
-EXERCISES = Path(__file__).resolve().parents[2] / "playbooks" / "exercises"
-DEFAULT_WORLD = Path(__file__).resolve().parents[2] / "playbooks" / "worlds" / "default.yaml"
+EXERCISES = data.exercise_dir()
+DEFAULT_WORLD = data.default_world()
 
 
 class ExerciseError(InputError):

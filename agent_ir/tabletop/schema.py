@@ -1,7 +1,7 @@
 """The JSON Schema of exercise files, for editors and other tools.
 
 It is generated from the typed model (:mod:`agent_ir.tabletop.model`) and committed as
-``playbooks/exercises/exercise.schema.json``; regenerate it with
+``agent_ir/data/exercises/exercise.schema.json``; regenerate it with
 ``python scripts/gen_schema.py`` after changing the model. The schema describes the shape;
 :func:`agent_ir.tabletop.loader.load_exercise` remains the full check (the world file
 exists, injects in time order, weights only for objectives named, and so on).

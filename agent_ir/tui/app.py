@@ -6,6 +6,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
+from agent_ir.data import stylesheet
 from agent_ir.playbook.loader import shipped_playbooks
 from agent_ir.tui.commands import ConsoleCommands
 from agent_ir.tui.messages import OpenAgent, PickPlaybook, Restore, Revoke
@@ -22,7 +23,7 @@ KILL_SWITCH = "contain-agent"
 class AgentIRApp(App[None]):
     """agent-ir's console over one :class:`ConsoleSession`."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = stylesheet()
     TITLE = "agent-ir"
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS = [

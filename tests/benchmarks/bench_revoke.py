@@ -24,7 +24,9 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parent))
 from labproc import AGENT_IR, BIN, faults, lab_process
 
-WORLD = Path(__file__).parents[2] / "playbooks" / "worlds" / "default.yaml"
+from agent_ir.data import default_world
+
+WORLD = default_world()
 PHASES = 3  # credentials, sessions, grants (contain-agent on AWS)
 CHAIN = 2 + 2 + PHASES * 2
 

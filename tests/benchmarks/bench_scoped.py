@@ -24,13 +24,14 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parent))
 from labproc import AGENT_IR, faults, lab_process
 
+from agent_ir.data import playbook_dir
 from agent_ir.engine.incident import Who, execute, plan_for
 from agent_ir.engine.inventory import Engine
 from agent_ir.lab.generator import generate_yaml
 from agent_ir.playbook.loader import load_playbook
 from agent_ir.settings import load_settings
 
-PLAYBOOK = Path(__file__).parents[2] / "playbooks" / "contain-agent.yaml"
+PLAYBOOK = playbook_dir() / "contain-agent.yaml"
 PROVIDERS = ("aws", "entra", "gcp", "okta")
 
 

@@ -34,6 +34,7 @@ def cli(tmp_path: Path):
         **os.environ,
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
         "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
     }
     env.pop("AGENT_IR_CONFIG", None)
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import yaml
 
-WORLD = Path(__file__).parents[2] / "playbooks" / "worlds" / "default.yaml"
+from agent_ir.data import default_world
+
+WORLD = default_world()
 
 PROBE = r"""
 import json, sys, threading

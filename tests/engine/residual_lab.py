@@ -23,6 +23,7 @@ import jwt
 import requests
 import yaml
 
+from agent_ir.data import default_world
 from agent_ir.engine.incident import Who, execute, plan_for
 from agent_ir.engine.inventory import Engine
 from agent_ir.lab.runner import Lab
@@ -41,7 +42,7 @@ AGENT = "invoice-agent"
 
 def world(extra: dict[str, Any] | None = None) -> Any:
     """The default world with GCP policy changes visible at once."""
-    doc = yaml.safe_load((ROOT / "playbooks/worlds/default.yaml").read_text(encoding="utf-8"))
+    doc = yaml.safe_load((default_world()).read_text(encoding="utf-8"))
     doc["gcp"]["propagation_s"] = 0
     doc["name"] = "residual-lab"
     for key, value in (extra or {}).items():

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from agent_ir.data import playbook_dir
 from agent_ir.engine.incident import plan_for
 from agent_ir.engine.inventory import Engine, view
 from agent_ir.lab.generator import generate_yaml
@@ -21,7 +22,7 @@ from agent_ir.playbook.loader import load_playbook
 from agent_ir.settings import load_settings
 
 BIN = Path(sys.executable).parent
-PLAYBOOKS = Path(__file__).parents[2] / "playbooks"
+PLAYBOOKS = playbook_dir()
 DEFAULT_AGENTS = ["invoice-agent", "gpt-scraper-bot", "helpdesk-copilot", "support-agent-01"]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from agent_ir.data import default_world
 from agent_ir.errors import WorldError
 from agent_ir.lab.world import load_world
 
@@ -56,7 +57,7 @@ def test_the_default_world_and_a_generated_world_are_valid() -> None:
     from agent_ir.lab.generator import generate_yaml
     from agent_ir.lab.world import load_world_text
 
-    default = load_world(Path(__file__).parents[2] / "playbooks" / "worlds" / "default.yaml")
+    default = load_world(default_world())
     assert default.name == "default"
     world = load_world_text(generate_yaml(50, 3, seed=1), "generated")
     assert sum(len(a.users) for a in world.aws.accounts) == 50

@@ -14,13 +14,14 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from agent_ir.data import default_world
 from agent_ir.engine.inventory import Engine
 from agent_ir.lab.runner import Lab
 from agent_ir.lab.world import load_world
 from agent_ir.tabletop.probe import Probe
 from agent_ir.tabletop.probe_aws import AwsProbe
 
-WORLD = Path(__file__).resolve().parents[2] / "playbooks" / "worlds" / "default.yaml"
+WORLD = default_world()
 
 
 def _client(lab: Lab, service: str, key: str, secret: str) -> Any:

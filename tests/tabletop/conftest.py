@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from agent_ir.data import exercise_dir
+
 SCRIPT = Path(sys.executable).parent / "agent-ir"
 ROOT = Path(__file__).resolve().parents[2]
-EXERCISES = ROOT / "playbooks" / "exercises"
+EXERCISES = exercise_dir()
 
 
 @dataclass
@@ -36,6 +38,7 @@ def run_script(args: list[str], state: Path, timeout: float = 120) -> Run:
         **os.environ,
         "XDG_CONFIG_HOME": str(state / "config"),
         "XDG_STATE_HOME": str(state / "state"),
+        "XDG_CACHE_HOME": str(state / "cache"),
         "AGENT_IR_RESPONDER": "tabletop-tester",
     }
     env.pop("AGENT_IR_CONFIG", None)

@@ -21,6 +21,7 @@ import requests
 from google.auth.exceptions import RefreshError
 from google.oauth2 import service_account
 
+from agent_ir.data import default_world
 from agent_ir.engine.incident import Who, execute, plan_for
 from agent_ir.engine.inventory import Engine
 from agent_ir.lab.runner import Lab
@@ -29,7 +30,7 @@ from agent_ir.playbook.loader import find_playbook, load_playbook
 from agent_ir.tabletop.probe import PathResult, Probe
 
 ROOT = Path(__file__).resolve().parents[2]
-WORLD = ROOT / "playbooks" / "worlds" / "default.yaml"
+WORLD = default_world()
 AWS_CLI = str(Path(sys.executable).parent / "aws")
 
 

@@ -1,4 +1,4 @@
-"""Worlds made of some providers' sections of the default world (playbooks/worlds/
+"""Worlds made of some providers' sections of the default world (agent_ir/data/worlds/
 default.yaml), for tabletop tests that start their own lab: without ``aws`` they can run in
 the pytest process (moto is process-global and the session's AWS lab holds it)."""
 
@@ -9,10 +9,11 @@ from typing import Any
 
 import yaml
 
+from agent_ir.data import default_world
 from agent_ir.lab.world import World, load_world_text
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_WORLD = ROOT / "playbooks" / "worlds" / "default.yaml"
+DEFAULT_WORLD = default_world()
 AWS_ROLE = "arn:aws:iam::111111111111:role/invoice-processor"
 
 

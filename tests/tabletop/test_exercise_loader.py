@@ -105,7 +105,7 @@ def test_each_change_is_checked_for_its_own_fields_and_providers() -> None:
 
 def test_committed_schema_is_current() -> None:
     assert SCHEMA_PATH.read_text(encoding="utf-8") == schema_text(), (
-        "playbooks/exercises/exercise.schema.json is stale; regenerate it with "
+        "agent_ir/data/exercises/exercise.schema.json is stale; regenerate it with "
         "`.venv/bin/python scripts/gen_schema.py`"
     )
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from agent_ir.data import playbook_dir
 from agent_ir.factory import make_joined_app
 from agent_ir.settings import Settings, load_settings
 from agent_ir.tabletop.remote import RemoteExercise
@@ -95,7 +96,7 @@ async def test_two_responders_share_the_clock_and_the_report_names_who_did_what(
 
         await bob.reload()  # the console rediscovers after a change
         ready = await bob.prepare(
-            PlanRequest("invoice-agent", ROOT / "playbooks" / "contain-agent.yaml")
+            PlanRequest("invoice-agent", playbook_dir() / "contain-agent.yaml")
         )
         outcome = await bob.run(ready, "tabletop: shared exercise", lambda step: True, print)
         assert outcome.counts()["verified"] == len(outcome.results)

@@ -457,7 +457,7 @@ def test_step_params_refuses_a_value_the_action_does_not_accept() -> None:
 
 def test_committed_schema_is_current() -> None:
     assert SCHEMA_PATH.read_text(encoding="utf-8") == schema_text(), (
-        "playbooks/playbook.schema.json is stale; regenerate it with "
+        "agent_ir/data/playbooks/playbook.schema.json is stale; regenerate it with "
         "`.venv/bin/python scripts/gen_schema.py`"
     )
 

@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from agent_ir.data import world_dir
+
 ROOT = Path(__file__).parents[3]
-WORLDS = ROOT / "playbooks" / "worlds"
+WORLDS = world_dir()
 SCRIPT = Path(sys.executable).parent / "agent-ir"
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from agent_ir.data import world_dir
 from agent_ir.errors import WorldError
 from agent_ir.lab.gcp_generate import generate_gcp_section, generate_gcp_world_yaml
 from agent_ir.lab.world import load_world_text
 
-WORLDS = Path(__file__).parents[3] / "playbooks" / "worlds"
+WORLDS = world_dir()
 
 BAD = """\
 version: 1

@@ -5,17 +5,17 @@ agent's API token with the human who created it."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import yaml
 
+from agent_ir.data import world_dir
 from agent_ir.engine.inventory import Engine
 from agent_ir.lab.runner import Lab
 from agent_ir.lab.world import load_world_text
 from agent_ir.model import EdgeKind
 
-WORLDS = Path(__file__).parents[3] / "playbooks" / "worlds"
+WORLDS = world_dir()
 
 
 def okta_section() -> str:
