@@ -26,12 +26,13 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from agent_ir.errors import LabError
+from agent_ir.lab.aws_auth import AwsGate
 from agent_ir.lab.aws_seed import REGION, ResponderCredentials, responder_role_arn, seed_world
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.files import write_private
@@ -77,6 +78,7 @@ class AwsEmulator:
         self.now = now
         self._initial_faults = faults or FaultSpec()
         self._gate = _Gate()
+        self.auth = AwsGate(self.account_ids, lambda: datetime.now(UTC))
         self._moto: WsgiBridge | None = None
         self._responder: ResponderCredentials | None = None
         self._tls = tls
@@ -147,13 +149,9 @@ class AwsEmulator:
                 400, "InvalidAction", f"this endpoint serves {' and '.join(SERVICES)} only"
             )
         with self._gate.shared():
-            if signer is not None and self._key_is_inactive(signer[0]):
-                return aws_error(
-                    403,
-                    "InvalidClientTokenId",
-                    "The security token included in the request is invalid.",
-                    signer[1],
-                )
+            refusal, _caller = self.auth.check(request, *signer)
+            if refusal is not None:
+                return refusal
             return moto(request, self.server.port)
 
     def provider_settings(self, directory: Path) -> dict[str, Any]:
@@ -182,16 +180,8 @@ class AwsEmulator:
         _moto_api(self._moto, "/moto-api/reset")
         _moto_api(self._moto, "/moto-api/seed", query=f"a={_RANDOM_SEED}")
         self._responder = seed_world(self.world, self.now, self._responder)
-        _moto_api(self._moto, "/moto-api/reset-auth", b"0")
-
-    def _key_is_inactive(self, access_key_id: str) -> bool:
-        from moto.iam.models import iam_backends
-
-        for account_id in self.account_ids:
-            key = iam_backends[account_id]["global"].access_keys.get(access_key_id)
-            if key is not None:
-                return bool(key.status == "Inactive")
-        return False
+        # moto's own authentication stays off: the lab's gate (aws_auth) authenticates and
+        # authorises every request before moto sees it.
 
     def _release(self) -> None:
         global _active
