@@ -15,7 +15,10 @@ request. Here instead:
   :mod:`agent_ir.lab.aws_policy` with the condition keys AWS sets, ``aws:TokenIssueTime``
   being when STS issued the session;
 * only the actions in :data:`EVALUATED_ACTIONS` are evaluated; any other is refused with
-  ``AccessDenied`` saying it was not evaluated, never silently allowed.
+  ``AccessDenied`` saying it was not evaluated, never silently allowed;
+* S3 is authorised but not emulated (:func:`s3_action`): a denied request gets S3's own
+  ``AccessDenied``, an allowed one the answer of an account without buckets, so a probe can
+  tell by behaviour whether a session still holds its data permissions.
 
 ``GetCallerIdentity`` is answered here: AWS never denies it, and moto's answer scans users.
 """
@@ -124,14 +127,18 @@ _ACCOUNT_ACTIONS = frozenset(
         "GetAccessKeyInfo",
     ]
 )
+_S3_ACTIONS = frozenset(
+    ["ListAllMyBuckets", "ListBucket", "GetObject", "PutObject", "DeleteObject"]
+)
 EVALUATED_ACTIONS: frozenset[str] = (
     _USER_ACTIONS
     | _ROLE_ACTIONS
     | _POLICY_ACTIONS
     | _ACCOUNT_ACTIONS
+    | _S3_ACTIONS
     | {"AssumeRole", "GetCallerIdentity"}
 )
-"""The IAM and STS actions whose policies the lab evaluates (by ``Action`` name)."""
+"""The IAM, STS and S3 actions whose policies the lab evaluates (by action name)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,11 +302,38 @@ class AwsGate:
         if caller.expires is not None and caller.expires <= now:
             message = "The security token included in the request is expired"
             return aws_error(403, "ExpiredToken", message, service), None
+        if service == "s3":
+            return self._s3(caller, request, now), caller
         params = form_params(request)
         action = params.get("Action", "")
         if action == "GetCallerIdentity" and service == "sts":
             return caller_identity(caller), caller
         return self._authorise(caller, service, action, params, now), caller
+
+    def _s3(self, caller: Caller, request: LabRequest, now: datetime) -> LabResponse:
+        """Authorise an S3 request; answer as an account that holds no buckets."""
+        action, resource = s3_action(request)
+        context = RequestContext(
+            caller.arn,
+            caller.account,
+            f"s3:{action}",
+            resource,
+            self._condition_keys(caller, {}, now),
+        )
+        try:
+            decision = identity_decision(self._policies(caller), self._boundary(caller), context)
+        except NotEvaluated:
+            decision = Decision.IMPLICIT_DENY
+        if decision is not Decision.ALLOW:
+            return _s3_error(403, "AccessDenied", "Access Denied")
+        if action == "ListAllMyBuckets":
+            body = (
+                '<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                f"<Owner><ID>{caller.account}</ID></Owner><Buckets></Buckets>"
+                "</ListAllMyBucketsResult>"
+            )
+            return LabResponse.from_text(200, body, "application/xml")
+        return _s3_error(404, "NoSuchBucket", "The specified bucket does not exist")
 
     def _authorise(
         self, caller: Caller, service: str, action: str, params: Mapping[str, str], now: datetime
@@ -456,6 +490,28 @@ def form_params(request: LabRequest) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(source, keep_blank_values=True).items()}
 
 
+def s3_action(request: LabRequest) -> tuple[str, str]:
+    """The S3 action and resource ARN of a path-style request (the lab's address is an IP)."""
+    bucket, _, key = request.path.lstrip("/").partition("/")
+    if not bucket:
+        return "ListAllMyBuckets", "*"
+    if not key:
+        return "ListBucket", f"arn:aws:s3:::{bucket}"
+    verb = {"PUT": "PutObject", "DELETE": "DeleteObject"}.get(request.method, "GetObject")
+    return verb, f"arn:aws:s3:::{bucket}/{key}"
+
+
+def _s3_error(status: int, code: str, message: str) -> LabResponse:
+    request_id = str(uuid.uuid4())
+    body = (
+        f"<Error><Code>{code}</Code><Message>{message}</Message>"
+        f"<RequestId>{request_id}</RequestId></Error>"
+    )
+    return LabResponse.from_text(
+        status, body, "application/xml", [("x-amz-request-id", request_id)]
+    )
+
+
 def caller_identity(caller: Caller) -> LabResponse:
     """STS's ``GetCallerIdentity`` reply for ``caller``."""
     request_id = str(uuid.uuid4())
@@ -503,7 +559,7 @@ def _why(decision: Decision) -> str:
 
 def _signature_matches(request: LabRequest, caller: Caller, service: str) -> bool:
     """Recompute the SigV4 signature with the caller's secret, as moto does."""
-    from botocore.auth import SigV4Auth
+    from botocore.auth import S3SigV4Auth, SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
@@ -514,7 +570,8 @@ def _signature_matches(request: LabRequest, caller: Caller, service: str) -> boo
     url = request.path + ("?" + request.query if request.query else "")
     aws_request = AWSRequest(method=request.method, url=url, data=request.body, headers=headers)
     aws_request.context["timestamp"] = request.header("X-Amz-Date") or ""
-    auth = SigV4Auth(Credentials(caller.key_id, caller.secret, caller.token), service, region[0])
+    signer = S3SigV4Auth if service == "s3" else SigV4Auth
+    auth = signer(Credentials(caller.key_id, caller.secret, caller.token), service, region[0])
     canonical = auth.canonical_request(aws_request)
     expected = auth.signature(auth.string_to_sign(aws_request, canonical), aws_request)
     return _between(authorization, "Signature=", ",") == expected

@@ -124,6 +124,19 @@ def test_revoke_older_sessions_denies_held_sessions_and_not_fresh_ones(
     held = world.assume(agent, shared)
     held_human = world.assume(human, shared)
     assert aws_client("iam", credentials=held).list_roles()["Roles"]
+    s3 = aws_client("s3", credentials=held, s3={"addressing_style": "path"})
+    assert _error(s3.list_buckets)["Error"]["Code"] == "AccessDenied"  # the role has no S3
+    world.iam.put_role_policy(
+        RoleName="shared-ops",
+        PolicyName="s3",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+            }
+        ),
+    )
+    assert s3.list_buckets()["Buckets"] == []
 
     cutoff = _now()  # read after both sessions were issued, before the fresh ones are asked for
     world.iam.put_role_policy(
@@ -143,6 +156,8 @@ def test_revoke_older_sessions_denies_held_sessions_and_not_fresh_ones(
     )
 
     for session in (held, held_human):
+        s3 = aws_client("s3", credentials=session, s3={"addressing_style": "path"})
+        assert _error(s3.list_buckets)["Error"]["Code"] == "AccessDenied"
         refused = _error(aws_client("iam", credentials=session).list_roles)
         assert refused["Error"]["Code"] == "AccessDenied"
         assert refused["ResponseMetadata"]["HTTPStatusCode"] == 403
