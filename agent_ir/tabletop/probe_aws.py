@@ -78,6 +78,7 @@ class AwsProbe:
         self.keys: list[AccessKey] = []
         self.chains: dict[str, list[str]] = {}
         self.sessions: dict[str, Session] = {}
+        self._s3_clients: dict[str, Any] = {}
 
     def session_for(self, role_arn: str) -> Session | None:
         """A session held for ``role_arn`` (the first one obtained), if any; read-only."""
@@ -186,18 +187,24 @@ class AwsProbe:
             )
             for role in self.chains.get(session.role_arn, [])
         ]
-        s3 = boto3.client(
-            "s3",
-            region_name="us-east-1",
-            endpoint_url=self.endpoint,
-            verify=self.ca,
-            aws_access_key_id=session.key_id,
-            aws_secret_access_key=session.secret,
-            aws_session_token=session.token,
-            config=_CONFIG.merge(Config(s3={"addressing_style": "path"})),
-        )
-        uses.append(("S3 ListBuckets", s3.list_buckets))
+        uses.append(("S3 ListBuckets", lambda: self._s3(session).list_buckets()))
         return uses
+
+    def _s3(self, session: Session) -> Any:
+        """One S3 client per held session (clients are slow to build; probes repeat)."""
+        client = self._s3_clients.get(session.key_id)
+        if client is None:
+            client = self._s3_clients[session.key_id] = boto3.client(
+                "s3",
+                region_name="us-east-1",
+                endpoint_url=self.endpoint,
+                verify=self.ca,
+                aws_access_key_id=session.key_id,
+                aws_secret_access_key=session.secret,
+                aws_session_token=session.token,
+                config=_CONFIG.merge(Config(s3={"addressing_style": "path"})),
+            )
+        return client
 
     def _sts(self, key_id: str, secret: str, token: str | None = None) -> Any:
         return boto3.client(
