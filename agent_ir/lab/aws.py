@@ -3,18 +3,19 @@
 moto's WSGI application (the one ``moto.server`` serves) answers every request, so boto3 and
 the aws cli work against it unmodified. In front of it the lab adds what moto lacks:
 
-* requests signed with an **Inactive** access key are refused as IAM refuses them
-  (403 ``InvalidClientTokenId``); moto itself never looks at a key's status;
-* unsigned requests get ``MissingAuthenticationToken`` (moto fails on them once its
-  authentication is on; unsigned STS federation calls are refused as not emulated), and
-  requests signed for services other than IAM and STS are refused;
+* authentication and authorisation as AWS does them (:mod:`agent_ir.lab.aws_auth`):
+  ``aws:TokenIssueTime`` per session, trust policies on every ``AssumeRole``, resources,
+  permissions boundaries; requests signed with an **Inactive** access key are refused as IAM
+  refuses them (403 ``InvalidClientTokenId``); moto's own checks stay off;
+* unsigned requests get ``MissingAuthenticationToken`` (unsigned STS federation calls are
+  refused as not emulated), and requests signed for services other than IAM, STS and S3
+  (authorised only, never stored) are refused;
 * moto's ``/moto-api`` back door is not exposed (AWS has none);
 * fault answers in AWS's shape: throttling is HTTP 400 ``Throttling`` / ``Rate exceeded``
   (botocore retries it in every retry mode); errors are IAM's 500 ``ServiceFailure``, or
   503 ``ServiceUnavailable`` for STS.
 
-Starting seeds the world (see :mod:`agent_ir.lab.aws_seed`) with moto's authentication off,
-then switches it on, so unknown keys, wrong secrets and denied actions fail as on AWS.
+Starting seeds the world (see :mod:`agent_ir.lab.aws_seed`) with moto's authentication off.
 moto keeps its state in process-wide globals, hence one AWS emulator per process.
 """
 
@@ -26,12 +27,13 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from agent_ir.errors import LabError
+from agent_ir.lab.aws_auth import AwsGate
 from agent_ir.lab.aws_seed import REGION, ResponderCredentials, responder_role_arn, seed_world
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.files import write_private
@@ -48,8 +50,8 @@ _NAMESPACES = {
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
 }
-SERVICES = ("iam", "sts")
-"""The AWS services the emulator answers for."""
+SERVICES = ("iam", "sts", "s3")
+"""The AWS services the emulator answers for (S3 authorised only, see aws_auth)."""
 
 _UNSIGNED_ACTIONS = {"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"}
 _SIGNATURE_CREDENTIAL = re.compile(r"Credential=([A-Za-z0-9]+)/[^/,]*/[^/,]*/([a-z0-9-]+)/")
@@ -77,6 +79,7 @@ class AwsEmulator:
         self.now = now
         self._initial_faults = faults or FaultSpec()
         self._gate = _Gate()
+        self.auth = AwsGate(self.account_ids, lambda: datetime.now(UTC))
         self._moto: WsgiBridge | None = None
         self._responder: ResponderCredentials | None = None
         self._tls = tls
@@ -147,13 +150,9 @@ class AwsEmulator:
                 400, "InvalidAction", f"this endpoint serves {' and '.join(SERVICES)} only"
             )
         with self._gate.shared():
-            if signer is not None and self._key_is_inactive(signer[0]):
-                return aws_error(
-                    403,
-                    "InvalidClientTokenId",
-                    "The security token included in the request is invalid.",
-                    signer[1],
-                )
+            answer, caller = self.auth.check(request, *signer)
+            if answer is not None or caller is None:
+                return answer or aws_error(403, "AccessDenied", "Access Denied")
             return moto(request, self.server.port)
 
     def provider_settings(self, directory: Path) -> dict[str, Any]:
@@ -182,16 +181,8 @@ class AwsEmulator:
         _moto_api(self._moto, "/moto-api/reset")
         _moto_api(self._moto, "/moto-api/seed", query=f"a={_RANDOM_SEED}")
         self._responder = seed_world(self.world, self.now, self._responder)
-        _moto_api(self._moto, "/moto-api/reset-auth", b"0")
-
-    def _key_is_inactive(self, access_key_id: str) -> bool:
-        from moto.iam.models import iam_backends
-
-        for account_id in self.account_ids:
-            key = iam_backends[account_id]["global"].access_keys.get(access_key_id)
-            if key is not None:
-                return bool(key.status == "Inactive")
-        return False
+        # moto's own authentication stays off: the lab's gate (aws_auth) authenticates and
+        # authorises every request before moto sees it.
 
     def _release(self) -> None:
         global _active

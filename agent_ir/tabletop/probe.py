@@ -10,8 +10,8 @@ them against the lab through the real protocols.
 
 Each provider has its own small module (:mod:`probe_aws`, :mod:`probe_entra`,
 :mod:`probe_gcp`, :mod:`probe_okta`). Every attempt ends in a :class:`PathResult`; where the
-lab cannot decide by behaviour (moto ignores ``aws:TokenIssueTime``), the verdict comes from
-the state the lab holds and ``decided_by`` says ``state``.
+lab cannot decide by behaviour, the verdict comes from the state the lab holds and
+``decided_by`` says ``state``.
 """
 
 from __future__ import annotations

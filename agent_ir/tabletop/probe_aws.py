@@ -1,10 +1,11 @@
 """The AWS part of the probe: signed STS calls with the agent's access keys, role assumption
 along its chain, and the sessions an attacker would hold on to.
 
-Access key secrets come from moto's in-process backend (the lab's own state). A session
-obtained by AssumeRole keeps working in moto even after ``AWSRevokeOlderSessions`` is put on
-the role (moto ignores ``aws:TokenIssueTime``); on AWS it would stop, so a held session that
-moto still accepts is judged by the role's policy in the lab's state.
+Access key secrets come from moto's in-process backend (the lab's own state). A held
+session is judged by behaviour, as on AWS: the lab evaluates ``aws:TokenIssueTime``, so
+after ``AWSRevokeOlderSessions`` it still authenticates (``GetCallerIdentity`` is never
+denied) but everything it tries is refused. What it tries: the next hops of its chain
+(``AssumeRole``) and S3 (``ListBuckets``; the lab authorises S3 without storing data).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class AwsProbe:
         self.keys: list[AccessKey] = []
         self.chains: dict[str, list[str]] = {}
         self.sessions: dict[str, Session] = {}
+        self._s3_clients: dict[str, Any] = {}
 
     def session_for(self, role_arn: str) -> Session | None:
         """A session held for ``role_arn`` (the first one obtained), if any; read-only."""
@@ -160,20 +162,49 @@ class AwsProbe:
 
     def _held(self, path: str, session: Session) -> PathResult:
         label = f"held session ({path})"
-        works, detail = _caller(self._sts(session.key_id, session.secret, session.token))
+        sts = self._sts(session.key_id, session.secret, session.token)
+        works, detail = _caller(sts)
         if not works:
             return PathResult("aws", label, False, "behaviour", detail)
-        cutoff = revoked_before(session.role_arn)
-        if cutoff is not None and cutoff > session.issued:
-            return PathResult(
-                "aws",
-                label,
-                False,
-                "state",
-                f"revoked: {REVOKE_POLICY} on the role denies sessions issued before "
-                f"{cutoff.isoformat()} (moto accepts the session; AWS would not)",
+        refusals: list[str] = []
+        for attempt, call in self._uses(sts, session):
+            try:
+                call()
+            except (ClientError, BotoCoreError) as exc:
+                refusals.append(f"{attempt} {_reason(exc)}")
+                continue
+            return PathResult("aws", label, True, "behaviour", f"{attempt} works", session.role_arn)
+        return PathResult(
+            "aws", label, False, "behaviour", "authenticates, but " + "; ".join(refusals)
+        )
+
+    def _uses(self, sts: Any, session: Session) -> list[tuple[str, Any]]:
+        """What an attacker does with a session: hop on along its chain, read data."""
+        uses: list[tuple[str, Any]] = [
+            (
+                f"AssumeRole {role.rsplit('/', 1)[-1]}",
+                lambda role=role: sts.assume_role(RoleArn=role, RoleSessionName="probe"),
             )
-        return PathResult("aws", label, True, "behaviour", detail, session.role_arn)
+            for role in self.chains.get(session.role_arn, [])
+        ]
+        uses.append(("S3 ListBuckets", lambda: self._s3(session).list_buckets()))
+        return uses
+
+    def _s3(self, session: Session) -> Any:
+        """One S3 client per held session (clients are slow to build; probes repeat)."""
+        client = self._s3_clients.get(session.key_id)
+        if client is None:
+            client = self._s3_clients[session.key_id] = boto3.client(
+                "s3",
+                region_name="us-east-1",
+                endpoint_url=self.endpoint,
+                verify=self.ca,
+                aws_access_key_id=session.key_id,
+                aws_secret_access_key=session.secret,
+                aws_session_token=session.token,
+                config=_CONFIG.merge(Config(s3={"addressing_style": "path"})),
+            )
+        return client
 
     def _sts(self, key_id: str, secret: str, token: str | None = None) -> Any:
         return boto3.client(
@@ -204,7 +235,8 @@ def _reason(exc: Exception) -> str:
 
 
 def revoked_before(role_arn: str) -> datetime | None:
-    """The cut-off of the role's ``AWSRevokeOlderSessions`` policy in the lab's state."""
+    """The cut-off of the role's ``AWSRevokeOlderSessions`` policy in the lab's state (for
+    reports; the probe itself judges sessions by behaviour)."""
     from moto.iam.models import iam_backends
 
     account = role_arn.split(":")[4]

@@ -3,7 +3,8 @@
 For each world size the same lab is measured twice in this run: with no injected latency
 (the baseline: emulator cost alone) and with ``--latency-ms`` per request. The lower bound
 is what perfect concurrency could do: ceil(requests / concurrency) round trips, plus the
-chain of calls that must happen one after another before the fan-out can start.
+chain of calls that must happen one after another before the fan-out can start. The
+emulator's share is the lab process's CPU time during the no-latency run over its wall time.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from labproc import AGENT_IR, faults, lab_process, timed
+from labproc import AGENT_IR, LAB_PIDS, cpu_seconds, faults, lab_process, timed
 
 # sign in, assume into other accounts, one authorization-details page, policy + version
 SEQUENTIAL_CHAIN = 5
@@ -37,7 +38,9 @@ def measure(agents: int, latency_ms: float, work: Path) -> None:
         env = {**os.environ, "XDG_STATE_HOME": str(work / "state")}
         cmd = [AGENT_IR, "--config", str(config), "inventory", "--output", "json"]
         before = faults(config, "aws")["requests"]
+        lab_cpu = cpu_seconds(LAB_PIDS[config])
         base = timed(cmd, env)
+        lab_cpu = cpu_seconds(LAB_PIDS[config]) - lab_cpu
         requests = faults(config, "aws")["requests"] - before
         faults(config, "aws", latency_ms=latency_ms)
         slow = timed(cmd, env)
@@ -47,7 +50,8 @@ def measure(agents: int, latency_ms: float, work: Path) -> None:
         f"{agents:>6} agents  {requests:>6} requests  "
         f"no latency {base.seconds:6.2f}s  at {latency_ms:g} ms {slow.seconds:6.2f}s  "
         f"lower bound {bound:6.2f}s  wall/bound {slow.seconds / bound:5.2f}  "
-        f"latency cost/bound {added / bound:5.2f}  peak RSS {slow.max_rss_mib:6.0f} MiB"
+        f"latency cost/bound {added / bound:5.2f}  peak RSS {slow.max_rss_mib:6.0f} MiB  "
+        f"emulator CPU {lab_cpu:5.2f}s = {lab_cpu / base.seconds:4.0%} of no-latency wall"
     )
 
 

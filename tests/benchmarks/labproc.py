@@ -47,6 +47,16 @@ def _children_maxrss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+LAB_PIDS: dict[Path, int] = {}
+"""The process id of each running lab, by its config path (for :func:`cpu_seconds`)."""
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def lab_process(world: Path, directory: Path) -> Iterator[Path]:
     """Run ``agent-ir lab serve`` on ``world``; yield its config path once ready."""
@@ -63,8 +73,10 @@ def lab_process(world: Path, directory: Path) -> Iterator[Path]:
         line = proc.stdout.readline() if proc.stdout else ""
         if not line.startswith("ready "):
             raise RuntimeError(f"the lab did not start: {line!r}")
+        LAB_PIDS[config] = proc.pid
         yield config
     finally:
+        LAB_PIDS.pop(config, None)
         proc.send_signal(signal.SIGINT)
         try:
             proc.wait(timeout=30)

@@ -59,7 +59,8 @@ def test_contain_agent_fully_contains_the_default_story(default_story) -> None:
     paths = [r["path"] for r in start["results"]]
     assert any(p.endswith("→ assume invoice-processor → assume finance-data-reader") for p in paths)
     held = [r for r in end["results"] if r["path"].startswith("held session")]
-    assert held and all(r["decided_by"] == "state" for r in held)
+    assert held and all(r["decided_by"] == "behaviour" for r in held)
+    assert all("AccessDenied" in r["detail"] for r in held)
     assert data["time_to_contain_s"] is not None and data["time_to_contain_s"] >= 300
     kinds = {e["kind"] for e in data["timeline"]}
     assert {"alert", "probe", "response", "journal intent", "journal result"} <= kinds

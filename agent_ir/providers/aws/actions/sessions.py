@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from agent_ir.actions.base import Draft, PlanContext, PlannedStep, Reversibility
@@ -59,8 +59,10 @@ class RevokeRoleSessions(AwsAction):
         return drafts
 
     def prepare(self, step: PlannedStep, now: datetime) -> dict[str, Any]:
-        """The cut-off instant, fixed before the call."""
-        return {"cutoff": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        """The cut-off instant, fixed before the call: ``now`` rounded *up* to the second, so
+        a session issued earlier in the same second is cut too (``DateLessThan`` is strict)."""
+        ceiling = now if now.microsecond == 0 else now.replace(microsecond=0) + timedelta(seconds=1)
+        return {"cutoff": ceiling.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
     async def read(self, adapter: AwsProvider, step: PlannedStep) -> dict[str, Any]:
         """The role's AWSRevokeOlderSessions document, if any."""
