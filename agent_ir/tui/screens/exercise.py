@@ -60,6 +60,7 @@ class ExerciseScreen(AgentListScreen):
         self.exercise = session
         self.poll_s = poll_s
         self._shown_end = False
+        self._syncing = False
 
     def compose(self) -> ComposeResult:
         yield self.environment_bar()
@@ -80,7 +81,7 @@ class ExerciseScreen(AgentListScreen):
         joined console polls the shared exercise."""
         self.begin()
         if self.poll_s is not None:
-            self.set_interval(self.poll_s, self.catch_up)
+            self.set_interval(self.poll_s, self._poll)
 
     @on(events.ScreenResume)
     def _resumed(self) -> None:
@@ -109,7 +110,14 @@ class ExerciseScreen(AgentListScreen):
         else:
             self._tick()
 
-    @work(group="exercise-sync", exclusive=True)
+    def _poll(self) -> None:
+        """Look again unless the last look is still under way: on a slow link a look may take
+        longer than the interval, and cancelling it for a newer one would never finish one."""
+        if not self._syncing:
+            self._syncing = True
+            self.catch_up()
+
+    @work(group="exercise-sync")
     async def catch_up(self) -> None:
         """What the other responders did since the last look."""
         try:
@@ -117,6 +125,8 @@ class ExerciseScreen(AgentListScreen):
         except AgentIRError as exc:
             self._failed(exc)
             return
+        finally:
+            self._syncing = False
         if events:
             self.post_message(self.InjectsFired(events))
         elif self.exercise.ended is not None and not self._shown_end:
