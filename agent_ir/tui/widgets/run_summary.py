@@ -15,6 +15,7 @@ from textual.widgets import Static
 from agent_ir.engine.executor import Status
 from agent_ir.engine.incident import Outcome
 from agent_ir.exit_codes import ExitCode
+from agent_ir.tui.safe import clean
 
 _VERDICT = {
     ExitCode.OK: ("COMPLETE", "bold green", "every step verified, already so, or skipped"),
@@ -51,11 +52,11 @@ class RunSummary(Static):
         for warning in outcome.warnings:
             text.append("warning: ", style="bold yellow")
             text.append(f"{warning}\n")
-        self.update(text)
+        self.update(clean(text))
 
     def failed(self, message: str) -> None:
         """The run was refused or broke before it could end."""
         text = Text()
         text.append("NOT RUN  ", style="bold red")
         text.append(message)
-        self.update(text)
+        self.update(clean(text))
