@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual.content import Content
 from textual.widgets import DataTable
 
 from agent_ir.textsafe import terminal_text, visible
@@ -21,11 +22,13 @@ def shown(value: object) -> Text:
     return value if isinstance(value, Text) and not _unsafe(value) else Text(visible(str(value)))
 
 
-def clean(text: Text | str) -> Text:
-    """A block of text (newlines kept) with every other control made visible; a ``Text``
-    keeps its styles, a ``str`` is never read as markup."""
-    if isinstance(text, str):
-        return Text(terminal_text(text))
+def plain(text: str) -> Content:
+    """A block of text (newlines kept), every other control made visible, never markup."""
+    return Content(terminal_text(text))
+
+
+def clean(text: Text) -> Text:
+    """Rich text with every control but newline and tab made visible; styles are kept."""
     if not _unsafe(text):
         return text
     cuts = sorted({0, len(text)} | {s.start for s in text.spans} | {s.end for s in text.spans})

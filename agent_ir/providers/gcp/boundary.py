@@ -140,8 +140,14 @@ def gcp_errors(what: str) -> Iterator[None]:
         raise GcpUnavailable(
             f"connection failed while {what}: {exc!r}", detail="transport"
         ) from None
+    except RecursionError as exc:
+        raise errors.BadResponse(
+            "gcp", f"unreadable reply while {what}: nested too deeply"
+        ) from exc
     except (KeyError, ValueError, TypeError) as exc:
-        raise errors.BadResponse("gcp", f"unexpected reply while {what}: {exc!r}") from None
+        raise errors.BadResponse(
+            "gcp", f"unexpected reply while {what}: {errors.brief(repr(exc))}"
+        ) from None
 
 
 def _refresh_reason(exc: gx.RefreshError) -> str:

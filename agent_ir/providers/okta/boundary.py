@@ -100,6 +100,7 @@ def map_error(err: BaseException, what: str) -> errors.ProviderError:
 @contextmanager
 def sdk_errors(what: str) -> Iterator[None]:
     """Run okta SDK calls, re-raising whatever escapes them as agent-ir errors."""
+    import aiohttp
     from pydantic import ValidationError
 
     note_network_error(None)
@@ -121,6 +122,18 @@ def sdk_errors(what: str) -> Iterator[None]:
         ) from None
     except TimeoutError:
         raise errors.ProviderUnavailable("okta", f"timed out while {what}") from None
+    except RecursionError as exc:
+        raise errors.BadResponse(
+            "okta", f"unreadable reply while {what}: nested too deeply"
+        ) from exc
+    except aiohttp.ContentTypeError as exc:
+        raise errors.BadResponse(
+            "okta", f"unreadable reply while {what}: {errors.brief(exc)}"
+        ) from exc
+    except aiohttp.ClientError as exc:
+        raise errors.ProviderUnavailable(
+            "okta", f"no answer while {what}: {errors.brief(exc)}"
+        ) from exc
     except (KeyError, TypeError, ValueError) as exc:
         raise errors.BadResponse("okta", f"unexpected reply while {what}: {exc!r}") from None
 

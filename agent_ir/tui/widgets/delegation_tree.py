@@ -18,7 +18,7 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode as UINode
 
 from agent_ir.engine.graph import TreeNode
-from agent_ir.tui.safe import clean
+from agent_ir.tui.safe import clean, plain
 
 
 class DelegationTree(Vertical):
@@ -66,4 +66,4 @@ class DelegationTree(Vertical):
 
     def watch_reason(self, reason: str) -> None:
         """Redraw the reason line."""
-        self.query_one("#delegation-reason", Static).update(clean(f"why: {reason}" if reason else ""))
+        self.query_one("#delegation-reason", Static).update(plain(f"why: {reason}" if reason else ""))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from agent_ir.tabletop.probe import PathResult, residual
-from agent_ir.tui.safe import clean
+from agent_ir.tui.safe import plain
 
 
 class ResidualPanel(Static):
@@ -40,5 +40,5 @@ class ResidualPanel(Static):
             self.update("None: no path the attacker holds still works.")
             return
         self.update(
-            clean("\n".join(f"[{r.provider}] {r.path}  ({r.decided_by})" for r in self.working))
+            plain("\n".join(f"[{r.provider}] {r.path}  ({r.decided_by})" for r in self.working))
         )
