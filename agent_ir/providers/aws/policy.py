@@ -7,12 +7,12 @@ and ``NotAction``/``NotResource`` count as broad grants.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from agent_ir import boundedjson
 from agent_ir.wildcard import glob_match
 
 PolicyDoc = dict[str, Any]
@@ -23,7 +23,7 @@ def parse_document(raw: str | PolicyDoc) -> PolicyDoc:
     if isinstance(raw, dict):
         return raw
     text = raw if raw.lstrip().startswith("{") else unquote(raw)
-    data = json.loads(text)
+    data = boundedjson.loads(text)
     if not isinstance(data, dict):
         raise ValueError("a policy document must be a JSON object")
     return data

@@ -15,7 +15,7 @@ import httpx
 import requests
 from msal.exceptions import MsalError  # type: ignore[import-untyped]
 
-from agent_ir import errors
+from agent_ir import boundedjson, errors
 
 PROVIDER = "entra"
 _TRANSIENT_TOKEN_ERRORS = {"temporarily_unavailable", "server_error", "throttled"}
@@ -35,7 +35,7 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 def graph_error_parts(text: str) -> tuple[str, str]:
     """The Graph error ``code`` and ``message`` of a response body (best effort)."""
     try:
-        data = json.loads(text)
+        data = boundedjson.loads(text)
     except ValueError:
         return "Unknown", text[:200] or "no body"
     error = data.get("error") if isinstance(data, dict) else None

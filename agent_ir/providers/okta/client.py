@@ -15,14 +15,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from agent_ir import errors
+from agent_ir import boundedjson, errors
 from agent_ir.providers.okta.boundary import (
     map_error,
     note_network_error,
@@ -210,7 +209,7 @@ class OktaClient:
         if err is not None:
             raise map_error(err, what)
         try:
-            data = json.loads(text) if text else None
+            data = boundedjson.loads(text) if text else None
         except ValueError:
             raise errors.BadResponse("okta", f"{what}: the answer is not JSON") from None
         return int(response.status), data, response
