@@ -21,6 +21,7 @@ PathKey = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
 
 MAX_DEPTH = 64
+MAX_ALIAS_NODES = 10_000
 _PLAIN_COLLECTIONS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
@@ -62,14 +63,34 @@ class _Walker:
         self.error = error
         self.lines: dict[PathKey, int] = {}
         self.constructor = yaml.SafeLoader("")
+        self.seen: set[int] = set()
+        self.alias_depth = 0
+        self.alias_budget = MAX_ALIAS_NODES
 
     def fail(self, node: yaml.Node, message: str) -> InputError:
         return self.error([Problem(self.file, node.start_mark.line + 1, "", message)])
 
     def walk(self, node: yaml.Node, path: PathKey, depth: int) -> Any:
+        # A collection met a second time is an alias being expanded. Aliases get a small
+        # budget of their own: a 2 KB "billion laughs" must be refused at once, while
+        # generated worlds of millions of plain nodes stay within the general budget.
+        if isinstance(node, yaml.CollectionNode) and id(node) in self.seen:
+            self.alias_depth += 1
+            try:
+                return self._walk(node, path, depth)
+            finally:
+                self.alias_depth -= 1
+        self.seen.add(id(node))
+        return self._walk(node, path, depth)
+
+    def _walk(self, node: yaml.Node, path: PathKey, depth: int) -> Any:
         self.budget -= 1
         if self.budget < 0:
             raise self.fail(node, "document too large (after expanding aliases)")
+        if self.alias_depth:
+            self.alias_budget -= 1
+            if self.alias_budget < 0:
+                raise self.fail(node, f"aliases expand to more than {MAX_ALIAS_NODES} values")
         if depth > MAX_DEPTH:
             raise self.fail(node, f"nested deeper than {MAX_DEPTH} levels")
         self.lines.setdefault(path, node.start_mark.line + 1)
