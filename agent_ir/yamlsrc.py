@@ -7,6 +7,9 @@ later layers can say exactly where a problem is.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,6 +175,42 @@ def load_text(
     return Located(file, data, walker.lines)
 
 
+class _NotRegular(Exception):
+    pass
+
+
+class _TooBig(Exception):
+    pass
+
+
+_CHUNK = 64 * 1024
+
+
+def read_bounded(path: Path, max_bytes: int) -> bytes:
+    """A regular file's bytes, read in chunks and never more than ``max_bytes``.
+
+    Opened non-blocking so that a FIFO cannot hang the open, and refused unless regular
+    (``/dev/zero`` would never end, a FIFO may never answer); the size is enforced while
+    reading, not trusted from ``stat``. Raises ``OSError`` subclasses for the usual cases.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                raise IsADirectoryError(errno.EISDIR, "is a directory")
+            raise _NotRegular(str(path))
+        chunks: list[bytes] = []
+        total = 0
+        while chunk := os.read(fd, _CHUNK):
+            total += len(chunk)
+            if total > max_bytes:
+                raise _TooBig(str(path))
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def load_file(
     path: Path,
     *,
@@ -182,12 +221,14 @@ def load_file(
     """Read and parse one YAML file, refusing missing, unreadable or oversized files."""
     name = str(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise error(
-                [Problem(name, None, "", f"file is {size} bytes; the limit is {max_bytes}")]
-            )
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, max_bytes).decode("utf-8")
+    except _NotRegular:
+        message = "is not a regular file (a device, FIFO or socket cannot be read as one)"
+        raise error([Problem(name, None, "", message)]) from None
+    except _TooBig:
+        raise error(
+            [Problem(name, None, "", f"file is over the limit of {max_bytes} bytes")]
+        ) from None
     except FileNotFoundError:
         raise error([Problem(name, None, "", "no such file")]) from None
     except IsADirectoryError:
