@@ -175,12 +175,12 @@ def load_text(
     return Located(file, data, walker.lines)
 
 
-class _NotRegular(Exception):
-    pass
+class NotRegularFile(Exception):
+    """A device, FIFO or socket where a file was expected."""
 
 
-class _TooBig(Exception):
-    pass
+class FileTooLarge(Exception):
+    """A file over the size limit."""
 
 
 _CHUNK = 64 * 1024
@@ -198,13 +198,13 @@ def read_bounded(path: Path, max_bytes: int) -> bytes:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             if stat.S_ISDIR(os.fstat(fd).st_mode):
                 raise IsADirectoryError(errno.EISDIR, "is a directory")
-            raise _NotRegular(str(path))
+            raise NotRegularFile(str(path))
         chunks: list[bytes] = []
         total = 0
         while chunk := os.read(fd, _CHUNK):
             total += len(chunk)
             if total > max_bytes:
-                raise _TooBig(str(path))
+                raise FileTooLarge(str(path))
             chunks.append(chunk)
         return b"".join(chunks)
     finally:
@@ -222,12 +222,12 @@ def load_file(
     name = str(path)
     try:
         text = read_bounded(path, max_bytes).decode("utf-8")
-    except _NotRegular:
+    except NotRegularFile:
         message = "is not a regular file (a device, FIFO or socket cannot be read as one)"
         raise error([Problem(name, None, "", message)]) from None
-    except _TooBig:
+    except FileTooLarge:
         raise error(
-            [Problem(name, None, "", f"file is over the limit of {max_bytes} bytes")]
+            [Problem(name, None, "", f"file is over the size limit; the limit is {max_bytes} bytes")]
         ) from None
     except FileNotFoundError:
         raise error([Problem(name, None, "", "no such file")]) from None
