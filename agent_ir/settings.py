@@ -9,6 +9,7 @@ exists the CLI falls back to the default lab world.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from agent_ir.errors import ConfigError, Problem, SecretInConfigError
 from agent_ir.lab.world import InventoryAgent
 from agent_ir.providers.entra.config import EntraSettings
 from agent_ir.providers.gcp.config import GcpSettings
-from agent_ir.providers.okta.config import OktaSettings
+from agent_ir.providers.okta.config import OktaSettings, read_key_file
 from agent_ir.yamlsrc import Located, PathKey, load_file, parse_model
 
 ENV_VAR = "AGENT_IR_CONFIG"
@@ -134,7 +135,19 @@ def load_settings(path: Path) -> Settings:
     if insecure:
         raise ConfigError(insecure)
     base = path.parent
-    return settings.model_copy(update={"source": path, **_resolve_paths(settings, base)})
+    resolved = settings.model_copy(update={"source": path, **_resolve_paths(settings, base)})
+    _check_key_files(resolved)
+    return resolved
+
+
+def _check_key_files(settings: Settings) -> None:
+    """A key file that exists but holds no usable key is the configuration's fault, found
+    now and located, not an SDK failure in the middle of discovery. A missing file is left
+    to the provider (it may appear before use, as mounted secrets do)."""
+    okta = settings.providers.okta
+    if okta is not None and okta.private_key_file is not None:
+        with contextlib.suppress(OSError):
+            read_key_file(okta.private_key_file)
 
 
 def _resolve_paths(settings: Settings, base: Path) -> dict[str, Any]:

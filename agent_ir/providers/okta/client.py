@@ -18,7 +18,6 @@ import asyncio
 import os
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -30,9 +29,8 @@ from agent_ir.providers.okta.boundary import (
     sdk_errors,
     transport_error,
 )
-from agent_ir.providers.okta.config import OktaSettings
+from agent_ir.providers.okta.config import OktaSettings, read_key_file
 from agent_ir.providers.okta.ratelimit import RateGate
-from agent_ir.yamlsrc import FileTooLarge, NotRegularFile, read_bounded
 
 T = TypeVar("T")
 
@@ -283,59 +281,16 @@ def _tls_context(settings: OktaSettings) -> ssl.SSLContext:
         ) from None
 
 
-_KEY_FILE_LIMIT = 64 * 1024
-
-
 def _read_key(settings: OktaSettings) -> str:
-    """The private key file's text, checked to be a PEM private key or an RSA/EC JWK, so a
-    wrong file is a located configuration error instead of an SDK failure."""
-    path = settings.private_key_file
-    if path is None:
+    """The private key file's text, checked as :func:`read_key_file` does."""
+    if settings.private_key_file is None:
         return ""
     try:
-        raw = read_bounded(path, _KEY_FILE_LIMIT)
+        return read_key_file(settings.private_key_file)
     except OSError as exc:
         raise errors.AuthenticationError(
-            "okta", f"cannot read the private key file {path}: {exc.strerror}"
+            "okta", f"cannot read the private key file {settings.private_key_file}: {exc.strerror}"
         ) from None
-    except NotRegularFile:
-        raise _key_problem(path, None, "not a regular file") from None
-    except FileTooLarge:
-        raise _key_problem(path, None, f"over {_KEY_FILE_LIMIT} bytes: not a key file") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise _key_problem(path, line, "not text: expected a PEM private key or a JWK") from None
-    _check_key_text(path, text)
-    return text
-
-
-def _check_key_text(path: Path, text: str) -> None:
-    stripped = text.strip()
-    if stripped.startswith("-----BEGIN"):
-        if "PRIVATE KEY-----" not in stripped.splitlines()[0]:
-            raise _key_problem(path, 1, "the PEM block is not a private key")
-        return
-    if not stripped.startswith("{"):
-        raise _key_problem(path, 1, "neither a PEM private key nor a JWK (JSON)")
-    try:
-        jwk = boundedjson.loads(stripped, max_bytes=_KEY_FILE_LIMIT, max_depth=8)
-    except ValueError as exc:
-        line = getattr(exc, "lineno", None)
-        raise _key_problem(path, line, f"not valid JSON ({errors.brief(exc, 80)})") from None
-    if not isinstance(jwk, dict):
-        raise _key_problem(path, 1, "a JWK must be a JSON object")
-    needed = {"RSA": ("n", "e", "d"), "EC": ("crv", "x", "y", "d")}.get(str(jwk.get("kty")))
-    if needed is None:
-        raise _key_problem(path, 1, "the JWK's kty must be RSA or EC")
-    missing = [name for name in needed if not isinstance(jwk.get(name), str) or not jwk[name]]
-    if missing:
-        raise _key_problem(path, 1, f"the {jwk['kty']} JWK lacks {', '.join(missing)}")
-
-
-def _key_problem(path: Path, line: int | None, message: str) -> errors.ConfigError:
-    return errors.ConfigError([errors.Problem(str(path), line, "private_key_file", message)])
 
 
 def _api_token(settings: OktaSettings) -> str:
