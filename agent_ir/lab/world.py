@@ -85,7 +85,7 @@ class RoleSpec(_Principal):
 
     trust_policy: dict[str, Any]
     max_session_hours: int = Field(1, ge=1, le=12)
-    last_used_days_ago: float | None = Field(None, ge=0)
+    last_used_days_ago: float | None = Field(None, ge=0, le=20_000)
 
 
 class AccountSpec(_Strict):
