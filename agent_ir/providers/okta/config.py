@@ -91,6 +91,8 @@ def read_key_file(path: Path) -> str:
     ``OSError`` (missing, unreadable) is left to the caller."""
     try:
         raw = read_bounded(path, _KEY_FILE_LIMIT)
+    except IsADirectoryError:
+        raise _key_problem(path, None, "is a directory, not a key file") from None
     except NotRegularFile:
         raise _key_problem(path, None, "not a regular file") from None
     except FileTooLarge:
