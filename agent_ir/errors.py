@@ -160,5 +160,9 @@ class JournalError(AgentIRError):
 def brief(error: BaseException | str, limit: int = 160) -> str:
     """The first line of an error's text, clipped: a library's exception can carry a whole
     response body (botocore puts the XML in its parser errors), which no message should."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    try:
+        whole = str(error).strip()
+    except Exception:  # noqa: BLE001 - some library errors cannot render themselves
+        whole = ""
+    text = whole.splitlines()[0] if whole else type(error).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -64,9 +64,30 @@ BAD_FLOATS = [0, -1, 1e12, "fast", [], {}, ".nan"]
 BAD_BOOLS = ["maybe", 2, [], {}]
 BAD_STRS = [[], {}, 12]
 BAD_NAMES = [
-    "../../x", "a/b", "..", ".", ".hidden", "-dash", "x" * 65, "x" * 300, "a\\b", "",
-    "a b", "tab\there", "new\nline", "esc\x1bname", "nul\x00", "semi;colon", "star*",
-    "q?", "dollar$", "back`tick", "pipe|x", "~home", "ümlaut", "\u202eright-to-left",
+    "../../x",
+    "a/b",
+    "..",
+    ".",
+    ".hidden",
+    "-dash",
+    "x" * 65,
+    "x" * 300,
+    "a\\b",
+    "",
+    "a b",
+    "tab\there",
+    "new\nline",
+    "esc\x1bname",
+    "nul\x00",
+    "semi;colon",
+    "star*",
+    "q?",
+    "dollar$",
+    "back`tick",
+    "pipe|x",
+    "~home",
+    "ümlaut",
+    "\u202eright-to-left",
 ]
 SECRETS = [
     "Zq8~vX3.kL9mN2pQ7rS4tU6wY1aB5cD0eF",
@@ -76,8 +97,14 @@ SECRETS = [
     "00aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
 ]
 NOT_HTTPS = [
-    "http://example.test", "ftp://example.test", "https://", "example.test", "file:///etc/passwd",
-    "http://127.0.0.1:9", "javascript:alert(1)", "//example.test",
+    "http://example.test",
+    "ftp://example.test",
+    "https://",
+    "example.test",
+    "file:///etc/passwd",
+    "http://127.0.0.1:9",
+    "javascript:alert(1)",
+    "//example.test",
 ]
 
 # --- configuration ----------------------------------------------------------------------------
@@ -174,39 +201,69 @@ def config_cases() -> Iterator[Case]:
         doc = _set(CONFIG, (*where, "surprise"), 1)
         yield _config_case(f"unknown-key-{'.'.join(where) or 'top'}", doc, fragment="unknown key")
     for section, key in [
-        ("entra", "tenant_id"), ("entra", "client_id"), ("gcp", "projects"), ("okta", "org_url"),
+        ("entra", "tenant_id"),
+        ("entra", "client_id"),
+        ("gcp", "projects"),
+        ("okta", "org_url"),
     ]:
-        yield _config_case(f"missing-{section}-{key}", _set(CONFIG, ("providers", section, key), _DELETE))
+        yield _config_case(
+            f"missing-{section}-{key}", _set(CONFIG, ("providers", section, key), _DELETE)
+        )
     for section in CONFIG["providers"]:
         for index, value in enumerate([[], 12, "x", True]):
             doc = _set(CONFIG, ("providers", section), value)
             yield _config_case(f"section-{section}-{index}", doc)
-    yield _config_case("entra-two-sources", _set(CONFIG, ("providers", "entra", "client_secret_file"), "s.txt"))
-    yield _config_case("entra-no-source", _set(CONFIG, ("providers", "entra", "client_secret_env"), _DELETE))
-    yield _config_case("okta-no-auth", _set(CONFIG, ("providers", "okta", "api_token_env"), _DELETE))
+    yield _config_case(
+        "entra-two-sources", _set(CONFIG, ("providers", "entra", "client_secret_file"), "s.txt")
+    )
+    yield _config_case(
+        "entra-no-source", _set(CONFIG, ("providers", "entra", "client_secret_env"), _DELETE)
+    )
+    yield _config_case(
+        "okta-no-auth", _set(CONFIG, ("providers", "okta", "api_token_env"), _DELETE)
+    )
     yield _config_case("okta-half-jwt", _set(CONFIG, ("providers", "okta", "client_id"), "0oa1"))
     yield _config_case("gcp-empty-projects", _set(CONFIG, ("providers", "gcp", "projects"), []))
     yield _config_case("read-only-not-bool", _set(CONFIG, ("read_only",), "yes please"))
     yield _config_case("inventory-not-list", _set(CONFIG, ("inventory",), "everyone"))
-    yield _config_case("inventory-bad-provider", _set(CONFIG, ("inventory",), [
-        {"name": "a", "identities": [{"provider": "azure", "id": "x"}]}
-    ]))
+    yield _config_case(
+        "inventory-bad-provider",
+        _set(
+            CONFIG,
+            ("inventory",),
+            [{"name": "a", "identities": [{"provider": "azure", "id": "x"}]}],
+        ),
+    )
     yield from _yaml_cases("config", ("--config", "{f}", "journal", "list"))
     for kind in ("fifo", "dir"):
-        yield Case(f"config/{kind}", ("--config", "{f}", "journal", "list"), BAD_INPUT,
-                   (("config.yaml", b""),), located="file", special=kind)
+        yield Case(
+            f"config/{kind}",
+            ("--config", "{f}", "journal", "list"),
+            BAD_INPUT,
+            (("config.yaml", b""),),
+            located="file",
+            special=kind,
+        )
     for device in ("/dev/zero", "/dev/null", "/dev/urandom"):
-        yield Case(f"config/device-{device}", ("--config", device, "journal", "list"),
-                   BAD_INPUT, fragment=device)
-    yield Case("config/missing", ("--config", "{d}/nope.yaml", "journal", "list"), BAD_INPUT,
-               fragment="no such file")
+        yield Case(
+            f"config/device-{device}",
+            ("--config", device, "journal", "list"),
+            BAD_INPUT,
+            fragment=device,
+        )
+    yield Case(
+        "config/missing",
+        ("--config", "{d}/nope.yaml", "journal", "list"),
+        BAD_INPUT,
+        fragment="no such file",
+    )
     yield _config_case("oversized", b"name: big\n" + b"#" * 1_100_000 + b"\n", located="file")
 
 
 def _yaml_cases(kind: str, argv: tuple[str, ...]) -> Iterator[Case]:
     """YAML-level problems any user file can have (first layer of validation)."""
     bomb = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
-    bomb += [f"a{i}: &a{i} [" + ", ".join([f"*a{i-1}"] * 9) + "]" for i in range(1, 10)]
+    bomb += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
     texts: dict[str, tuple[bytes, int | None]] = {
         "syntax-colon": (b"name: [unclosed\n", 2),
         "syntax-indent": (b"name: a\n  bad: indent\n", 2),
@@ -217,7 +274,10 @@ def _yaml_cases(kind: str, argv: tuple[str, ...]) -> Iterator[Case]:
         "custom-tag": (b"name: !vault abc\n", 1),
         "alias-bomb": ("\n".join(bomb).encode() + b"\n", None),
         "deep-nesting": (b"name: " + b"[" * 5000 + b"]" * 5000 + b"\n", 1),
-        "deep-mapping": (b"".join(b"  " * i + b"k:\n" for i in range(80)) + b"  " * 80 + b"v\n", None),
+        "deep-mapping": (
+            b"".join(b"  " * i + b"k:\n" for i in range(80)) + b"  " * 80 + b"v\n",
+            None,
+        ),
         "top-level-list": (b"- name: a\n", 1),
         "top-level-scalar": (b"just words\n", 1),
         "not-utf8": (b"name: caf\xe9\n", 1),
@@ -230,8 +290,14 @@ def _yaml_cases(kind: str, argv: tuple[str, ...]) -> Iterator[Case]:
         "non-string-key": (b"? [a, b]\n: c\n", 1),
     }
     for case_id, (text, line) in texts.items():
-        yield Case(f"{kind}/yaml-{case_id}", argv, BAD_INPUT, ((f"{kind}.yaml", text),),
-                   located="line" if line else "file", line=line)
+        yield Case(
+            f"{kind}/yaml-{case_id}",
+            argv,
+            BAD_INPUT,
+            ((f"{kind}.yaml", text),),
+            located="line" if line else "file",
+            line=line,
+        )
 
 
 # --- worlds -----------------------------------------------------------------------------------
@@ -239,30 +305,76 @@ def _yaml_cases(kind: str, argv: tuple[str, ...]) -> Iterator[Case]:
 WORLD: dict[str, Any] = {
     "version": 1,
     "name": "corpus",
-    "aws": {"accounts": [{
-        "id": "111111111111",
-        "users": [{"name": "agent-1", "access_keys": [{"age_days": 4, "last_used_days_ago": 1}]}],
-        "roles": [{"name": "role-1", "last_used_days_ago": 1, "trust_policy": {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
-                           "Action": "sts:AssumeRole"}]}}],
-    }]},
+    "aws": {
+        "accounts": [
+            {
+                "id": "111111111111",
+                "users": [
+                    {"name": "agent-1", "access_keys": [{"age_days": 4, "last_used_days_ago": 1}]}
+                ],
+                "roles": [
+                    {
+                        "name": "role-1",
+                        "last_used_days_ago": 1,
+                        "trust_policy": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+                                    "Action": "sts:AssumeRole",
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ]
+    },
     "okta": {
         "org": {"subdomain": "corp", "company": "Corp"},
         "users": [{"login": "alice@corp.test", "first_name": "A", "last_name": "M"}],
-        "apps": [{"label": "app-1", "auth": "client_secret_basic", "secrets": [{"age_days": 3}],
-                  "scopes": ["okta.users.read"], "last_used_days_ago": 1}],
-        "api_tokens": [{"name": "tok-1", "user": "alice@corp.test", "age_days": 4,
-                        "last_used_days_ago": 1}],
+        "apps": [
+            {
+                "label": "app-1",
+                "auth": "client_secret_basic",
+                "secrets": [{"age_days": 3}],
+                "scopes": ["okta.users.read"],
+                "last_used_days_ago": 1,
+            }
+        ],
+        "api_tokens": [
+            {"name": "tok-1", "user": "alice@corp.test", "age_days": 4, "last_used_days_ago": 1}
+        ],
     },
-    "gcp": {"projects": [{"id": "corp-prod", "number": "482913570126", "service_accounts": [
-        {"email": "agent-one@corp-prod.iam.gserviceaccount.com",
-         "keys": [{"age_days": 10, "last_used_days_ago": 1}]}]}]},
+    "gcp": {
+        "projects": [
+            {
+                "id": "corp-prod",
+                "number": "482913570126",
+                "service_accounts": [
+                    {
+                        "email": "agent-one@corp-prod.iam.gserviceaccount.com",
+                        "keys": [{"age_days": 10, "last_used_days_ago": 1}],
+                    }
+                ],
+            }
+        ]
+    },
     "entra": {
-        "tenant": {"id": "6f1c1f0e-5a3c-4f43-9a57-0c1d8a3f2b10", "domain": "corp.test", "name": "Corp"},
+        "tenant": {
+            "id": "6f1c1f0e-5a3c-4f43-9a57-0c1d8a3f2b10",
+            "domain": "corp.test",
+            "name": "Corp",
+        },
         "users": [{"upn": "alice@corp.test", "name": "Alice"}],
-        "applications": [{"name": "app-1", "owners": ["alice@corp.test"],
-                          "passwords": [{"name": "p", "age_days": 4, "last_used_days_ago": 1}]}],
+        "applications": [
+            {
+                "name": "app-1",
+                "owners": ["alice@corp.test"],
+                "passwords": [{"name": "p", "age_days": 4, "last_used_days_ago": 1}],
+            }
+        ],
     },
 }
 _USER = ("aws", "accounts", 0, "users", 0)
@@ -273,22 +385,39 @@ _TOKEN = ("okta", "api_tokens", 0)
 _SA = ("gcp", "projects", 0, "service_accounts", 0)
 _EAPP = ("entra", "applications", 0)
 _WORLD_NUMBERS = [
-    (*_KEY, "age_days"), (*_KEY, "last_used_days_ago"), (*_ROLE, "last_used_days_ago"),
-    (*_APP, "last_used_days_ago"), (*_TOKEN, "age_days"), (*_TOKEN, "last_used_days_ago"),
-    (*_SA, "keys", 0, "age_days"), (*_SA, "keys", 0, "last_used_days_ago"),
-    (*_EAPP, "passwords", 0, "age_days"), (*_EAPP, "passwords", 0, "last_used_days_ago"),
+    (*_KEY, "age_days"),
+    (*_KEY, "last_used_days_ago"),
+    (*_ROLE, "last_used_days_ago"),
+    (*_APP, "last_used_days_ago"),
+    (*_TOKEN, "age_days"),
+    (*_TOKEN, "last_used_days_ago"),
+    (*_SA, "keys", 0, "age_days"),
+    (*_SA, "keys", 0, "last_used_days_ago"),
+    (*_EAPP, "passwords", 0, "age_days"),
+    (*_EAPP, "passwords", 0, "last_used_days_ago"),
 ]
 _WORLD_NUMBER_VALUES = [1e12, -1, "old", [], {}, ".inf", 20_001]
 _WORLD_NAMES = [
-    (*_USER, "name"), (*_ROLE, "name"), ("aws", "accounts", 0, "id"), (*_SA, "email"),
-    ("gcp", "projects", 0, "id"), ("entra", "tenant", "id"), ("okta", "users", 0, "login"),
+    (*_USER, "name"),
+    (*_ROLE, "name"),
+    ("aws", "accounts", 0, "id"),
+    (*_SA, "email"),
+    ("gcp", "projects", 0, "id"),
+    ("entra", "tenant", "id"),
+    ("okta", "users", 0, "login"),
 ]
 _WORLD_BAD_NAMES = ["", "a/b/../c", "x" * 300, [], {}, "sp ace!", "\u202e"]
 
 
 def _world_case(case_id: str, doc: Any, **extra: Any) -> Case:
-    return Case(f"world/{case_id}", ("lab", "check", "{f}"), BAD_INPUT,
-                (("world.yaml", _yaml(doc)),), located="line", **extra)
+    return Case(
+        f"world/{case_id}",
+        ("lab", "check", "{f}"),
+        BAD_INPUT,
+        (("world.yaml", _yaml(doc)),),
+        located="line",
+        **extra,
+    )
 
 
 def world_cases() -> Iterator[Case]:
@@ -300,8 +429,9 @@ def world_cases() -> Iterator[Case]:
         for index, value in enumerate(_WORLD_BAD_NAMES):
             yield _world_case(f"{'.'.join(map(str, path))}-{index}", _set(WORLD, path, value))
     for section in ("aws", "okta", "gcp", "entra"):
-        yield _world_case(f"unknown-key-{section}", _set(WORLD, (section, "surprise"), 1),
-                          fragment="unknown key")
+        yield _world_case(
+            f"unknown-key-{section}", _set(WORLD, (section, "surprise"), 1), fragment="unknown key"
+        )
         yield _world_case(f"section-not-mapping-{section}", _set(WORLD, (section,), ["x"]))
     for case_id, path, value in [
         ("version-2", ("version",), 2),
@@ -320,11 +450,22 @@ def world_cases() -> Iterator[Case]:
     ]:
         yield _world_case(case_id, _set(WORLD, path, value))
     for entry in sorted((ROOT / "tests" / "corpus" / "worlds" / "bad").glob("*.yaml")):
-        yield Case(f"world/shipped-corpus-{entry.stem}", ("lab", "check", "{f}"), BAD_INPUT,
-                   (("world.yaml", entry.read_bytes()),), located="line")
+        yield Case(
+            f"world/shipped-corpus-{entry.stem}",
+            ("lab", "check", "{f}"),
+            BAD_INPUT,
+            (("world.yaml", entry.read_bytes()),),
+            located="line",
+        )
     yield from _yaml_cases("world", ("lab", "check", "{f}"))
-    yield Case("world/fifo", ("lab", "check", "{f}"), BAD_INPUT, (("world.yaml", b""),),
-               located="file", special="fifo")
+    yield Case(
+        "world/fifo",
+        ("lab", "check", "{f}"),
+        BAD_INPUT,
+        (("world.yaml", b""),),
+        located="file",
+        special="fifo",
+    )
     yield Case("world/dev-zero", ("lab", "check", "/dev/zero"), BAD_INPUT, fragment="/dev/zero")
 
 
@@ -335,8 +476,14 @@ _STEP = ("steps", 0)
 
 
 def _playbook_case(case_id: str, doc: Any, **extra: Any) -> Case:
-    return Case(f"playbook/{case_id}", ("playbook", "validate", "{f}"), BAD_INPUT,
-                (("playbook.yaml", _yaml(doc)),), located="line", **extra)
+    return Case(
+        f"playbook/{case_id}",
+        ("playbook", "validate", "{f}"),
+        BAD_INPUT,
+        (("playbook.yaml", _yaml(doc)),),
+        located="line",
+        **extra,
+    )
 
 
 def playbook_cases() -> Iterator[Case]:
@@ -378,22 +525,40 @@ def playbook_cases() -> Iterator[Case]:
         ("description-list", ("description",), ["a"]),
     ]:
         yield _playbook_case(case_id, _set(PLAYBOOK, path, value))
-    for index, value in enumerate(BAD_STRS + [None, True]):
+    for index, value in enumerate([*BAD_STRS, None, True]):
         yield _playbook_case(f"step-action-type-{index}", _set(PLAYBOOK, (*_STEP, "action"), value))
     for entry in sorted((ROOT / "tests" / "corpus" / "playbooks" / "bad").glob("*.yaml")):
-        yield Case(f"playbook/shipped-corpus-{entry.stem}", ("playbook", "validate", "{f}"),
-                   BAD_INPUT, (("playbook.yaml", entry.read_bytes()),), located="line")
+        yield Case(
+            f"playbook/shipped-corpus-{entry.stem}",
+            ("playbook", "validate", "{f}"),
+            BAD_INPUT,
+            (("playbook.yaml", entry.read_bytes()),),
+            located="line",
+        )
     yield from _yaml_cases("playbook", ("playbook", "validate", "{f}"))
-    yield Case("playbook/fifo", ("playbook", "validate", "{f}"), BAD_INPUT,
-               (("playbook.yaml", b""),), located="file", special="fifo")
+    yield Case(
+        "playbook/fifo",
+        ("playbook", "validate", "{f}"),
+        BAD_INPUT,
+        (("playbook.yaml", b""),),
+        located="file",
+        special="fifo",
+    )
 
 
 # --- exercises --------------------------------------------------------------------------------
 
 EXERCISE = yaml.safe_load((ROOT / "playbooks" / "exercises" / "shadow-token.yaml").read_text())
 EXERCISE["world"] = str(ROOT / "playbooks" / "worlds" / "default.yaml")
-_EXERCISE_ARGV = ("tabletop", "{f}", "--playbook", "contain-agent", "--agent", "gpt-scraper-bot",
-                  "--yes")
+_EXERCISE_ARGV = (
+    "tabletop",
+    "{f}",
+    "--playbook",
+    "contain-agent",
+    "--agent",
+    "gpt-scraper-bot",
+    "--yes",
+)
 
 
 def exercise_cases() -> Iterator[Case]:
@@ -416,8 +581,13 @@ def exercise_cases() -> Iterator[Case]:
         ("unknown-top", ("surprise",), 1),
         ("narrative-list", ("narrative",), ["a"]),
     ]:
-        yield Case(f"exercise/{case_id}", _EXERCISE_ARGV, BAD_INPUT,
-                   (("exercise.yaml", _yaml(_set(EXERCISE, path, value))),), located="line")
+        yield Case(
+            f"exercise/{case_id}",
+            _EXERCISE_ARGV,
+            BAD_INPUT,
+            (("exercise.yaml", _yaml(_set(EXERCISE, path, value))),),
+            located="line",
+        )
     yield from _yaml_cases("exercise", _EXERCISE_ARGV)
 
 
@@ -467,8 +637,18 @@ def cli_cases() -> Iterator[Case]:
         ("restore-traversal", ["restore", "../../../etc/passwd", "--yes", "--reason", "r"]),
         ("permissions-unknown-playbook", ["permissions", "no-such-playbook"]),
         ("playbook-validate-missing", ["playbook", "validate", "{d}/nope.yaml"]),
-        ("tabletop-unknown-exercise", ["tabletop", "no-such-exercise", "--playbook",
-                                       "contain-agent", "--agent", "a", "--yes"]),
+        (
+            "tabletop-unknown-exercise",
+            [
+                "tabletop",
+                "no-such-exercise",
+                "--playbook",
+                "contain-agent",
+                "--agent",
+                "a",
+                "--yes",
+            ],
+        ),
     ]:
         # a named file that does not exist is a bad input file (3), like any unreadable one
         expected = BAD_INPUT if case_id.endswith(("-missing", "-exercise")) else NOT_FOUND
@@ -553,8 +733,9 @@ JOURNAL_DAMAGE: dict[str, Callable[[Path], None]] = {
     "head-garbage": _do(lambda p: p.with_suffix(".head").write_bytes(b"\x00\xff garbage")),
     "head-deep": _do(lambda p: p.with_suffix(".head").write_bytes(b"[" * 200_000)),
     "head-ahead": _do(lambda p: p.with_suffix(".head").write_text('{"seq": 99, "hash": "x"}')),
-    "head-missing-and-tail": _do(lambda p: (p.with_suffix(".head").unlink(),
-                                            p.write_bytes(b"".join(_lines(p)[:-1])))),
+    "head-missing-and-tail": _do(
+        lambda p: (p.with_suffix(".head").unlink(), p.write_bytes(b"".join(_lines(p)[:-1])))
+    ),
     "file-gone-head-left": _do(lambda p: p.unlink()),
 }
 
@@ -563,11 +744,22 @@ def journal_cases() -> Iterator[Case]:
     """Damaged journals: ``journal verify`` says so with exit 9 and never crashes."""
     config = (("config.yaml", b"name: corpus\njournal_dir: journal\n"),)
     for name, change in JOURNAL_DAMAGE.items():
-        yield Case(f"journal/verify-{name}", ("--config", "{f}", "journal", "verify"), JOURNAL,
-                   config, setup=_damage(change), fragment=INCIDENT)
+        yield Case(
+            f"journal/verify-{name}",
+            ("--config", "{f}", "journal", "verify"),
+            JOURNAL,
+            config,
+            setup=_damage(change),
+            fragment=INCIDENT,
+        )
     for name in ("line-garbage", "line-deep-array", "hash-changed", "line-binary"):
-        yield Case(f"journal/show-{name}", ("--config", "{f}", "journal", "show", INCIDENT),
-                   JOURNAL, config, setup=_damage(JOURNAL_DAMAGE[name]))
+        yield Case(
+            f"journal/show-{name}",
+            ("--config", "{f}", "journal", "show", INCIDENT),
+            JOURNAL,
+            config,
+            setup=_damage(JOURNAL_DAMAGE[name]),
+        )
 
 
 # --- credential files -------------------------------------------------------------------------
@@ -596,7 +788,7 @@ def credential_cases() -> Iterator[Case]:
         "jwk-ec-no-x": json.dumps({"kty": "EC", "crv": "P-256", "y": "a", "d": "b"}).encode(),
         "pem-public": b"-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n",
         "pem-certificate": b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-        "utf16": "{\"kty\": \"RSA\"}".encode("utf-16"),
+        "utf16": '{"kty": "RSA"}'.encode("utf-16"),
     }
     for field_name in ("n", "e", "d"):
         bad_keys[f"jwk-no-{field_name}"] = json.dumps(
@@ -604,21 +796,44 @@ def credential_cases() -> Iterator[Case]:
         ).encode()
         bad_keys[f"jwk-{field_name}-number"] = json.dumps({**JWK, field_name: 5}).encode()
     for name, content in bad_keys.items():
-        yield Case(f"credentials/okta-{name}", ("--config", "{f}", "journal", "list"), BAD_INPUT,
-                   (("config.yaml", _okta_config("okta.key")), ("okta.key", content)),
-                   fragment="okta.key")
-    yield Case("credentials/okta-key-is-directory", ("--config", "{f}", "journal", "list"),
-               BAD_INPUT, (("config.yaml", _okta_config("{d}")),), fragment="private_key_file")
-    yield Case("credentials/okta-key-is-dev-zero", ("--config", "{f}", "journal", "list"),
-               BAD_INPUT, (("config.yaml", _okta_config("/dev/zero")),), fragment="/dev/zero")
-    yield Case("credentials/okta-key-huge", ("--config", "{f}", "journal", "list"), BAD_INPUT,
-               (("config.yaml", _okta_config("okta.key")), ("okta.key", b"{" + b" " * 200_000)),
-               fragment="okta.key")
+        yield Case(
+            f"credentials/okta-{name}",
+            ("--config", "{f}", "journal", "list"),
+            BAD_INPUT,
+            (("config.yaml", _okta_config("okta.key")), ("okta.key", content)),
+            fragment="okta.key",
+        )
+    yield Case(
+        "credentials/okta-key-is-directory",
+        ("--config", "{f}", "journal", "list"),
+        BAD_INPUT,
+        (("config.yaml", _okta_config("{d}")),),
+        fragment="private_key_file",
+    )
+    yield Case(
+        "credentials/okta-key-is-dev-zero",
+        ("--config", "{f}", "journal", "list"),
+        BAD_INPUT,
+        (("config.yaml", _okta_config("/dev/zero")),),
+        fragment="/dev/zero",
+    )
+    yield Case(
+        "credentials/okta-key-huge",
+        ("--config", "{f}", "journal", "list"),
+        BAD_INPUT,
+        (("config.yaml", _okta_config("okta.key")), ("okta.key", b"{" + b" " * 200_000)),
+        fragment="okta.key",
+    )
 
 
 def all_cases() -> list[Case]:
     """The whole corpus, in a stable order."""
     return [
-        *config_cases(), *world_cases(), *playbook_cases(), *exercise_cases(), *cli_cases(),
-        *journal_cases(), *credential_cases(),
+        *config_cases(),
+        *world_cases(),
+        *playbook_cases(),
+        *exercise_cases(),
+        *cli_cases(),
+        *journal_cases(),
+        *credential_cases(),
     ]

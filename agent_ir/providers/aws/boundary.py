@@ -35,7 +35,7 @@ def map_client_error(exc: bx.ClientError) -> errors.ProviderError:
     """Translate one botocore ``ClientError`` by its code."""
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "Unknown"))
-    message = str(error.get("Message", "")) or code
+    message = errors.brief(str(error.get("Message", "")) or code, 200)
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     text = f"{code}: {message}"
     if code in _AUTH:

@@ -49,6 +49,7 @@ def graph_failure(
 ) -> errors.ProviderError:
     """Map one failed Graph response to the error tree."""
     code, message = graph_error_parts(text)
+    message = errors.brief(message, 200)
     detail = f"{code}: {message}".strip()
     wait = retry_after(headers)
     if status == 401:

@@ -82,7 +82,7 @@ def api_error(response: httpx.Response, what: str) -> errors.ProviderError:
     error = _error_body(response)
     code = response.status_code
     status = str(error.get("status") or "") or str(code)
-    message = str(error.get("message") or response.reason_phrase or "no message")
+    message = errors.brief(str(error.get("message") or response.reason_phrase or "no message"), 200)
     detail = _reason(error) or status
     text = f"{what}: {status}: {message}"
     if code == 401:

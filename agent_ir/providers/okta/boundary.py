@@ -61,6 +61,7 @@ def map_error(err: BaseException, what: str) -> errors.ProviderError:
     text = f"{code}: {summary}" if code else str(summary)
     if reasons:
         text = f"{text} ({reasons})"
+    text = errors.brief(text, 240)
     detail = str(code) if code else (str(status) if status else None)
     if isinstance(err, asyncio.TimeoutError | TimeoutError):
         return errors.ProviderUnavailable("okta", f"timed out while {what}")
