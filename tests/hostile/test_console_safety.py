@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rich.text import Text
@@ -11,6 +12,7 @@ from agent_ir.settings import Settings
 from agent_ir.tui.safe import clean, shown
 from tests.tui.helpers import open_agent, settle
 
+_RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 OKTA_AGENT = "okta-esc\x1b]0;pwned\x07\x1b[2J[reverse]"
 
 
@@ -30,9 +32,7 @@ def test_clean_keeps_styles_and_makes_controls_visible() -> None:
 
 def _screen_text(app: object) -> str:
     svg = app.export_screenshot()  # type: ignore[attr-defined]
-    import re
-
-    found = re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", svg)
+    found = _RAW.search(svg)
     assert found is None, svg[max(0, found.start() - 300) : found.end() + 100]
     return str(svg)
 
