@@ -155,3 +155,14 @@ class RefusedError(AgentIRError):
 
 class JournalError(AgentIRError):
     """A journal cannot be read, or it fails verification."""
+
+
+def brief(error: BaseException | str, limit: int = 160) -> str:
+    """The first line of an error's text, clipped: a library's exception can carry a whole
+    response body (botocore puts the XML in its parser errors), which no message should."""
+    try:
+        whole = str(error).strip()
+    except Exception:  # noqa: BLE001 - some library errors cannot render themselves
+        whole = ""
+    text = whole.splitlines()[0] if whole else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"

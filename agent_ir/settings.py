@@ -9,10 +9,13 @@ exists the CLI falls back to the default lab world.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,7 +23,7 @@ from agent_ir.errors import ConfigError, Problem, SecretInConfigError
 from agent_ir.lab.world import InventoryAgent
 from agent_ir.providers.entra.config import EntraSettings
 from agent_ir.providers.gcp.config import GcpSettings
-from agent_ir.providers.okta.config import OktaSettings
+from agent_ir.providers.okta.config import OktaSettings, read_key_file
 from agent_ir.yamlsrc import Located, PathKey, load_file, parse_model
 
 ENV_VAR = "AGENT_IR_CONFIG"
@@ -37,6 +40,12 @@ _SECRET_VALUE = (
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
     re.compile(r"^SSWS\s*\S+"),
 )
+
+
+# The name becomes a directory (journals go under it), so no separators, no "..", bounded.
+NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class _Strict(BaseModel):
@@ -78,7 +87,12 @@ class ProvidersSettings(_Strict):
 class Settings(_Strict):
     """The whole configuration file."""
 
-    name: str = "default"
+    name: str = Field(
+        "default",
+        pattern=NAME_PATTERN,
+        description="shown on every screen and names the journal directory: letters, digits, "
+        "'.', '_' and '-', at most 64 characters, not starting with '.' or '-'",
+    )
     lab: bool = Field(False, description="true when the providers are lab emulators")
     lab_control: dict[str, str] = Field(
         default_factory=dict, description="the running lab's fault-control URLs"
@@ -117,8 +131,23 @@ def load_settings(path: Path) -> Settings:
     if secrets:
         raise SecretInConfigError(secrets)
     settings = parse_model(doc, Settings, ConfigError)
+    insecure = list(_plain_http(doc, settings))
+    if insecure:
+        raise ConfigError(insecure)
     base = path.parent
-    return settings.model_copy(update={"source": path, **_resolve_paths(settings, base)})
+    resolved = settings.model_copy(update={"source": path, **_resolve_paths(settings, base)})
+    _check_key_files(resolved)
+    return resolved
+
+
+def _check_key_files(settings: Settings) -> None:
+    """A key file that exists but holds no usable key is the configuration's fault, found
+    now and located, not an SDK failure in the middle of discovery. A missing file is left
+    to the provider (it may appear before use, as mounted secrets do)."""
+    okta = settings.providers.okta
+    if okta is not None and okta.private_key_file is not None:
+        with contextlib.suppress(OSError):
+            read_key_file(okta.private_key_file)
 
 
 def _resolve_paths(settings: Settings, base: Path) -> dict[str, Any]:
@@ -142,13 +171,78 @@ def _resolve_paths(settings: Settings, base: Path) -> dict[str, Any]:
     return update
 
 
+def _plain_http(doc: Located, settings: Settings) -> Iterator[Problem]:
+    """Every provider endpoint must be ``https://``: SigV4 requests, signed JWT assertions
+    and bearer tokens travel to them. Only a lab configuration may name plain-http
+    loopback endpoints."""
+    for provider in type(settings.providers).model_fields:
+        section = getattr(settings.providers, provider)
+        if section is None:
+            continue
+        for key in type(section).model_fields:
+            value = getattr(section, key)
+            if not (key.endswith(("_url", "_uri")) or key == "authority"):
+                continue
+            if not isinstance(value, str) or not value:
+                continue
+            url = urlsplit(value)
+            if url.scheme == "https" and url.hostname:
+                continue
+            if url.scheme == "http" and settings.lab and url.hostname in _LOOPBACK:
+                continue
+            where = ("providers", provider, key)
+            yield doc.problem(
+                where,
+                "must be an https:// URL (plain http is allowed only for a lab on loopback)",
+            )
+
+
+def _pointer_problem(doc: Located, path: PathKey, name: str, value: Any) -> Problem | None:
+    """A ``*_env`` key must hold a variable's name, a ``*_file`` key a path; a value that
+    looks like a pasted secret is refused without repeating it."""
+    if not isinstance(value, str) or not value:
+        return None
+    lowered = name.lower()
+    looks_secret = any(p.search(value) for p in _SECRET_VALUE)
+    if lowered.endswith(("_env", "_var")) and (looks_secret or not _ENV_NAME.match(value)):
+        return doc.problem(
+            path,
+            f"'{name}' must name an environment variable (letters, digits, '_'); its value "
+            "is not one and may be a secret, so it is not shown",
+        )
+    if lowered.endswith(("_file", "_path")) and (
+        looks_secret or _mixed_token(value)
+    ):
+        return doc.problem(
+            path,
+            f"'{name}' must be a file path; its value looks like a secret, so it is not shown",
+        )
+    return None
+
+
+def _mixed_token(value: str) -> bool:
+    """Long, no directory part, and upper case, lower case and digits all mixed: how a
+    generated secret looks, and how a file name almost never does."""
+    return (
+        len(value) >= 20
+        and "/" not in value
+        and not any(c.isspace() for c in value)
+        and any(c.isdigit() for c in value)
+        and any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+    )
+
+
 def _find_secrets(doc: Located, node: Any, path: PathKey) -> list[Problem]:
     found: list[Problem] = []
     if isinstance(node, dict):
         for key, value in node.items():
             child = (*path, key)
             name = str(key)
-            if (
+            pointer = _pointer_problem(doc, child, name, value)
+            if pointer is not None:
+                found.append(pointer)
+            elif (
                 _SECRET_KEY.search(name)
                 and not name.lower().endswith(_POINTER_SUFFIX)
                 and isinstance(value, str | int)

@@ -7,6 +7,9 @@ later layers can say exactly where a problem is.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +24,7 @@ PathKey = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
 
 MAX_DEPTH = 64
+MAX_ALIAS_NODES = 10_000
 _PLAIN_COLLECTIONS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
@@ -62,14 +66,34 @@ class _Walker:
         self.error = error
         self.lines: dict[PathKey, int] = {}
         self.constructor = yaml.SafeLoader("")
+        self.seen: set[int] = set()
+        self.alias_depth = 0
+        self.alias_budget = MAX_ALIAS_NODES
 
     def fail(self, node: yaml.Node, message: str) -> InputError:
         return self.error([Problem(self.file, node.start_mark.line + 1, "", message)])
 
     def walk(self, node: yaml.Node, path: PathKey, depth: int) -> Any:
+        # A collection met a second time is an alias being expanded. Aliases get a small
+        # budget of their own: a 2 KB "billion laughs" must be refused at once, while
+        # generated worlds of millions of plain nodes stay within the general budget.
+        if isinstance(node, yaml.CollectionNode) and id(node) in self.seen:
+            self.alias_depth += 1
+            try:
+                return self._walk(node, path, depth)
+            finally:
+                self.alias_depth -= 1
+        self.seen.add(id(node))
+        return self._walk(node, path, depth)
+
+    def _walk(self, node: yaml.Node, path: PathKey, depth: int) -> Any:
         self.budget -= 1
         if self.budget < 0:
             raise self.fail(node, "document too large (after expanding aliases)")
+        if self.alias_depth:
+            self.alias_budget -= 1
+            if self.alias_budget < 0:
+                raise self.fail(node, f"aliases expand to more than {MAX_ALIAS_NODES} values")
         if depth > MAX_DEPTH:
             raise self.fail(node, f"nested deeper than {MAX_DEPTH} levels")
         self.lines.setdefault(path, node.start_mark.line + 1)
@@ -151,6 +175,42 @@ def load_text(
     return Located(file, data, walker.lines)
 
 
+class NotRegularFile(Exception):
+    """A device, FIFO or socket where a file was expected."""
+
+
+class FileTooLarge(Exception):
+    """A file over the size limit."""
+
+
+_CHUNK = 64 * 1024
+
+
+def read_bounded(path: Path, max_bytes: int) -> bytes:
+    """A regular file's bytes, read in chunks and never more than ``max_bytes``.
+
+    Opened non-blocking so that a FIFO cannot hang the open, and refused unless regular
+    (``/dev/zero`` would never end, a FIFO may never answer); the size is enforced while
+    reading, not trusted from ``stat``. Raises ``OSError`` subclasses for the usual cases.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                raise IsADirectoryError(errno.EISDIR, "is a directory")
+            raise NotRegularFile(str(path))
+        chunks: list[bytes] = []
+        total = 0
+        while chunk := os.read(fd, _CHUNK):
+            total += len(chunk)
+            if total > max_bytes:
+                raise FileTooLarge(str(path))
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def load_file(
     path: Path,
     *,
@@ -161,12 +221,14 @@ def load_file(
     """Read and parse one YAML file, refusing missing, unreadable or oversized files."""
     name = str(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise error(
-                [Problem(name, None, "", f"file is {size} bytes; the limit is {max_bytes}")]
-            )
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, max_bytes).decode("utf-8")
+    except NotRegularFile:
+        message = "is not a regular file (a device, FIFO or socket cannot be read as one)"
+        raise error([Problem(name, None, "", message)]) from None
+    except FileTooLarge:
+        raise error(
+            [Problem(name, None, "", f"file is over the size limit; the limit is {max_bytes} bytes")]
+        ) from None
     except FileNotFoundError:
         raise error([Problem(name, None, "", "no such file")]) from None
     except IsADirectoryError:

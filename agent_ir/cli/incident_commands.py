@@ -18,6 +18,7 @@ from agent_ir.cli.environment import environment
 from agent_ir.engine.inventory import Engine
 from agent_ir.errors import JournalError, NotFoundError, RefusedError, UsageError
 from agent_ir.exit_codes import ExitCode
+from agent_ir.textsafe import visible
 
 
 def _playbook(name: str) -> Any:
@@ -123,12 +124,14 @@ def _confirm(plan: Any, args: argparse.Namespace) -> Any:
             "refusing to change anything without --yes on a non-interactive terminal"
         )
     print(plan_text(plan), file=sys.stderr)
-    answer = input(f"\nType the agent's name ({plan.agent}) to run this plan: ").strip()
+    # input() writes its prompt straight to a terminal, past the stream guard
+    prompt = visible(f"Type the agent's name ({plan.agent}) to run this plan: ")
+    answer = input("\n" + prompt).strip()
     if answer != plan.agent:
         raise RefusedError("confirmation did not match the agent's name; nothing was changed")
 
     def approve(step: PlannedStep) -> bool:
-        reply = input(f"Approve {step.id} ({step.target_label})? [y/N] ").strip().lower()
+        reply = input(visible(f"Approve {step.id} ({step.target_label})? [y/N] ")).strip().lower()
         return reply in ("y", "yes")
 
     return approve

@@ -16,6 +16,7 @@ from pathlib import Path
 from agent_ir import __version__
 from agent_ir.cli.completion import KINDS, SHELLS, tag
 from agent_ir.cli.help import epilog
+from agent_ir.cli.terminal import guarded_streams
 from agent_ir.errors import AgentIRError, UsageError
 from agent_ir.exit_codes import ExitCode, for_error
 
@@ -265,7 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the process exit code."""
+    """Run one command; returns the process exit code. Everything it writes as text passes
+    the terminal sanitiser (provider strings are attacker-shaped data)."""
+    with guarded_streams():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args: argparse.Namespace | None = None
     try:
         parser = build_parser()

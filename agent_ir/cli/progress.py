@@ -5,6 +5,9 @@ from __future__ import annotations
 import sys
 import time
 
+from agent_ir.cli.terminal import raw
+from agent_ir.textsafe import visible
+
 
 class StderrProgress:
     """A progress callback that rewrites one status line on an interactive stderr."""
@@ -23,13 +26,15 @@ class StderrProgress:
             return
         self._last = now
         count = f" {done}/{total}" if total is not None else ""
-        sys.stderr.write(f"\r\x1b[2K{what}{count}")
-        sys.stderr.flush()
+        stream = raw(sys.stderr)
+        stream.write(f"\r\x1b[2K{visible(what)}{count}")
+        stream.flush()
         self._shown = True
 
     def clear(self) -> None:
         """Erase the status line."""
         if self._shown:
-            sys.stderr.write("\r\x1b[2K")
-            sys.stderr.flush()
+            stream = raw(sys.stderr)
+            stream.write("\r\x1b[2K")
+            stream.flush()
             self._shown = False

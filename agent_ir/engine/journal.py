@@ -35,6 +35,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
 
+from agent_ir import boundedjson
 from agent_ir.errors import JournalError, NotFoundError
 from agent_ir.redact import redact
 
@@ -452,7 +453,7 @@ def _head_check(path: Path, records: list[Record], line: int) -> tuple[str | Non
     if not records:
         return None, False
     try:
-        head = json.loads(head_path.read_bytes())
+        head = boundedjson.loads(head_path.read_bytes())
         seq, digest = head["seq"], head["hash"]
     except FileNotFoundError:
         missing = f"line {line}: the head file {head_path.name} is missing"
@@ -476,7 +477,7 @@ def _head_check(path: Path, records: list[Record], line: int) -> tuple[str | Non
 
 def _parse(raw: bytes) -> dict[str, Any] | None:
     try:
-        obj = json.loads(raw)
+        obj = boundedjson.loads(raw)
     except ValueError:
         return None
     return obj if isinstance(obj, dict) else None

@@ -6,8 +6,11 @@ import random
 import threading
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+MalformedKind = Literal["truncated", "html", "garbage", "deep", "huge"]
 
 
 class FaultSpec(BaseModel):
@@ -29,6 +32,20 @@ class FaultSpec(BaseModel):
     timeout_rate: float = Field(0, ge=0, le=1, description="hang, then drop the connection")
     timeout_s: float = Field(30, gt=0, le=600, description="how long a 'timeout' hangs")
     retry_after_s: float = Field(1, ge=0, le=600, description="wait a 429 asks for")
+    malformed_rate: float = Field(
+        0, ge=0, le=1, description="answer 200 with a body the client cannot read"
+    )
+    malformed: MalformedKind = Field(
+        "truncated",
+        description=(
+            "truncated: the real body cut short; html: an HTML page as text/html; "
+            "garbage: bytes that are neither JSON nor XML; deep: 100,000 open brackets; "
+            "huge: 8 MB that never becomes valid"
+        ),
+    )
+    path_prefix: str = Field(
+        "", max_length=200, description="faults only hit request paths starting with this"
+    )
     seed: int | None = Field(None, description="makes the random choices repeatable")
 
 
@@ -40,6 +57,7 @@ class Fault(StrEnum):
     THROTTLE = "throttle"
     RESET = "reset"
     TIMEOUT = "timeout"
+    MALFORMED = "malformed"
 
 
 @dataclass(slots=True)
@@ -73,11 +91,14 @@ class FaultState:
             if spec.seed is not None:
                 self._random = random.Random(spec.seed)
 
-    def decide(self) -> Decision:
-        """Draw the fate of the next request."""
+    def decide(self, path: str = "") -> Decision:
+        """Draw the fate of the next request (to ``path``)."""
         with self._lock:
             spec = self._spec
             self.requests += 1
+            if not path.startswith(spec.path_prefix):
+                self.counts[Fault.NONE] += 1
+                return Decision(Fault.NONE, 0.0)
             delay = spec.latency_ms / 1000
             if spec.jitter_ms:
                 delay += self._random.uniform(0, spec.jitter_ms / 1000)
@@ -88,6 +109,7 @@ class FaultState:
                 (Fault.TIMEOUT, spec.timeout_rate),
                 (Fault.THROTTLE, spec.throttle_rate),
                 (Fault.ERROR, spec.error_rate),
+                (Fault.MALFORMED, spec.malformed_rate),
             ):
                 if roll < rate:
                     fault = kind

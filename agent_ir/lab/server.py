@@ -392,7 +392,7 @@ class _Handler(BaseHTTPRequestHandler):
         lab = self.server.lab
         if is_control_path(request.path):
             return lab.control(request)
-        decision = lab.faults.decide()
+        decision = lab.faults.decide(request.path)
         if lab.wait(decision.delay_s):
             return None
         spec = lab.faults.spec
@@ -407,12 +407,15 @@ class _Handler(BaseHTTPRequestHandler):
         if decision.fault is Fault.ERROR:
             return lab.shapes.error(request)
         try:
-            return lab.app(request)
+            response = lab.app(request)
         except Exception:
             log.exception(
                 "the %s emulator failed on %s %s", lab.provider, request.method, request.path
             )
             return lab.shapes.error(request)
+        if decision.fault is Fault.MALFORMED:
+            return malformed(response, spec.malformed)
+        return response
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -464,6 +467,26 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD" and response.body:
             self.wfile.write(response.body)
+
+
+def malformed(response: LabResponse, kind: str) -> LabResponse:
+    """The real answer spoiled as ``kind`` says (see ``FaultSpec.malformed``), sent as a 200
+    so that the client's parser, not its status handling, meets it."""
+    content_type = next(
+        (v for k, v in response.headers if k.lower() == "content-type"), "application/json"
+    )
+    if kind == "truncated":
+        return LabResponse(
+            200, [("Content-Type", content_type)], response.body[: len(response.body) // 2]
+        )
+    if kind == "html":
+        page = "<html><body><h1>502 Bad Gateway</h1><p>upstream maintenance</p></body></html>"
+        return LabResponse.from_text(200, page, "text/html")
+    if kind == "garbage":
+        return LabResponse(200, [("Content-Type", content_type)], b"\x00\xff{<not json or xml]")
+    if kind == "deep":
+        return LabResponse(200, [("Content-Type", content_type)], b"[" * 100_000)
+    return LabResponse(200, [("Content-Type", content_type)], b"x" * (8 * 1024 * 1024))
 
 
 class _BadBody(Exception):

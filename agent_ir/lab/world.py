@@ -26,6 +26,7 @@ AGENT_TAG = "agent-ir:agent"
 OWNER_TAG = "agent-ir:owner"
 _NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
+_TAG = re.compile(r"^[\w .:/=+@-]{0,256}$")
 
 
 class _Strict(BaseModel):
@@ -73,6 +74,18 @@ class _Principal(_Strict):
             raise ValueError(f"{name!r} is not a valid IAM name")
         return name
 
+    @field_validator("tags")
+    @classmethod
+    def _valid_tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        # IAM refuses these characters in tags, and moto would otherwise serve them as
+        # XML no client can parse (AWS allows letters, digits, spaces and _.:/=+-@ only).
+        for key, value in tags.items():
+            if not _TAG.match(key) or not _TAG.match(value) or not key or len(key) > 128:
+                raise ValueError(
+                    f"tag {key!r} holds characters IAM does not allow in tags (or is too long)"
+                )
+        return tags
+
 
 class UserSpec(_Principal):
     """An IAM user and its access keys."""
@@ -85,7 +98,7 @@ class RoleSpec(_Principal):
 
     trust_policy: dict[str, Any]
     max_session_hours: int = Field(1, ge=1, le=12)
-    last_used_days_ago: float | None = Field(None, ge=0)
+    last_used_days_ago: float | None = Field(None, ge=0, le=20_000)
 
 
 class AccountSpec(_Strict):

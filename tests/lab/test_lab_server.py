@@ -95,7 +95,7 @@ def test_health_and_fault_report(client: httpx.Client) -> None:
     assert client.get("/_lab/health").json() == {"status": "ok", "provider": "echo"}
     report = client.get("/_lab/faults").json()
     assert report["spec"] == FaultSpec().model_dump(mode="json")
-    assert set(report["counts"]) == {"none", "error", "throttle", "reset", "timeout"}
+    assert set(report["counts"]) == {"none", "error", "throttle", "reset", "timeout", "malformed"}
 
 
 def test_control_requests_are_not_counted_or_faulted(

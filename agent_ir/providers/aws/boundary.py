@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from botocore import exceptions as bx
+from botocore.parsers import ResponseParserError
 
 from agent_ir import errors
 
@@ -34,7 +35,7 @@ def map_client_error(exc: bx.ClientError) -> errors.ProviderError:
     """Translate one botocore ``ClientError`` by its code."""
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "Unknown"))
-    message = str(error.get("Message", "")) or code
+    message = errors.brief(str(error.get("Message", "")) or code, 200)
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     text = f"{code}: {message}"
     if code in _AUTH:
@@ -77,5 +78,9 @@ def boto_errors(what: str) -> Iterator[None]:
         raise errors.ProviderUnavailable("aws", f"connection failed while {what}: {exc}") from None
     except bx.BotoCoreError as exc:
         raise errors.ProviderError("aws", f"{what}: {exc}") from None
+    except (ResponseParserError, RecursionError) as exc:
+        raise errors.BadResponse(
+            "aws", f"unreadable reply while {what}: {errors.brief(exc)}"
+        ) from exc
     except (KeyError, ValueError, TypeError) as exc:
         raise errors.BadResponse("aws", f"unexpected reply while {what}: {exc!r}") from None

@@ -7,13 +7,13 @@ and ``NotAction``/``NotResource`` count as broad grants.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
+
+from agent_ir import boundedjson
+from agent_ir.wildcard import glob_match
 
 PolicyDoc = dict[str, Any]
 
@@ -23,7 +23,7 @@ def parse_document(raw: str | PolicyDoc) -> PolicyDoc:
     if isinstance(raw, dict):
         return raw
     text = raw if raw.lstrip().startswith("{") else unquote(raw)
-    data = json.loads(text)
+    data = boundedjson.loads(text)
     if not isinstance(data, dict):
         raise ValueError("a policy document must be a JSON object")
     return data
@@ -71,15 +71,10 @@ def statements(doc: PolicyDoc) -> Iterator[Statement]:
         )
 
 
-@lru_cache(maxsize=4096)
-def _pattern(glob: str) -> re.Pattern[str]:
-    parts = (re.escape(chunk) for chunk in glob.split("*"))
-    return re.compile(".*".join(p.replace(r"\?", ".") for p in parts) + r"\Z", re.IGNORECASE)
-
-
 def matches(glob: str, value: str) -> bool:
-    """IAM wildcard match (``*`` and ``?``), case-insensitive as IAM actions are."""
-    return _pattern(glob).match(value) is not None
+    """IAM wildcard match (``*`` and ``?``), case-insensitive as IAM actions are; linear,
+    never a regex (policy text is attacker-shaped data)."""
+    return glob_match(glob, value)
 
 
 def _covers(statement: Statement, action: str, resource: str) -> bool:

@@ -13,8 +13,9 @@ from typing import Any
 
 import httpx
 import requests
+from msal.exceptions import MsalError  # type: ignore[import-untyped]
 
-from agent_ir import errors
+from agent_ir import boundedjson, errors
 
 PROVIDER = "entra"
 _TRANSIENT_TOKEN_ERRORS = {"temporarily_unavailable", "server_error", "throttled"}
@@ -34,7 +35,7 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 def graph_error_parts(text: str) -> tuple[str, str]:
     """The Graph error ``code`` and ``message`` of a response body (best effort)."""
     try:
-        data = json.loads(text)
+        data = boundedjson.loads(text)
     except ValueError:
         return "Unknown", text[:200] or "no body"
     error = data.get("error") if isinstance(data, dict) else None
@@ -48,6 +49,7 @@ def graph_failure(
 ) -> errors.ProviderError:
     """Map one failed Graph response to the error tree."""
     code, message = graph_error_parts(text)
+    message = errors.brief(message, 200)
     detail = f"{code}: {message}".strip()
     wait = retry_after(headers)
     if status == 401:
@@ -91,7 +93,11 @@ def http_errors(what: str) -> Iterator[None]:
             PROVIDER, f"cannot reach Graph while {what}: {exc or type(exc).__name__}"
         ) from None
     except httpx.HTTPError as exc:
-        raise errors.ProviderError(PROVIDER, f"{what}: {exc}") from None
+        raise errors.ProviderError(PROVIDER, f"{what}: {errors.brief(exc)}") from None
+    except RecursionError as exc:
+        raise errors.BadResponse(
+            PROVIDER, f"unreadable reply while {what}: nested too deeply"
+        ) from exc
     except (ValueError, KeyError, TypeError) as exc:
         raise errors.BadResponse(PROVIDER, f"unexpected reply while {what}: {exc!r}") from None
 
@@ -110,6 +116,23 @@ def token_failure(result: Mapping[str, Any], what: str) -> errors.ProviderError:
     )
 
 
+def msal_failure(exc: MsalError, what: str) -> errors.ProviderError:
+    """Map any exception of MSAL's own family: a service error by its HTTP status (5xx is
+    an outage, not refused credentials), anything else as a configuration refusal."""
+    status = getattr(exc, "status_code", None) or getattr(
+        getattr(exc, "response", None), "status_code", None
+    )
+    code = str(getattr(exc, "error", "") or type(exc).__name__)
+    text = errors.brief(getattr(exc, "error_description", None) or exc)
+    if isinstance(status, int) and (status >= 500 or status == 429):
+        return errors.ProviderUnavailable(
+            PROVIDER, f"the token endpoint failed while {what} (HTTP {status}, {text})", detail=code
+        )
+    return errors.AuthenticationError(
+        PROVIDER, f"the token endpoint refused the responder while {what} ({text})", detail=code
+    )
+
+
 @contextmanager
 def msal_errors(what: str) -> Iterator[None]:
     """Run MSAL (requests underneath), re-raising its failures as agent-ir errors."""
@@ -123,6 +146,16 @@ def msal_errors(what: str) -> Iterator[None]:
         raise errors.ProviderUnavailable(
             PROVIDER, f"cannot reach the token endpoint while {what}: {type(exc).__name__}"
         ) from None
+    except MsalError as exc:
+        raise msal_failure(exc, what) from exc
+    except RecursionError as exc:
+        raise errors.BadResponse(
+            PROVIDER, f"unreadable token endpoint reply while {what}: nested too deeply"
+        ) from exc
+    except json.JSONDecodeError as exc:
+        raise errors.BadResponse(
+            PROVIDER, f"unreadable token endpoint reply while {what}: {errors.brief(exc)}"
+        ) from exc
     except ValueError as exc:
         raise errors.AuthenticationError(
             PROVIDER, f"MSAL refused the configuration while {what}: {exc}"

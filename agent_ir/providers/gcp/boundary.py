@@ -82,7 +82,7 @@ def api_error(response: httpx.Response, what: str) -> errors.ProviderError:
     error = _error_body(response)
     code = response.status_code
     status = str(error.get("status") or "") or str(code)
-    message = str(error.get("message") or response.reason_phrase or "no message")
+    message = errors.brief(str(error.get("message") or response.reason_phrase or "no message"), 200)
     detail = _reason(error) or status
     text = f"{what}: {status}: {message}"
     if code == 401:
@@ -140,8 +140,14 @@ def gcp_errors(what: str) -> Iterator[None]:
         raise GcpUnavailable(
             f"connection failed while {what}: {exc!r}", detail="transport"
         ) from None
+    except RecursionError as exc:
+        raise errors.BadResponse(
+            "gcp", f"unreadable reply while {what}: nested too deeply"
+        ) from exc
     except (KeyError, ValueError, TypeError) as exc:
-        raise errors.BadResponse("gcp", f"unexpected reply while {what}: {exc!r}") from None
+        raise errors.BadResponse(
+            "gcp", f"unexpected reply while {what}: {errors.brief(repr(exc))}"
+        ) from None
 
 
 def _refresh_reason(exc: gx.RefreshError) -> str:

@@ -61,6 +61,7 @@ def map_error(err: BaseException, what: str) -> errors.ProviderError:
     text = f"{code}: {summary}" if code else str(summary)
     if reasons:
         text = f"{text} ({reasons})"
+    text = errors.brief(text, 240)
     detail = str(code) if code else (str(status) if status else None)
     if isinstance(err, asyncio.TimeoutError | TimeoutError):
         return errors.ProviderUnavailable("okta", f"timed out while {what}")
@@ -100,6 +101,7 @@ def map_error(err: BaseException, what: str) -> errors.ProviderError:
 @contextmanager
 def sdk_errors(what: str) -> Iterator[None]:
     """Run okta SDK calls, re-raising whatever escapes them as agent-ir errors."""
+    import aiohttp
     from pydantic import ValidationError
 
     note_network_error(None)
@@ -121,6 +123,18 @@ def sdk_errors(what: str) -> Iterator[None]:
         ) from None
     except TimeoutError:
         raise errors.ProviderUnavailable("okta", f"timed out while {what}") from None
+    except RecursionError as exc:
+        raise errors.BadResponse(
+            "okta", f"unreadable reply while {what}: nested too deeply"
+        ) from exc
+    except aiohttp.ContentTypeError as exc:
+        raise errors.BadResponse(
+            "okta", f"unreadable reply while {what}: {errors.brief(exc)}"
+        ) from exc
+    except aiohttp.ClientError as exc:
+        raise errors.ProviderUnavailable(
+            "okta", f"no answer while {what}: {errors.brief(exc)}"
+        ) from exc
     except (KeyError, TypeError, ValueError) as exc:
         raise errors.BadResponse("okta", f"unexpected reply while {what}: {exc!r}") from None
 

@@ -15,14 +15,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from agent_ir import errors
+from agent_ir import boundedjson, errors
 from agent_ir.providers.okta.boundary import (
     map_error,
     note_network_error,
@@ -30,7 +29,7 @@ from agent_ir.providers.okta.boundary import (
     sdk_errors,
     transport_error,
 )
-from agent_ir.providers.okta.config import OktaSettings
+from agent_ir.providers.okta.config import OktaSettings, read_key_file
 from agent_ir.providers.okta.ratelimit import RateGate
 
 T = TypeVar("T")
@@ -208,7 +207,7 @@ class OktaClient:
         if err is not None:
             raise map_error(err, what)
         try:
-            data = json.loads(text) if text else None
+            data = boundedjson.loads(text) if text else None
         except ValueError:
             raise errors.BadResponse("okta", f"{what}: the answer is not JSON") from None
         return int(response.status), data, response
@@ -297,12 +296,14 @@ def _tls_context(settings: OktaSettings) -> ssl.SSLContext:
 
 
 def _read_key(settings: OktaSettings) -> str:
-    path = settings.private_key_file
+    """The private key file's text, checked as :func:`read_key_file` does."""
+    if settings.private_key_file is None:
+        return ""
     try:
-        return path.read_text(encoding="utf-8") if path else ""
+        return read_key_file(settings.private_key_file)
     except OSError as exc:
         raise errors.AuthenticationError(
-            "okta", f"cannot read the private key file {path}: {exc.strerror}"
+            "okta", f"cannot read the private key file {settings.private_key_file}: {exc.strerror}"
         ) from None
 
 

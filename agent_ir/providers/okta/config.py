@@ -28,6 +28,9 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from agent_ir import boundedjson, errors
+from agent_ir.yamlsrc import FileTooLarge, NotRegularFile, read_bounded
+
 READ_SCOPES = (
     "okta.orgs.read",
     "okta.users.read",
@@ -77,3 +80,54 @@ class OktaSettings(BaseModel):
     def uses_private_key(self) -> bool:
         """True when the adapter signs in with the service app's private key."""
         return self.client_id is not None and self.private_key_file is not None
+
+
+_KEY_FILE_LIMIT = 64 * 1024
+
+
+def read_key_file(path: Path) -> str:
+    """A private key file's text, checked to be a PEM private key or an RSA/EC JWK, so a
+    wrong file is a located configuration error (exit 3) instead of an SDK failure.
+    ``OSError`` (missing, unreadable) is left to the caller."""
+    try:
+        raw = read_bounded(path, _KEY_FILE_LIMIT)
+    except IsADirectoryError:
+        raise _key_problem(path, None, "is a directory, not a key file") from None
+    except NotRegularFile:
+        raise _key_problem(path, None, "not a regular file") from None
+    except FileTooLarge:
+        raise _key_problem(path, None, f"over {_KEY_FILE_LIMIT} bytes: not a key file") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise _key_problem(path, line, "not text: expected a PEM private key or a JWK") from None
+    _check_key_text(path, text)
+    return text
+
+
+def _check_key_text(path: Path, text: str) -> None:
+    stripped = text.strip()
+    if stripped.startswith("-----BEGIN"):
+        if "PRIVATE KEY-----" not in stripped.splitlines()[0]:
+            raise _key_problem(path, 1, "the PEM block is not a private key")
+        return
+    if not stripped.startswith("{"):
+        raise _key_problem(path, 1, "neither a PEM private key nor a JWK (JSON)")
+    try:
+        jwk = boundedjson.loads(stripped, max_bytes=_KEY_FILE_LIMIT, max_depth=8)
+    except ValueError as exc:
+        line = getattr(exc, "lineno", None)
+        raise _key_problem(path, line, f"not valid JSON ({errors.brief(exc, 80)})") from None
+    if not isinstance(jwk, dict):
+        raise _key_problem(path, 1, "a JWK must be a JSON object")
+    needed = {"RSA": ("n", "e", "d"), "EC": ("crv", "x", "y", "d")}.get(str(jwk.get("kty")))
+    if needed is None:
+        raise _key_problem(path, 1, "the JWK's kty must be RSA or EC")
+    missing = [name for name in needed if not isinstance(jwk.get(name), str) or not jwk[name]]
+    if missing:
+        raise _key_problem(path, 1, f"the {jwk['kty']} JWK lacks {', '.join(missing)}")
+
+
+def _key_problem(path: Path, line: int | None, message: str) -> errors.ConfigError:
+    return errors.ConfigError([errors.Problem(str(path), line, "private_key_file", message)])

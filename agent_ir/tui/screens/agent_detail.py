@@ -11,6 +11,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from agent_ir.errors import AgentIRError
 from agent_ir.tui.messages import PickPlaybook, Restore, Revoke
+from agent_ir.tui.safe import plain
 from agent_ir.tui.screens.base import ConsoleScreen
 from agent_ir.tui.session import ConsoleSession
 from agent_ir.tui.widgets.agent_overview import AgentOverview
@@ -108,7 +109,7 @@ class AgentDetailScreen(ConsoleScreen):
 
     def _status(self, text: str) -> None:
         status = self.query_one("#detail-status", Static)
-        status.update(text)
+        status.update(plain(text))
         status.display = bool(text)
 
     @work(exclusive=True, group="journal")
@@ -117,7 +118,7 @@ class AgentDetailScreen(ConsoleScreen):
         try:
             found = await asyncio.to_thread(self.session.incidents, self.agent)
         except AgentIRError as exc:
-            self.query_one("#journal-hint", Static).update(exc.message)
+            self.query_one("#journal-hint", Static).update(plain(exc.message))
             return
         self.query_one(IncidentTable).show(found, self.session.clock())
 

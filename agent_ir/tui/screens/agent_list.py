@@ -12,6 +12,7 @@ from textual.widgets import Footer, Input, Static
 from agent_ir.errors import AgentIRError, ProviderError
 from agent_ir.model import ProviderName
 from agent_ir.providers.base import Discovery
+from agent_ir.textsafe import visible
 from agent_ir.tui.format import agent_row
 from agent_ir.tui.messages import OpenAgent, PickPlaybook, Revoke
 from agent_ir.tui.screens.base import ConsoleScreen
@@ -88,7 +89,7 @@ class AgentListScreen(ConsoleScreen):
             await self.session.assemble(discoveries, errors)
         except AgentIRError as exc:
             self.table.empty_text = exc.message
-            self.notify(exc.message, title="Discovery failed", severity="error")
+            self.notify(visible(exc.message), markup=False, title="Discovery failed", severity="error")
             return
         finally:
             self.session.progress_listener = None

@@ -19,6 +19,7 @@ from agent_ir.errors import AgentIRError
 from agent_ir.tabletop.live import Scorecard
 from agent_ir.tabletop.probe import PathResult
 from agent_ir.tabletop.run import Event
+from agent_ir.textsafe import visible
 from agent_ir.tui.exercise_session import ExerciseSession
 from agent_ir.tui.screens.agent_list import AgentListScreen
 from agent_ir.tui.widgets.agent_table import AgentTable
@@ -94,7 +95,7 @@ class ExerciseScreen(AgentListScreen):
         clock.next_at = self.exercise.next_at
 
     def _failed(self, exc: AgentIRError) -> None:
-        self.notify(exc.message, title="Exercise", severity="error")
+        self.notify(visible(exc.message), markup=False, title="Exercise", severity="error")
 
     @work(group="exercise")
     async def begin(self) -> None:
@@ -172,7 +173,7 @@ class ExerciseScreen(AgentListScreen):
         for event in message.events:
             log.add(event)
             if event.kind == "alert":
-                self.notify(event.text, title=f"Alert at {event.t:g}s", severity="warning")
+                self.notify(visible(event.text), markup=False, title=f"Alert at {event.t:g}s", severity="warning")
         self._tick()
         if self.session.stale:
             self.load()

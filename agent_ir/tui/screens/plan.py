@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.widgets import Footer
 
 from agent_ir.errors import AgentIRError
+from agent_ir.textsafe import visible
 from agent_ir.tui.screens.base import ConsoleScreen
 from agent_ir.tui.screens.confirm import Confirmation, ConfirmScreen
 from agent_ir.tui.screens.run import RunScreen
@@ -62,7 +63,7 @@ class PlanScreen(ConsoleScreen):
             self.notify("the plan is not ready", severity="warning")
             return
         if ready.refusal:
-            self.notify(ready.refusal, title="Refused", severity="error")
+            self.notify(visible(ready.refusal), markup=False, title="Refused", severity="error")
             return
         if not ready.plan.steps:
             self.notify("this plan has no steps; nothing to run", severity="warning")

@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
+from agent_ir.textsafe import visible
 from agent_ir.tui.session import ConsoleSession, PlanRequest, PlaybookEntry
 from agent_ir.tui.widgets.param_form import ParamForm
 
@@ -106,7 +107,7 @@ class PlaybookPickerScreen(ModalScreen[PlanRequest | None]):
         if entry is None:
             return
         if entry.playbook is None:
-            self.notify(entry.problem, title="Invalid playbook", severity="error")
+            self.notify(visible(entry.problem), markup=False, title="Invalid playbook", severity="error")
             return
         params = self.query_one(ParamForm).values()
         self.dismiss(PlanRequest(self.agent, entry.path, params))

@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, ProgressBar, Static
 
 from agent_ir.errors import AgentIRError
+from agent_ir.tui.safe import plain
 from agent_ir.tui.screens.base import ConsoleScreen
 from agent_ir.tui.screens.confirm import Confirmation
 from agent_ir.tui.session import ConsoleSession, ReadyPlan
@@ -38,7 +39,9 @@ class RunScreen(ConsoleScreen):
         plan = self.ready.plan
         what = f"undo of {self.ready.restore_of}" if self.ready.restore_of else plan.playbook
         yield self.environment_bar(f"run · {plan.agent}")
-        yield Static(f"Running {what} on {plan.agent}: {len(plan.steps)} steps", id="run-title")
+        yield Static(
+            plain(f"Running {what} on {plan.agent}: {len(plan.steps)} steps"), id="run-title"
+        )
         yield ProgressBar(total=len(plan.steps), show_eta=False, id="run-progress")
         yield RunSteps(plan.steps, id="run-steps")
         yield RunSummary("waiting for the first step…", id="run-summary")

@@ -20,6 +20,7 @@ from textual.widgets import Static
 from agent_ir.engine.inventory import AgentView
 from agent_ir.model import Severity
 from agent_ir.tui.format import agent_status, risk_text
+from agent_ir.tui.safe import clean
 
 _SEVERITY_STYLE = {
     Severity.CRITICAL: "bold red",
@@ -70,4 +71,4 @@ class AgentOverview(VerticalScroll, can_focus=True):
                 f"{finding.severity.value.upper():<8}", style=_SEVERITY_STYLE[finding.severity]
             )
             text.append(f" {finding.code}: {finding.message}\n")
-        self.query_one("#overview-text", Static).update(text)
+        self.query_one("#overview-text", Static).update(clean(text))

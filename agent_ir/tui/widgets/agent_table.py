@@ -29,6 +29,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from agent_ir.textsafe import visible
 from agent_ir.tui.format import AgentRow
 
 
@@ -277,7 +278,7 @@ class AgentTable(ScrollView, can_focus=True):
                 return Strip([Segment(" " + text, style)]).adjust_cell_length(width, base)
             return Strip.blank(width, base)
         row = self._visible[index]
-        return self._line([row.cell(c.key) for c in COLUMNS], width, base, row=row, index=index)
+        return self._line([visible(row.cell(c.key)) for c in COLUMNS], width, base, row=row, index=index)
 
     def _header_cells(self) -> list[str]:
         marker = "▼" if self.sort_reverse else "▲"

@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from textual.reactive import reactive
-from textual.widgets import DataTable
 
 from agent_ir.engine.inventory import AgentView
 from agent_ir.tui.format import age_text
+from agent_ir.tui.safe import SafeTable
 
 
-class CredentialsTable(DataTable[str]):
+class CredentialsTable(SafeTable):
     """The Credentials tab."""
 
     static_active: reactive[int] = reactive(0)

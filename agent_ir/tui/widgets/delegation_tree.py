@@ -18,6 +18,7 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode as UINode
 
 from agent_ir.engine.graph import TreeNode
+from agent_ir.tui.safe import clean, plain
 
 
 class DelegationTree(Vertical):
@@ -53,7 +54,7 @@ class DelegationTree(Vertical):
         if node.via is not None:
             why = f"{node.via.kind.value}: {node.via.reason}"
             label.append(f"  ← {why}", style="dim")
-        child = parent.add(label, data=why or node.label, expand=True)
+        child = parent.add(clean(label), data=why or node.label, expand=True)
         for grandchild in node.children:
             self._add(child, grandchild)
         if not node.children:
@@ -65,4 +66,4 @@ class DelegationTree(Vertical):
 
     def watch_reason(self, reason: str) -> None:
         """Redraw the reason line."""
-        self.query_one("#delegation-reason", Static).update(f"why: {reason}" if reason else "")
+        self.query_one("#delegation-reason", Static).update(plain(f"why: {reason}" if reason else ""))

@@ -14,6 +14,8 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import Label
 
+from agent_ir.tui.safe import plain
+
 
 class EnvironmentBar(Horizontal):
     """Environment, read-only mode and the screen's title, in one line."""
@@ -42,12 +44,12 @@ class EnvironmentBar(Horizontal):
         if self.lab:
             yield Label("LAB", id="env-name", classes="env-lab")
         else:
-            yield Label(f"ENV {self.environment}", id="env-name", classes="env-named")
+            yield Label(plain(f"ENV {self.environment}"), id="env-name", classes="env-named")
         if self.read_only:
             yield Label("READ-ONLY", id="env-read-only")
-        yield Label(self.title, id="env-title")
+        yield Label(plain(self.title), id="env-title")
 
     def watch_title(self, title: str) -> None:
         """Show a new screen title."""
         if self.is_mounted:
-            self.query_one("#env-title", Label).update(title)
+            self.query_one("#env-title", Label).update(plain(title))

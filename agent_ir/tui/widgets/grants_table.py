@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import DataTable
 
 from agent_ir.engine.graph import Graph
 from agent_ir.engine.inventory import AgentView
 from agent_ir.model import PROVIDERS
+from agent_ir.tui.safe import SafeTable
 
 
-class GrantsTable(DataTable[str | Text]):
+class GrantsTable(SafeTable):
     """The Access tab."""
 
     risky: reactive[int] = reactive(0)

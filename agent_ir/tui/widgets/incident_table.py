@@ -11,13 +11,13 @@ from datetime import datetime
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import DataTable
 
 from agent_ir.engine.journal import IncidentSummary
 from agent_ir.tui.format import age_text
+from agent_ir.tui.safe import SafeTable
 
 
-class IncidentTable(DataTable[str]):
+class IncidentTable(SafeTable):
     """The Journal tab's table."""
 
     BINDINGS = [Binding("u", "restore", "Restore")]

@@ -20,6 +20,7 @@ from textual.widgets import Static
 from agent_ir.actions.base import Reversibility
 from agent_ir.actions.catalog import PHASES
 from agent_ir.tui.format import brief
+from agent_ir.tui.safe import clean, plain
 from agent_ir.tui.session import ReadyPlan
 
 _REVERSIBLE_STYLE = {
@@ -43,7 +44,7 @@ class PlanView(VerticalScroll, can_focus=True):
 
     def message(self, text: str) -> None:
         """Show a message instead of a plan (planning failed, or is under way)."""
-        self.query_one("#plan-text", Static).update(text)
+        self.query_one("#plan-text", Static).update(plain(text))
 
     def show(self, ready: ReadyPlan) -> None:
         """Render a plan."""
@@ -77,4 +78,4 @@ class PlanView(VerticalScroll, can_focus=True):
             text.append("\nNo steps: this plan changes nothing.\n")
         for note in plan.notes:
             text.append(f"\nnote: {note}", style="dim")
-        self.query_one("#plan-text", Static).update(text)
+        self.query_one("#plan-text", Static).update(clean(text))

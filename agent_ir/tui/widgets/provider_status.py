@@ -16,6 +16,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from agent_ir.tui.safe import clean
+
 LOADING = "loading"
 OK = "ok"
 FAILED = "FAILED"
@@ -89,4 +91,4 @@ class ProviderStatus(Static):
             text.append(f"{provider:<6} ", style="bold")
             text.append(state, style=_STYLE[state])
             text.append(f"  {detail}")
-        self.update(text)
+        self.update(clean(text))

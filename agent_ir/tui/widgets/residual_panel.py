@@ -11,6 +11,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from agent_ir.tabletop.probe import PathResult, residual
+from agent_ir.tui.safe import plain
 
 
 class ResidualPanel(Static):
@@ -38,4 +39,6 @@ class ResidualPanel(Static):
         if not self.working:
             self.update("None: no path the attacker holds still works.")
             return
-        self.update("\n".join(f"[{r.provider}] {r.path}  ({r.decided_by})" for r in self.working))
+        self.update(
+            plain("\n".join(f"[{r.provider}] {r.path}  ({r.decided_by})" for r in self.working))
+        )

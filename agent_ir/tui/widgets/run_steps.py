@@ -12,9 +12,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import DataTable
 
 from agent_ir.actions.base import PlannedStep
+from agent_ir.tui.safe import SafeTable
 
 _STATUS_STYLE = {
     "verified": "bold green",
@@ -28,7 +28,7 @@ _STATUS_STYLE = {
 }
 
 
-class RunSteps(DataTable[str | Text]):
+class RunSteps(SafeTable):
     """One row per step of the plan being run."""
 
     finished: reactive[int] = reactive(0)

@@ -15,6 +15,7 @@ from textual.widgets import Static
 from agent_ir.engine.executor import Status
 from agent_ir.engine.incident import Outcome
 from agent_ir.exit_codes import ExitCode
+from agent_ir.tui.safe import clean
 
 _VERDICT = {
     ExitCode.OK: ("COMPLETE", "bold green", "every step verified, already so, or skipped"),
@@ -57,11 +58,11 @@ class RunSummary(Static):
             for r in outcome.residual:
                 until = r.to_json()["until"] or "no end"
                 text.append(f"  residual [{r.provider}] {r.path} (until {until})\n")
-        self.update(text)
+        self.update(clean(text))
 
     def failed(self, message: str) -> None:
         """The run was refused or broke before it could end."""
         text = Text()
         text.append("NOT RUN  ", style="bold red")
         text.append(message)
-        self.update(text)
+        self.update(clean(text))
