@@ -34,6 +34,7 @@ REVERSAL: dict[str, str] = {
     "deny-all": "re-attach",
     "remove-grants": "re-attach",
     "remove-delegation": "re-create",
+    "cut-federation": "put back the federation binding of",
     "lock-trust": "put back the trust of",
     "revoke-sessions": "lift the session cut-off of",
 }

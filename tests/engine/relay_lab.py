@@ -96,10 +96,7 @@ def main(params: dict[str, Any]) -> None:
         before = probe.check()
         decoy_before = probes[DECOY].check()
         held = (
-            _gcp_held(lab, gcp)
-            + _wif_held(lab, gcp)
-            + _entra_held(entra)
-            + _okta_held(lab, okta)
+            _gcp_held(lab, gcp) + _wif_held(lab, gcp) + _entra_held(entra) + _okta_held(lab, okta)
         )
         for token in held:
             if hasattr(token["expires"], "timestamp"):

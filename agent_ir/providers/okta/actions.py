@@ -203,6 +203,11 @@ class RevokeSessions(OktaAction):
         for ident in ctx.targets:
             if ident.kind == tr.KIND_APP and ident.id in facts.apps:
                 drafts.extend(_app_sessions(ident, facts.apps[ident.id]))
+                ctx.notes.append(
+                    f"okta: revoking the tokens of app {ident.name} ends its refresh tokens and "
+                    "the access tokens issued with them; access tokens it got by client "
+                    "credentials are not revoked (Okta cannot): deactivating the app ends them"
+                )
             elif ident.kind == tr.KIND_TOKEN:
                 ctx.notes.append(
                     f"okta: API token {ident.name} has no sessions; disable-credentials deletes it"
