@@ -143,5 +143,30 @@ def main(params: dict[str, Any]) -> None:
         )
 
 
+def show() -> None:
+    """What ``show -o json`` says about relay-agent, and the inventory's attribution."""
+    from agent_ir.engine.inventory import view
+
+    with Lab(world()) as lab:
+        inventory = asyncio.run(_inventory(lab, lab.directory / "journal"))
+        agent = inventory.agent(AGENT)
+        print(
+            json.dumps(
+                {
+                    "view": view(inventory, agent).to_json(),
+                    "identities": [
+                        {"provider": i.provider, "kind": i.kind, "name": i.name, "id": i.id}
+                        for i in agent.identities
+                    ],
+                    "edges": [e.to_json() for e in inventory.graph.edges],
+                },
+                default=str,
+            )
+        )
+
+
 if __name__ == "__main__":
-    main(json.loads(sys.argv[1]) if len(sys.argv) > 1 else {})
+    if "--show" in sys.argv:
+        show()
+    else:
+        main(json.loads(sys.argv[1]) if len(sys.argv) > 1 else {})

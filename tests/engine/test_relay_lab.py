@@ -56,7 +56,7 @@ def test_the_probe_holds_paths_in_all_four_providers(relay: dict[str, Any]) -> N
     assert {r["provider"] for r in before if r["works"]} == {"aws", "entra", "gcp", "okta"}
     assert all(r["works"] for r in before), [r for r in before if not r["works"]]
     # the chain: three accounts, and federation from the reachable role relay-hop2
-    assert _works(before, "assume relay-hop3") == [True]
+    assert _works(before, "assume relay-hop2 → assume relay-hop3") == [True]
     assert _works(before, "AWS role relay-hop2 → workload identity pool") == [True]
     assert _works(before, "federated credential aws-relay-hop3") == [True]
     held = {(h["provider"], h["name"]) for h in relay["held"]}

@@ -288,7 +288,10 @@ def test_contain_agent_is_the_kill_switch() -> None:
     # reach: own by default; reachable also disables the accounts it can become
     assert playbook.parameters["reach"].default == "own"
     reach = playbook.steps[6]
-    assert reach.when is not None and (reach.when.param, reach.when.equals) == ("reach", "reachable")
+    assert reach.when is not None and (reach.when.param, reach.when.equals) == (
+        "reach",
+        "reachable",
+    )
     assert condition_holds(reach.when, Agent("a", None), {"reach": "own"})[0] is False
     assert condition_holds(reach.when, Agent("a", None), {"reach": "reachable"})[0] is True
 
@@ -298,7 +301,7 @@ def test_when_equals_needs_param() -> None:
         "name: x\nparameters:\n  reach: {type: string, default: own}\nsteps:\n"
         "  - {id: a, action: disable-identity, when: {equals: reachable}}\n"
     )
-    with pytest.raises(PlaybookError, match="when.equals needs when.param"):
+    with pytest.raises(PlaybookError, match=r"when\.equals needs when\.param"):
         load_playbook_text(text, "<x>")
 
 

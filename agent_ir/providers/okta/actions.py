@@ -141,10 +141,15 @@ class DisableCredentials(OktaAction):
 
 
 def _token_draft(ctx: PlanContext, ident: Identity) -> Draft:
+    identities = ctx.inventory.identities
     creators = [
         e.source.removeprefix("human:")
+        if e.source.startswith("human:")
+        else f"service user {identities[e.source].name}"
         for e in ctx.inventory.graph.incoming(ident.id)
-        if e.source.startswith("human:") and e.provider == "okta"
+        if e.provider == "okta"
+        and (e.source.startswith("human:") or e.source in identities)
+        and e.kind in (EdgeKind.CONSENT, EdgeKind.OWNER)
     ]
     by = f" (created by {creators[0]})" if creators else ""
     return Draft(
