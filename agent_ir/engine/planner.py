@@ -17,6 +17,7 @@ from typing import Any
 
 from agent_ir.actions.base import PlanContext, PlannedStep, ProviderAction
 from agent_ir.actions.catalog import CATALOG
+from agent_ir.engine.collateral import name_collateral
 from agent_ir.engine.inventory import Engine, Inventory
 from agent_ir.engine.residual import AccessPath, Residual, access_paths, residual
 from agent_ir.engine.verdict import Verdict, verdict
@@ -227,7 +228,7 @@ async def make_plan(
                     approve=step.approve,
                 )
                 pending.append((impl, adapter, planned))
-    steps = await _read_live(pending, notes)
+    steps = name_collateral(await _read_live(pending, notes), agent, inv.graph)
     order = {p: i for i, p in enumerate(PROVIDERS)}
     index = {s.id: i for i, s in enumerate(steps)}
     steps.sort(key=lambda s: (order[s.provider], s.phase, index[s.id]))

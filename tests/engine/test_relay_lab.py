@@ -56,7 +56,8 @@ def test_the_probe_holds_paths_in_all_four_providers(relay: dict[str, Any]) -> N
     assert {r["provider"] for r in before if r["works"]} == {"aws", "entra", "gcp", "okta"}
     assert all(r["works"] for r in before), [r for r in before if not r["works"]]
     # the chain: three accounts, and federation from the reachable role relay-hop2
-    assert _works(before, "assume relay-hop2 → assume relay-hop3") == [True]
+    hop3 = _works(before, "assume relay-hop3")
+    assert hop3 and all(hop3)
     assert _works(before, "AWS role relay-hop2 → workload identity pool") == [True]
     assert _works(before, "federated credential aws-relay-hop3") == [True]
     held = {(h["provider"], h["name"]) for h in relay["held"]}
@@ -103,3 +104,17 @@ def test_reach_reachable_disables_impersonation_targets_and_ends_their_tokens(
     assert not any(r["provider"] == "gcp" for r in relay_reachable["run"]["residual"])
     assert_agrees(relay_reachable)
     assert not set(relay_reachable["decoy"]["ids"]) & set(relay_reachable["touched"])
+
+
+def test_the_plan_names_the_other_principals_a_step_affects(relay: dict[str, Any]) -> None:
+    # Dana (a human) assumes relay-hop2 too: ending its older sessions ends hers
+    steps = relay["plan"]["steps"]
+    hop2 = [
+        s
+        for s in steps
+        if s["action"] == "revoke-sessions" and s["identity"].endswith(":role/relay-hop2")
+    ]
+    assert hop2 and any("also affects" in h and "dana" in h for h in hop2[0]["hazards"])
+    # the agent's own role has no one else behind it: no collateral named
+    hop1 = [s for s in steps if s["identity"].endswith(":role/relay-hop1")]
+    assert hop1 and not any("also affects" in h for s in hop1 for h in s["hazards"])
