@@ -120,6 +120,15 @@ CATALOG: dict[str, ActionSpec] = {
             phase=3,
         ),
         ActionSpec(
+            "cut-federation",
+            "Remove the federation trusts by which an identity the agent owns or reaches "
+            "becomes an identity in another provider.",
+            NoParams,
+            "- id: cut-federation\n  action: cut-federation\n  scope: reachable\n",
+            phase=3,
+            default_scope="reachable",
+        ),
+        ActionSpec(
             "lock-trust",
             "Replace the trust of the target roles so nobody can assume them.",
             NoParams,

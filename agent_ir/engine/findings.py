@@ -37,7 +37,9 @@ def assess(
     found.extend(_grant_findings(own, reach, grants, graph))
     if not agent.owner:
         found.append(Finding("no-owner", Severity.HIGH, f"no human owns agent {agent.name}"))
-    found.extend(_chain_findings(own, reach, identities, graph))
+    # an identity tied by its name only does not make its account the agent's home
+    confirmed = [link.identity for link in agent.links if link.source is not LinkSource.INFERRED]
+    found.extend(_chain_findings(confirmed or own, reach, identities, graph))
     for link in agent.links:
         if link.source is LinkSource.INFERRED:
             found.append(
@@ -120,12 +122,12 @@ def _grant_findings(
 
 
 def _chain_findings(
-    own: list[Identity],
+    home_identities: list[Identity],
     reach: list[tuple[str, list[Edge]]],
     identities: dict[str, Identity],
     graph: Graph,
 ) -> list[Finding]:
-    home = {i.account for i in own}
+    home = {i.account for i in home_identities}
     found = []
     for target, path in reach:
         reached = identities.get(target)

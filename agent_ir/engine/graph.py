@@ -106,9 +106,9 @@ class Graph:
             return [TreeNode("human:?", "(no owner)", children=[agent_node])]
         roots = []
         for human, edge in humans.items():
-            node = TreeNode(human, self.label(human), children=[agent_node])
-            agent_node.via = edge
-            roots.append(node)
+            # each root gets its own agent node, so each carries its own reason
+            mine = TreeNode(agent_node.principal, agent_node.label, edge, agent_node.children)
+            roots.append(TreeNode(human, self.label(human), children=[mine]))
         return roots
 
     def _grow(self, node: TreeNode, path: set[str], budget: list[int] | None = None) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from agent_ir.engine import correlate as corr
 from agent_ir.engine import scope
 from agent_ir.engine.findings import assess
-from agent_ir.engine.graph import Graph, TreeNode
+from agent_ir.engine.graph import TRAVERSABLE, Graph, TreeNode
 from agent_ir.errors import AgentIRError, ConfigError, NotFoundError, ProviderError
 from agent_ir.model import Agent, Edge, EdgeKind, Grant, Identity, LinkSource, ProviderName
 from agent_ir.providers import registry
@@ -323,19 +323,25 @@ def view(inv: Inventory, agent: Agent) -> AgentView:
     grants = [(g, False) for ident in own for g in inv.grants.get(ident, [])]
     grants += [(g, True) for target, _ in reach for g in inv.grants.get(target, [])]
     node = f"agent:{agent.name}"
-    edges: list[Edge] = list(inv.graph.incoming(node)) + list(inv.graph.outgoing(node))
-    seen = {(e.source, e.target, e.kind) for e in edges}
+    edges: list[Edge] = []
+    seen: set[tuple[str, str, EdgeKind, str]] = set()
+
+    def add(edge: Edge) -> None:
+        # two edges between the same pair (two bindings, say) each keep their own reason
+        key = (edge.source, edge.target, edge.kind, edge.reason)
+        if key not in seen:
+            seen.add(key)
+            edges.append(edge)
+
+    for edge in [*inv.graph.incoming(node), *inv.graph.outgoing(node)]:
+        add(edge)
     for ident in own:
         for edge in inv.graph.incoming(ident):
-            if (
-                edge.kind is not EdgeKind.MEMBER
-                and (edge.source, edge.target, edge.kind) not in seen
-            ):
-                edges.append(edge)
-                seen.add((edge.source, edge.target, edge.kind))
-    for _, path in reach:
-        for edge in path:
-            if (edge.source, edge.target, edge.kind) not in seen:
-                edges.append(edge)
-                seen.add((edge.source, edge.target, edge.kind))
+            if edge.kind is not EdgeKind.MEMBER:
+                add(edge)
+    # every edge among what the agent can become, not only the shortest paths
+    for source in [*own, *(target for target, _ in reach)]:
+        for edge in inv.graph.outgoing(source):
+            if edge.kind in TRAVERSABLE:
+                add(edge)
     return AgentView(agent, grants, edges, inv.graph.delegation_tree(agent))

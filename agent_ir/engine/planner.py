@@ -17,6 +17,7 @@ from typing import Any
 
 from agent_ir.actions.base import PlanContext, PlannedStep, ProviderAction
 from agent_ir.actions.catalog import CATALOG
+from agent_ir.engine.collateral import name_collateral
 from agent_ir.engine.inventory import Engine, Inventory
 from agent_ir.engine.residual import AccessPath, Residual, access_paths, residual
 from agent_ir.engine.verdict import Verdict, verdict
@@ -134,7 +135,10 @@ def condition_holds(
         i.kind == cond.has_identity_kind for i in agent.identities
     ):
         return False, f"the agent has no {cond.has_identity_kind}"
-    if cond.param and not params.get(cond.param):
+    if cond.param and cond.equals is not None:
+        if str(params.get(cond.param)) != cond.equals:
+            return False, f"parameter {cond.param} is not {cond.equals}"
+    elif cond.param and not params.get(cond.param):
         return False, f"parameter {cond.param} is false"
     if cond.not_param and params.get(cond.not_param):
         return False, f"parameter {cond.not_param} is true"
@@ -171,6 +175,7 @@ async def make_plan(
     adapters = engine.providers()
     notes: list[str] = []
     pending: list[tuple[ProviderAction[Any], Any, PlannedStep]] = []
+    acted: set[tuple[str, str, str]] = set()
     for step in playbook.steps:
         holds, why = condition_holds(step.when, agent, params)
         if not holds:
@@ -201,7 +206,7 @@ async def make_plan(
                 now=now,
                 adapter=adapter,
             )
-            drafts = impl.plan(ctx)
+            drafts = _not_yet_planned(impl.plan(ctx), provider, step, acted, notes)
             notes.extend(f"step {step.id}: {n}" for n in ctx.notes)
             for n, draft in enumerate(drafts, start=1):
                 planned = PlannedStep(
@@ -223,7 +228,7 @@ async def make_plan(
                     approve=step.approve,
                 )
                 pending.append((impl, adapter, planned))
-    steps = await _read_live(pending, notes)
+    steps = name_collateral(await _read_live(pending, notes), agent, inv.graph)
     order = {p: i for i, p in enumerate(PROVIDERS)}
     index = {s.id: i for i, s in enumerate(steps)}
     steps.sort(key=lambda s: (order[s.provider], s.phase, index[s.id]))
@@ -240,6 +245,22 @@ async def make_plan(
     )
     plan.plan_hash = plan_hash(plan)
     return plan
+
+
+def _not_yet_planned(
+    drafts: list[Any], provider: str, step: Step, acted: set[tuple[str, str, str]], notes: list[str]
+) -> list[Any]:
+    """Drafts whose target an earlier step already acts on with the same action are left
+    out (a ``scope: reachable`` step repeating an ``own`` one), each with a note."""
+    kept = []
+    for draft in drafts:
+        key = (provider, step.action, draft.target)
+        if key in acted:
+            notes.append(f"step {step.id}: {draft.target_label} is already in the plan")
+            continue
+        acted.add(key)
+        kept.append(draft)
+    return kept
 
 
 async def _read_live(

@@ -13,7 +13,8 @@ it. Three classes of path are followed:
 * **federation** out of every AWS role the agent can reach into another provider: a held
   session of the role still signs ``GetCallerIdentity`` (no IAM policy denies it), so it
   can be exchanged for new tokens until the binding, the federated credential or the
-  target identity is cut.
+  target identity is cut (``cut-federation`` removes the binding, from every role the
+  agent reaches, not only its own).
 
 Each :class:`AccessPath` names the steps that would cut it; a path none of whose steps
 took effect is **residual**, with its latest expiry (``until``) or none (open).
@@ -296,7 +297,9 @@ def _federation_paths(
         cut = (
             index.on(target.id, ["disable-identity"])
             + index.mentioning(role.id, target.id, ["deny-all", "remove-delegation"])
-            + index.mentioning(target.id, role.name, ["disable-credentials", "remove-delegation"])
+            + index.mentioning(
+                target.id, role.name, ["disable-credentials", "remove-delegation", "cut-federation"]
+            )
             + _fic_cut(target, role, index)
         )
         token_s = HELD_TOKEN_LIFETIME_S.get((target.provider, target.kind), 3600)

@@ -34,6 +34,7 @@ REVERSAL: dict[str, str] = {
     "deny-all": "re-attach",
     "remove-grants": "re-attach",
     "remove-delegation": "re-create",
+    "cut-federation": "re-attach",
     "lock-trust": "put back the trust of",
     "revoke-sessions": "lift the session cut-off of",
 }
@@ -43,6 +44,10 @@ REVIVES: dict[tuple[str, str], str] = {
     ("gcp", "disable-identity"): (
         "every unexpired access token issued to it before the disable works again, "
         "an attacker's too (up to 1 h after issue)"
+    ),
+    ("gcp", "cut-federation"): (
+        "a session of the federated role held from before (even one ended by "
+        "AWSRevokeOlderSessions: it still signs GetCallerIdentity) exchanges for tokens again"
     ),
     ("okta", "disable-identity"): (
         "every unexpired access token issued to the app before the deactivation works "

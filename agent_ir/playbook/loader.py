@@ -425,9 +425,12 @@ def _check_when(
             problems.append(doc.problem((*base, key), _undeclared(name, declared)))
             continue
         param = parameters.get(name)
-        if param is not None and param.type != "bool":
+        compared = key == "param" and condition.equals is not None
+        if param is not None and param.type != "bool" and not compared:
             message = f"parameter {name!r} is {_a(param.type)}; when.{key} needs a bool parameter"
             problems.append(doc.problem((*base, key), message))
+    if condition.equals is not None and condition.param is None:
+        problems.append(doc.problem((*base, "equals"), "when.equals needs when.param"))
     for position, code in enumerate(condition.has_finding or []):
         if code not in FINDING_CODES:
             close = difflib.get_close_matches(code, FINDING_CODES, n=1, cutoff=0.6)

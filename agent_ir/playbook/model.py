@@ -65,7 +65,10 @@ class Condition(_Strict):
     )
     has_provider: ProviderName | None = Field(None, description="the agent has an identity there")
     has_identity_kind: str | None = Field(None, description="e.g. iam-role, service-account")
-    param: str | None = Field(None, description="this parameter is true")
+    param: str | None = Field(
+        None, description="this parameter is true (or, with equals, has that value)"
+    )
+    equals: str | None = Field(None, description="with param: the parameter has this value")
     not_param: str | None = Field(None, description="this parameter is false")
 
     @field_validator("has_finding", mode="before")

@@ -92,6 +92,8 @@ class WifProbe:
         self.roles: set[str] = set()
         """AWS role ARNs reached in any check so far."""
         self.federations: dict[str, Federation] = {}
+        self.minted: dict[str, str] = {}
+        """The last token each federation path issued (an attacker keeps what it gets)."""
 
     def check(self, reached: set[str]) -> list[PathResult]:
         """Every known federation path, tried now."""
@@ -168,6 +170,7 @@ class WifProbe:
             http.close()
         if not creds.token:
             return False, "refused: no token issued"
+        self.minted[found.path] = str(creds.token)
         return True, (
             "the Security Token Service exchanged the role's signed GetCallerIdentity and "
             f"generateAccessToken issued a token for {_short(found.email)}"

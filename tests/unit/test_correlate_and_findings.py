@@ -162,3 +162,26 @@ def test_findings_cover_chain_stale_unused_no_owner_and_reachable_admin() -> Non
     user_node = root.children[0].children[0]
     assert user_node.principal.endswith("user/bot")
     assert [c.principal.rsplit("/", 1)[-1] for c in user_node.children] == ["first", "second"]
+
+
+def test_every_human_root_of_the_delegation_tree_carries_its_own_reason() -> None:
+    from agent_ir.engine.graph import Graph
+    from agent_ir.model import Agent, AgentLink, Edge, EdgeKind, Identity, LinkSource
+
+    ident = Identity(provider="okta", kind="service-app", id="app1", name="bot", account="corp")
+    agent = Agent("bot", None)
+    agent.links.append(AgentLink(ident, LinkSource.TAG))
+    graph = Graph(
+        [
+            Edge("human:alice@corp.test", "app1", EdgeKind.OWNER, "alice owns the app"),
+            Edge("human:bob@corp.test", "app1", EdgeKind.CONSENT, "bob consented to it"),
+        ]
+    )
+    roots = graph.delegation_tree(agent)
+    reasons = {
+        root.principal: root.children[0].via.reason for root in roots if root.children[0].via
+    }
+    assert reasons == {
+        "human:alice@corp.test": "alice owns the app",
+        "human:bob@corp.test": "bob consented to it",
+    }

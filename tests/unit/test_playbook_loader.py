@@ -21,8 +21,10 @@ from agent_ir.actions.catalog import (
 )
 from agent_ir.cli import playbook_commands
 from agent_ir.engine import findings
+from agent_ir.engine.planner import condition_holds
 from agent_ir.errors import NotFoundError, PlaybookError, UsageError
 from agent_ir.exit_codes import ExitCode
+from agent_ir.model import Agent
 from agent_ir.playbook.loader import (
     MAX_BYTES,
     SHIPPED_DIR,
@@ -212,7 +214,7 @@ def test_validate_reports_good_and_bad_files(capsys: pytest.CaptureFixture[str])
     code = playbook_commands.validate(argparse.Namespace(files=[good, bad]))
     out, err = capsys.readouterr()
     assert code == ExitCode.BAD_INPUT
-    assert out == f"{good}: ok (5 steps)\n"
+    assert out == f"{good}: ok (7 steps)\n"
     lines = err.splitlines()
     assert len(lines) == 6
     assert all(line.startswith(f"agent-ir: {bad}:") for line in lines)
@@ -273,14 +275,34 @@ def test_contain_agent_is_the_kill_switch() -> None:
         ("disable-credentials", "own"),
         ("revoke-sessions", "reachable"),
         ("deny-all", "own"),
+        ("cut-federation", "reachable"),
         ("lock-trust", "reachable"),
         ("disable-identity", "own"),
+        ("disable-identity", "reachable"),
     ]
-    lock = playbook.steps[3]
+    lock = playbook.steps[4]
     assert lock.approve and lock.when is not None and lock.when.param == "lock_trust"
     for name in ("lock_trust", "revoke_delegating_user_sessions"):
         assert playbook.parameters[name].type == "bool"
         assert playbook.parameters[name].default is False
+    # reach: own by default; reachable also disables the accounts it can become
+    assert playbook.parameters["reach"].default == "own"
+    reach = playbook.steps[6]
+    assert reach.when is not None and (reach.when.param, reach.when.equals) == (
+        "reach",
+        "reachable",
+    )
+    assert condition_holds(reach.when, Agent("a", None), {"reach": "own"})[0] is False
+    assert condition_holds(reach.when, Agent("a", None), {"reach": "reachable"})[0] is True
+
+
+def test_when_equals_needs_param() -> None:
+    text = (
+        "name: x\nparameters:\n  reach: {type: string, default: own}\nsteps:\n"
+        "  - {id: a, action: disable-identity, when: {equals: reachable}}\n"
+    )
+    with pytest.raises(PlaybookError, match=r"when\.equals needs when\.param"):
+        load_playbook_text(text, "<x>")
 
 
 def test_rotate_credentials_runs_on_stale_credentials_only() -> None:

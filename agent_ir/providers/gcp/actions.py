@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from agent_ir.providers.gcp.account_actions import DisableKeys, DisableServiceAccount, Gcp
 from agent_ir.providers.gcp.policy_actions import (
+    CutFederation,
     RemoveImpersonation,
     RemoveRiskyBindings,
     StripAllBindings,
@@ -20,6 +21,7 @@ ACTIONS: dict[str, type[Gcp]] = {
         StripAllBindings,
         RemoveRiskyBindings,
         RemoveImpersonation,
+        CutFederation,
         DisableServiceAccount,
     )
 }
@@ -27,6 +29,7 @@ ACTIONS: dict[str, type[Gcp]] = {
 
 __all__ = [
     "ACTIONS",
+    "CutFederation",
     "DisableKeys",
     "DisableServiceAccount",
     "RemoveImpersonation",

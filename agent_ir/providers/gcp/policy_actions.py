@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from agent_ir.actions.base import Draft, PlanContext, PlannedStep, Reversibility
 from agent_ir.actions.catalog import RemoveDelegationParams, RemoveGrantsParams
-from agent_ir.model import Identity
+from agent_ir.model import EdgeKind, Identity
 from agent_ir.providers.gcp import policies, translate
 from agent_ir.providers.gcp.account_actions import Gcp, accounts_of
 from agent_ir.providers.gcp.adapter import GcpProvider
@@ -263,6 +263,72 @@ class RemoveImpersonation(_MemberBindings):
         if not drafts:
             ctx.notes.append(f"gcp: no binding lets {params.source} act as {params.target}")
         return drafts
+
+
+class CutFederation(_MemberBindings):
+    """Cut workload identity federation into service accounts from every identity the agent
+    owns or can reach: remove the pool principal standing for that identity (an AWS role's
+    ``attribute.aws_role`` principal set, a subject) from the acting bindings (workload
+    identity user, token creator…) on each service account it becomes. A session of the
+    role held from before still signs ``GetCallerIdentity``, so only this closes the
+    exchange; tokens already minted live until they expire (or the account is disabled).
+
+    ```yaml
+    - id: cut-federation
+      action: cut-federation
+      providers: [gcp]
+      scope: reachable
+    ```
+    """
+
+    action = "cut-federation"
+    permissions = ("iam.serviceAccounts.getIamPolicy", "iam.serviceAccounts.setIamPolicy")
+    restore_permissions = permissions
+    hazards = (
+        "every workload of the federated identity (not only the agent) loses the exchange "
+        "into these service accounts",
+    )
+
+    def plan(self, ctx: PlanContext) -> list[Draft]:
+        """One step per (service account, federated principal the agent reaches)."""
+        graph = ctx.inventory.graph
+        own = [i.id for i in ctx.agent.identities]
+        reach = set(own) | {target for target, _ in graph.reach(own)}
+        cached = _cached(ctx)
+        drafts = []
+        for target in accounts_of(ctx.targets):
+            resource = f"serviceAccounts/{target.id}"
+            for edge in graph.incoming(target.id):
+                if edge.kind is not EdgeKind.FEDERATION or edge.source not in reach:
+                    continue
+                if edge.evidence and edge.evidence[0].startswith("projects/"):
+                    ctx.notes.append(
+                        f"gcp: {edge.reason}; that binding is on the project: remove it there"
+                    )
+                    continue
+                drafts.extend(_federation_drafts(target, edge.source, cached.get(resource, {})))
+        return drafts
+
+
+def _federation_drafts(target: Identity, source: str, policy: dict[str, Any]) -> list[Draft]:
+    resource = f"serviceAccounts/{target.id}"
+    drafts = []
+    for member in translate.members_for(policy, source, set(translate.ACTING_ROLES)):
+        bindings = [
+            b for b in policies.held(policy, member, None) if b["role"] in translate.ACTING_ROLES
+        ]
+        drafts.append(
+            Draft(
+                target=f"{resource}#{member}",
+                target_label=f"federation into {target.name}: remove {member} from "
+                + ", ".join(b["role"] for b in bindings),
+                identity=target.id,
+                current={"held": bindings},
+                predicted={"held": []},
+                operation={"resource": resource, "member": member, "bindings": bindings},
+            )
+        )
+    return drafts
 
 
 def _resolve(name: str, identities: dict[str, Identity], *, gcp_only: bool) -> list[str]:

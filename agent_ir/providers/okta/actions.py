@@ -141,10 +141,15 @@ class DisableCredentials(OktaAction):
 
 
 def _token_draft(ctx: PlanContext, ident: Identity) -> Draft:
+    identities = ctx.inventory.identities
     creators = [
         e.source.removeprefix("human:")
+        if e.source.startswith("human:")
+        else f"service user {identities[e.source].name}"
         for e in ctx.inventory.graph.incoming(ident.id)
-        if e.source.startswith("human:") and e.provider == "okta"
+        if e.provider == "okta"
+        and (e.source.startswith("human:") or e.source in identities)
+        and e.kind in (EdgeKind.CONSENT, EdgeKind.OWNER)
     ]
     by = f" (created by {creators[0]})" if creators else ""
     return Draft(
@@ -203,6 +208,11 @@ class RevokeSessions(OktaAction):
         for ident in ctx.targets:
             if ident.kind == tr.KIND_APP and ident.id in facts.apps:
                 drafts.extend(_app_sessions(ident, facts.apps[ident.id]))
+                ctx.notes.append(
+                    f"okta: revoking the tokens of app {ident.name} ends its refresh tokens and "
+                    "the access tokens issued with them; access tokens it got by client "
+                    "credentials are not revoked (Okta cannot): deactivating the app ends them"
+                )
             elif ident.kind == tr.KIND_TOKEN:
                 ctx.notes.append(
                     f"okta: API token {ident.name} has no sessions; disable-credentials deletes it"

@@ -345,17 +345,33 @@ class Discoverer:
         if user_id:
             user, roles = await asyncio.gather(self.user(user_id), self.roles_of_user(user_id))
         creator = tr.user_email(user) if user else None
-        ident = tr.api_token_identity(token, self.account, creator)
+        maker = self._service_user_of(user)
+        ident = tr.api_token_identity(token, self.account, creator, maker)
         if ident.id == self.settings.api_token_id:
             self.result.responder_ids.add(ident.id)
         self.result.identities.append(ident)
         if creator:
             self.facts.token_creators[ident.id] = user_id
             types = [str(r.get("type")) for r in roles]
-            self.result.edges.append(tr.creator_edge(creator, ident, types))
+            if maker is not None:
+                self.result.edges.append(tr.service_user_token_edge(maker, ident, types))
+            else:
+                self.result.edges.append(tr.creator_edge(creator, ident, types))
             self.result.grants.extend(
                 tr.role_grants(ident.id, roles, holder="user", inherited_from=creator)
             )
+
+    def _service_user_of(self, user: dict[str, Any] | None) -> Identity | None:
+        """The service-user identity of ``user`` when its profile names an agent (a
+        service user is never a human)."""
+        if user is None or not (user.get("profile") or {}).get(self.settings.agent_attribute):
+            return None
+        return tr.service_user_identity(
+            user,
+            self.account,
+            agent_attribute=self.settings.agent_attribute,
+            owner_attribute=self.settings.owner_attribute,
+        )
 
     async def _agent(self, agent: dict[str, Any]) -> None:
         agent_id = str(agent["id"])

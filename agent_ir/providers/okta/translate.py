@@ -220,9 +220,15 @@ def used_at(credentials: Iterable[Credential], last_use: datetime | None) -> lis
     return out
 
 
-def api_token_identity(token: dict[str, Any], account: str, creator: str | None) -> Identity:
+def api_token_identity(
+    token: dict[str, Any],
+    account: str,
+    creator: str | None,
+    maker: Identity | None = None,
+) -> Identity:
     """An API token; its last use is its idle expiry minus its window (Okta slides the
-    expiry forward on every use)."""
+    expiry forward on every use). A token made by an agent's service user (``maker``)
+    belongs to that agent."""
     expires = parse_time(token.get("expiresAt"))
     window = parse_window(token.get("tokenWindow"))
     last_used = expires - window if expires and window else None
@@ -249,6 +255,8 @@ def api_token_identity(token: dict[str, Any], account: str, creator: str | None)
         credentials=(credential,),
         tags=tuple(tags),
         status="active",
+        owner=maker.owner if maker else None,
+        agent=maker.agent if maker else None,
     )
 
 
@@ -371,6 +379,21 @@ def consent_edge(
         f"{human} consented to {what} for {app.name}{held}",
         provider="okta",
         evidence=tuple(str(g.get("id")) for g in grants) + tuple(str(t.get("id")) for t in tokens),
+    )
+
+
+def service_user_token_edge(user: Identity, token: Identity, roles: list[str]) -> Edge:
+    """The agent's service user that created an API token (not a human: the token is the
+    agent's, acting with all of the service user's permissions)."""
+    power = f" ({', '.join(roles)})" if roles else ""
+    return Edge(
+        user.id,
+        token.id,
+        EdgeKind.OWNER,
+        f"service user {user.name} of agent {user.agent} created API token {token.name}; it "
+        f"acts with all of the service user's permissions{power}",
+        provider="okta",
+        evidence=(token.id,),
     )
 
 

@@ -102,8 +102,12 @@ async def test_revoke_cuts_the_agents_own_credentials_and_restore_brings_back_wh
 
     undo = await restore(okta_engine, outcome.incident, WHO, tuning=FAST)
     assert {r.status for r in undo.results} == {Status.VERIFIED}, undo.to_json()
-    assert len(undo.warnings) == len(revokes)
-    assert all("cannot be undone: revoke-sessions" in w for w in undo.warnings)
+    # the restore names what it revives, and every revocation it cannot undo
+    revived = [w for w in undo.warnings if w.startswith("revives okta: app invoice-agent")]
+    kept = [w for w in undo.warnings if not w.startswith("revives ")]
+    assert revived
+    assert len(kept) == len(revokes)
+    assert all("cannot be undone: revoke-sessions" in w for w in kept)
     assert plain.get(f"/api/v1/apps/{aid}")["status"] == "ACTIVE"
     assert len(plain.get(f"/api/v1/apps/{aid}/groups")) == 2
     assert plain.token_response(cid, key, kid, "okta.users.read").status_code == 200
@@ -163,8 +167,10 @@ async def test_disable_credentials_keeps_the_newest_secret_and_restore_reactivat
     assert [s for _, s in statuses] == ["INACTIVE", "ACTIVE"]
     undo = await restore(okta_engine, outcome.incident, WHO, tuning=FAST)
     assert {r.status for r in undo.results} == {Status.VERIFIED}, undo.to_json()["steps"]
-    assert len(undo.results) == 1 and len(undo.warnings) == 1
-    assert "API token reporting-agent-ci" in undo.warnings[0]
+    kept = [w for w in undo.warnings if not w.startswith("revives ")]
+    assert len(undo.results) == 1 and len(kept) == 1
+    assert "API token reporting-agent-ci" in kept[0]
+    assert any(w.startswith("revives okta: client secret") for w in undo.warnings)
     secrets = plain.get(f"/api/v1/apps/{aid}/credentials/secrets")
     assert {s["status"] for s in secrets} == {"ACTIVE"}
 
