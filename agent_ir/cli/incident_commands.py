@@ -242,6 +242,10 @@ def cmd_journal(args: argparse.Namespace) -> ExitCode:
     from agent_ir.engine import journal as jr
 
     directory = _journal_dir(args)
+    if args.journal_command in ("export", "sinks"):
+        from agent_ir.cli import evidence_commands
+
+        return evidence_commands.dispatch(args, directory)
     if args.journal_command == "list":
         items = jr.list_incidents(directory)
         if args.output == "json":

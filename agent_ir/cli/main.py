@@ -108,8 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = journal_commands.add_parser("show", help="one incident's records")
     p.add_argument("incident")
     _output(p)
-    p = journal_commands.add_parser("verify", help="check hash chains (one incident or all)")
+    p = journal_commands.add_parser(
+        "verify", help="check hash chains and, when a public key is configured, signatures"
+    )
     p.add_argument("incident", nargs="?")
+    p = journal_commands.add_parser("export", help="one incident as OCSF, NDJSON or Markdown")
+    p.add_argument("incident")
+    p.add_argument("--format", choices=("ocsf", "ndjson", "md"), default="ocsf")
+    p = journal_commands.add_parser("sinks", help="what each configured sink still has to deliver")
+    p.add_argument("--flush", action="store_true", help="deliver what is pending now")
+    _output(p)
     p = commands.add_parser("permissions", help="least privilege the responder identity needs")
     p.add_argument("playbook", nargs="?", help="only what this playbook needs")
     _output(p)

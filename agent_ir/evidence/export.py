@@ -43,7 +43,11 @@ def markdown(records: Sequence[Record]) -> str:
     ]
     if start.get("restore_of"):
         lines.append(f"- restore of: {start['restore_of']}")
-    lines += ["", "| time | step | provider | action | target | result |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| time | step | provider | action | target | result |",
+        "|---|---|---|---|---|---|",
+    ]
     for record in records:
         if record.kind != Kind.RESULT:
             continue
@@ -52,7 +56,14 @@ def markdown(records: Sequence[Record]) -> str:
         status = str(record.payload.get("status"))
         if record.payload.get("error"):
             status += f": {record.payload['error']}"
-        cells = [record.ts, step, intent.get("provider"), intent.get("action"), intent.get("target"), status]
+        cells = [
+            record.ts,
+            step,
+            intent.get("provider"),
+            intent.get("action"),
+            intent.get("target"),
+            status,
+        ]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     ends = [r for r in records if r.kind == Kind.END]
     if ends:

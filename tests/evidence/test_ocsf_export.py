@@ -56,7 +56,9 @@ def test_the_schema_check_can_fail() -> None:
 def test_run_start_steps_and_end_are_remediation_activity(exported) -> None:
     runs = [e for e in exported if e["class_uid"] == 7001]
     assert runs[0]["status"] == "Started" and runs[-1]["status_id"] == 4  # partial
-    steps = {e["unmapped"]["agent_ir"]["step"]: e for e in runs if "step" in e["unmapped"]["agent_ir"]}
+    steps = {
+        e["unmapped"]["agent_ir"]["step"]: e for e in runs if "step" in e["unmapped"]["agent_ir"]
+    }
     assert set(steps) == {s[0] for s in STEPS}
     assert steps["keys.aws.1"]["activity_name"] == "Evict"
     assert steps["sessions.okta.1"]["activity_id"] == 2
@@ -67,14 +69,20 @@ def test_run_start_steps_and_end_are_remediation_activity(exported) -> None:
 
 
 def test_changes_map_to_iam_classes_with_actor_agent_reason_and_chain(exported) -> None:
-    changes = {
-        e["unmapped"]["agent_ir"]["step"]: e for e in exported if e["class_uid"] != 7001
-    }
+    changes = {e["unmapped"]["agent_ir"]["step"]: e for e in exported if e["class_uid"] != 7001}
     # already and skipped steps changed nothing: no change event.
-    assert set(changes) == {"keys.aws.1", "sessions.okta.1", "deny.aws.1", "grants.gcp.1", "cut.entra.1"}
+    assert set(changes) == {
+        "keys.aws.1",
+        "sessions.okta.1",
+        "deny.aws.1",
+        "grants.gcp.1",
+        "cut.entra.1",
+    }
     assert changes["deny.aws.1"]["class_uid"] == 3001 and changes["deny.aws.1"]["activity_id"] == 7
     assert changes["keys.aws.1"]["class_uid"] == 3004 and changes["keys.aws.1"]["activity_id"] == 11
-    assert changes["grants.gcp.1"]["class_uid"] == 3005 and changes["grants.gcp.1"]["status_id"] == 2
+    assert (
+        changes["grants.gcp.1"]["class_uid"] == 3005 and changes["grants.gcp.1"]["status_id"] == 2
+    )
     for event in changes.values():
         assert event["actor"]["user"]["name"] == "ana@corp.test"
         meta = event["unmapped"]["agent_ir"]
@@ -90,9 +98,7 @@ def test_the_chain_in_events_matches_the_journal(tmp_path: Path) -> None:
     records = jr.Journal.read(write_incident(tmp_path))
     hashes = {r.hash for r in records}
     linked = {
-        link["hash"]
-        for e in ocsf.events(records)
-        for link in e["unmapped"]["agent_ir"]["journal"]
+        link["hash"] for e in ocsf.events(records) for link in e["unmapped"]["agent_ir"]["journal"]
     }
     assert linked == hashes  # every record is carried by some event
 

@@ -1,0 +1,5 @@
+"""The console-script fixture of the CLI tests."""
+
+from tests.cli.conftest import cli
+
+__all__ = ["cli"]
