@@ -75,6 +75,30 @@ class ProvidersSettings(_Strict):
     okta: OktaSettings | None = None
 
 
+class SigningSettings(_Strict):
+    """The Ed25519 key that signs each incident's chain head; PEM files, never the keys."""
+
+    private_key_file: Path | None = Field(None, description="signs (the responder's machine)")
+    public_key_file: Path | None = Field(None, description="verifies (what auditors get)")
+
+
+class EvidenceSettings(_Strict):
+    """Evidence that leaves the laptop (see :mod:`agent_ir.evidence`)."""
+
+    signing: SigningSettings | None = None
+
+    def resolved(self, base: Path) -> EvidenceSettings:
+        """A copy with every relative file path taken relative to ``base``."""
+        if self.signing is None:
+            return self
+        files = {
+            k: (base / v.expanduser()).resolve()
+            for k in type(self.signing).model_fields
+            if isinstance(v := getattr(self.signing, k), Path)
+        }
+        return self.model_copy(update={"signing": self.signing.model_copy(update=files)})
+
+
 class Settings(_Strict):
     """The whole configuration file."""
 
@@ -90,6 +114,7 @@ class Settings(_Strict):
     read_only: bool = Field(False, description="refuse every write path")
     inventory: list[InventoryAgent] = Field(default_factory=list)
     providers: ProvidersSettings = Field(default_factory=ProvidersSettings)
+    evidence: EvidenceSettings | None = None
     source: Path | None = Field(None, exclude=True)
 
 
@@ -139,6 +164,8 @@ def _resolve_paths(settings: Settings, base: Path) -> dict[str, Any]:
         update["providers"] = settings.providers.model_copy(update=sections)
     if settings.journal_dir is not None:
         update["journal_dir"] = (base / settings.journal_dir.expanduser()).resolve()
+    if settings.evidence is not None:
+        update["evidence"] = settings.evidence.resolved(base)
     return update
 
 

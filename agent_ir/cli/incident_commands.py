@@ -283,8 +283,11 @@ def cmd_journal(args: argparse.Namespace) -> ExitCode:
             print(f"  {problem}")
     if not reports:
         print(f"no incidents in {directory}")
-    if bad:
-        raise JournalError(f"{len(bad)} journal(s) failed verification")
+    from agent_ir.cli.evidence_commands import verify_signatures
+
+    unsigned = verify_signatures(args, directory)
+    if bad or unsigned:
+        raise JournalError(f"{len(bad) + unsigned} journal(s) failed verification")
     return ExitCode.OK
 
 

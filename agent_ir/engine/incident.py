@@ -19,6 +19,7 @@ from agent_ir.engine.executor import SUCCESS, EventFn, Executor, Status, StepRes
 from agent_ir.engine.inventory import Engine
 from agent_ir.engine.planner import Plan, make_plan, plan_hash
 from agent_ir.errors import JournalError, NotFoundError, RefusedError
+from agent_ir.evidence.hooks import after_run
 from agent_ir.exit_codes import ExitCode
 from agent_ir.playbook.model import Playbook
 
@@ -144,6 +145,7 @@ async def execute(
         results = await executor.run(plan.steps, approved=approved)
         outcome = Outcome(incident, plan, results, restore_of)
         journal.end(_end_status(outcome), outcome.counts())
+    outcome.warnings += after_run(engine.settings, directory, incident, engine.clock)
     return outcome
 
 
@@ -206,6 +208,7 @@ async def resume(
         results = await executor.run(plan.steps, finished=finished, prior=prior)
         outcome = Outcome(incident, plan, results, start.get("restore_of"))
         journal.end(_end_status(outcome), outcome.counts())
+    outcome.warnings += after_run(engine.settings, journal_dir(engine), incident, engine.clock)
     return outcome
 
 
