@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -82,21 +82,52 @@ class SigningSettings(_Strict):
     public_key_file: Path | None = Field(None, description="verifies (what auditors get)")
 
 
+class FileSinkSettings(_Strict):
+    """Append every OCSF event, one JSON object a line, to a file."""
+
+    type: Literal["file"]
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    path: Path
+
+
+class WebhookSinkSettings(_Strict):
+    """POST each record's OCSF events as JSON to an HTTPS endpoint, HMAC-SHA256 signed."""
+
+    type: Literal["webhook"]
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    url: str = Field(pattern=r"^https://")
+    hmac_secret_env: str | None = Field(None, description="variable holding the HMAC key")
+    hmac_secret_file: Path | None = Field(None, description="file holding the HMAC key")
+    ca_bundle: Path | None = None
+    timeout_s: float = Field(5, gt=0, le=60)
+
+
+SinkSettings = Annotated[FileSinkSettings | WebhookSinkSettings, Field(discriminator="type")]
+
+
 class EvidenceSettings(_Strict):
     """Evidence that leaves the laptop (see :mod:`agent_ir.evidence`)."""
 
     signing: SigningSettings | None = None
+    sinks: list[SinkSettings] = Field(default_factory=list)
 
     def resolved(self, base: Path) -> EvidenceSettings:
         """A copy with every relative file path taken relative to ``base``."""
-        if self.signing is None:
-            return self
-        files = {
-            k: (base / v.expanduser()).resolve()
-            for k in type(self.signing).model_fields
-            if isinstance(v := getattr(self.signing, k), Path)
-        }
-        return self.model_copy(update={"signing": self.signing.model_copy(update=files)})
+        signing = _resolve_files(self.signing, base) if self.signing else None
+        sinks = [_resolve_files(sink, base) for sink in self.sinks]
+        return self.model_copy(update={"signing": signing, "sinks": sinks})
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _resolve_files(section: _M, base: Path) -> _M:
+    files = {
+        k: (base / v.expanduser()).resolve()
+        for k in type(section).model_fields
+        if isinstance(v := getattr(section, k), Path)
+    }
+    return section.model_copy(update=files)
 
 
 class Settings(_Strict):

@@ -6,15 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from agent_ir.cli.commands import emit_json
 from agent_ir.errors import NotFoundError
 from agent_ir.exit_codes import ExitCode
+from agent_ir.settings import EvidenceSettings
 
 
 def dispatch(args: argparse.Namespace, directory: Path) -> ExitCode:
     """Run the evidence subcommand ``args`` names."""
     if args.journal_command == "export":
         return export(args, directory)
-    return ExitCode.OK
+    return sinks(args, directory)
 
 
 def export(args: argparse.Namespace, directory: Path) -> ExitCode:
@@ -29,13 +31,43 @@ def export(args: argparse.Namespace, directory: Path) -> ExitCode:
     return ExitCode.OK
 
 
-def verify_signatures(args: argparse.Namespace, directory: Path) -> int:
-    """Check signed chain heads when a public key is configured; how many failed."""
+def _evidence(args: argparse.Namespace) -> EvidenceSettings | None:
+    """The configuration's evidence section (none for the in-process lab)."""
     from agent_ir.settings import load_settings, locate
 
     path = None if (args.lab or args.world) else locate(args.config)
-    settings = load_settings(path) if path is not None else None
-    signing = settings.evidence.signing if settings and settings.evidence else None
+    return load_settings(path).evidence if path is not None else None
+
+
+def sinks(args: argparse.Namespace, directory: Path) -> ExitCode:
+    """Show what each sink still has to deliver; with ``--flush``, deliver it first."""
+    from agent_ir.errors import DeliveryError
+    from agent_ir.evidence.sinks import deliver, status
+
+    configured = (_evidence(args) or EvidenceSettings()).sinks
+    errors = deliver(configured, directory) if args.flush else []
+    states = status(configured, directory)
+    if args.output == "json":
+        emit_json({"sinks": [s.to_json() for s in states]})
+    else:
+        for state in states:
+            total = sum(state.pending.values())
+            print(f"{state.name} ({state.type}): {total} record(s) pending")
+            for incident, count in state.pending.items():
+                print(f"  {incident}: {count}")
+            if state.last_error:
+                print(f"  last error: {state.last_error}")
+        if not states:
+            print("no sinks configured (evidence.sinks in the configuration)")
+    if errors:
+        raise DeliveryError("; ".join(errors))
+    return ExitCode.OK
+
+
+def verify_signatures(args: argparse.Namespace, directory: Path) -> int:
+    """Check signed chain heads when a public key is configured; how many failed."""
+    evidence = _evidence(args)
+    signing = evidence.signing if evidence else None
     if signing is None or signing.public_key_file is None:
         return 0
     from agent_ir.evidence.anchor import verify_anchors

@@ -6,6 +6,7 @@ required reason are checked here, before any journal or provider call.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import os
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from agent_ir.engine.executor import SUCCESS, EventFn, Executor, Status, StepRes
 from agent_ir.engine.inventory import Engine
 from agent_ir.engine.planner import Plan, make_plan, plan_hash
 from agent_ir.errors import JournalError, NotFoundError, RefusedError
-from agent_ir.evidence.hooks import after_run
+from agent_ir.evidence.hooks import after_run, run_started
 from agent_ir.exit_codes import ExitCode
 from agent_ir.playbook.model import Playbook
 
@@ -139,13 +140,16 @@ async def execute(
         lab=engine.settings.lab,
     )
     with jr.Journal.create(directory, incident, start, clock=engine.clock) as journal:
+        follower = run_started(engine.settings, directory, incident)
         executor = Executor(
             engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
         )
         results = await executor.run(plan.steps, approved=approved)
         outcome = Outcome(incident, plan, results, restore_of)
         journal.end(_end_status(outcome), outcome.counts())
-    outcome.warnings += after_run(engine.settings, directory, incident, engine.clock)
+    outcome.warnings += await asyncio.to_thread(
+        after_run, engine.settings, directory, incident, engine.clock, follower
+    )
     return outcome
 
 
@@ -201,6 +205,7 @@ async def resume(
         elif record.kind == jr.Kind.SNAPSHOT and step:
             prior.setdefault(step, {})["snapshot"] = record.payload.get("data")
     with jr.Journal.open(journal_dir(engine), incident, clock=engine.clock) as journal:
+        follower = run_started(engine.settings, journal_dir(engine), incident)
         journal.note(f"resumed; {len(finished)} of {len(plan.steps)} steps had finished")
         executor = Executor(
             engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
@@ -208,7 +213,9 @@ async def resume(
         results = await executor.run(plan.steps, finished=finished, prior=prior)
         outcome = Outcome(incident, plan, results, start.get("restore_of"))
         journal.end(_end_status(outcome), outcome.counts())
-    outcome.warnings += after_run(engine.settings, journal_dir(engine), incident, engine.clock)
+    outcome.warnings += await asyncio.to_thread(
+        after_run, engine.settings, journal_dir(engine), incident, engine.clock, follower
+    )
     return outcome
 
 

@@ -1,11 +1,14 @@
-"""What the engine calls around a run: sign the head when it ends (and, later, deliver).
+"""What the engine calls around a run: start delivery beside it, sign the head at its end.
 
-Containment is already done when these run, so they never raise: a failure becomes a
-warning on the run's outcome, and the journal stays the record of what happened.
+Containment is already done, or goes on untouched, when these run, so they never raise:
+a failure becomes a warning on the run's outcome, and the journal stays the record.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -13,11 +16,59 @@ from pathlib import Path
 from agent_ir.errors import AgentIRError
 from agent_ir.settings import Settings
 
+FOLLOWER_GRACE_S = 30.0
+"""How long the end of a run waits for its delivery process before leaving it to finish
+alone (a hang guard: the process exits on its own once the incident has ended)."""
+
+
+def run_started(
+    settings: Settings, directory: Path, incident: str
+) -> subprocess.Popen[bytes] | None:
+    """Start the delivery process for this incident when sinks are configured."""
+    if settings.evidence is None or not settings.evidence.sinks:
+        return None
+    command = [
+        sys.executable,
+        "-m",
+        "agent_ir.evidence.follow",
+        str(directory),
+        incident,
+        str(os.getpid()),
+    ]
+    try:
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        if process.stdin is not None:
+            process.stdin.write(settings.model_dump_json().encode())
+            process.stdin.close()
+    except OSError:
+        return None  # delivery happens on the next attempt: the journal keeps it pending
+    return process
+
 
 def after_run(
+    settings: Settings,
+    directory: Path,
+    incident: str,
+    clock: Callable[[], datetime],
+    follower: subprocess.Popen[bytes] | None = None,
+) -> list[str]:
+    """Anchor the incident's head when signing is configured, then let delivery finish;
+    warnings, never errors."""
+    warnings = _sign(settings, directory, incident, clock)
+    if follower is not None:
+        try:
+            if follower.wait(timeout=FOLLOWER_GRACE_S) != 0:
+                warnings.append("some sinks did not take every event; see `journal sinks`")
+        except subprocess.TimeoutExpired:
+            warnings.append("delivery to sinks is still running in the background")
+    return warnings
+
+
+def _sign(
     settings: Settings, directory: Path, incident: str, clock: Callable[[], datetime]
 ) -> list[str]:
-    """Anchor the incident's head when signing is configured; warnings, never errors."""
     signing = settings.evidence.signing if settings.evidence else None
     if signing is None or signing.private_key_file is None:
         return []
