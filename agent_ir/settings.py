@@ -105,17 +105,49 @@ class WebhookSinkSettings(_Strict):
 SinkSettings = Annotated[FileSinkSettings | WebhookSinkSettings, Field(discriminator="type")]
 
 
+class SignalReceiverSettings(_Strict):
+    """A Shared Signals receiver that takes pushed Security Event Tokens (RFC 8935)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    endpoint: str = Field(pattern=r"^https://")
+    audience: str
+    subject_format: Literal["iss_sub", "email", "opaque", "complex"] = "iss_sub"
+    bearer_token_env: str | None = Field(None, description="variable with the push token")
+    bearer_token_file: Path | None = None
+    ca_bundle: Path | None = None
+    timeout_s: float = Field(5, gt=0, le=60)
+
+
+class SignalsSettings(_Strict):
+    """Shared Signals (CAEP/RISC) transmitter: who we are and where events go."""
+
+    issuer: str
+    signing_key_file: Path = Field(description="PEM private key: Ed25519, RSA or EC P-256")
+    key_id: str | None = None
+    subject_issuers: dict[str, str] = Field(
+        default_factory=dict, description="per provider, the issuer of its subjects (iss_sub)"
+    )
+    receivers: list[SignalReceiverSettings] = Field(default_factory=list)
+
+
 class EvidenceSettings(_Strict):
     """Evidence that leaves the laptop (see :mod:`agent_ir.evidence`)."""
 
     signing: SigningSettings | None = None
     sinks: list[SinkSettings] = Field(default_factory=list)
+    signals: SignalsSettings | None = None
 
     def resolved(self, base: Path) -> EvidenceSettings:
         """A copy with every relative file path taken relative to ``base``."""
         signing = _resolve_files(self.signing, base) if self.signing else None
         sinks = [_resolve_files(sink, base) for sink in self.sinks]
-        return self.model_copy(update={"signing": signing, "sinks": sinks})
+        signals = None
+        if self.signals is not None:
+            receivers = [_resolve_files(r, base) for r in self.signals.receivers]
+            signals = _resolve_files(self.signals, base).model_copy(
+                update={"receivers": receivers}
+            )
+        return self.model_copy(update={"signing": signing, "sinks": sinks, "signals": signals})
 
 
 _M = TypeVar("_M", bound=BaseModel)

@@ -24,8 +24,11 @@ alone (a hang guard: the process exits on its own once the incident has ended)."
 def run_started(
     settings: Settings, directory: Path, incident: str
 ) -> subprocess.Popen[bytes] | None:
-    """Start the delivery process for this incident when sinks are configured."""
-    if settings.evidence is None or not settings.evidence.sinks:
+    """Start the delivery process for this incident when sinks or signals are configured."""
+    evidence = settings.evidence
+    if evidence is None or not (
+        evidence.sinks or (evidence.signals and evidence.signals.receivers)
+    ):
         return None
     command = [
         sys.executable,
@@ -54,16 +57,18 @@ def after_run(
     clock: Callable[[], datetime],
     follower: subprocess.Popen[bytes] | None = None,
 ) -> list[str]:
-    """Anchor the incident's head when signing is configured, then let delivery finish;
-    warnings, never errors."""
-    warnings = _sign(settings, directory, incident, clock)
+    """Let delivery finish (it journals the signals it sent), then anchor the incident's
+    head when signing is configured; warnings, never errors."""
+    warnings: list[str] = []
     if follower is not None:
         try:
             if follower.wait(timeout=FOLLOWER_GRACE_S) != 0:
-                warnings.append("some sinks did not take every event; see `journal sinks`")
+                warnings.append(
+                    "some sinks or signal receivers did not take every event; see `journal sinks`"
+                )
         except subprocess.TimeoutExpired:
             warnings.append("delivery to sinks is still running in the background")
-    return warnings
+    return warnings + _sign(settings, directory, incident, clock)
 
 
 def _sign(
