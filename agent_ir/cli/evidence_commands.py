@@ -42,14 +42,22 @@ def _evidence(args: argparse.Namespace) -> EvidenceSettings | None:
 def sinks(args: argparse.Namespace, directory: Path) -> ExitCode:
     """Show what each sink still has to deliver; with ``--flush``, deliver it first."""
     from agent_ir.errors import DeliveryError
+    from agent_ir.evidence import signals
     from agent_ir.evidence.sinks import deliver, status
 
-    configured = (_evidence(args) or EvidenceSettings()).sinks
-    errors = deliver(configured, directory) if args.flush else []
-    states = status(configured, directory)
+    evidence = _evidence(args) or EvidenceSettings()
+    errors = []
+    if args.flush and evidence.signals is not None:
+        errors += signals.flush(evidence.signals, directory)
+    if args.flush:
+        errors += deliver(evidence.sinks, directory)
+    states = status(evidence.sinks, directory)
+    waiting = signals.pending(directory)
     if args.output == "json":
-        emit_json({"sinks": [s.to_json() for s in states]})
+        emit_json({"sinks": [s.to_json() for s in states], "signals_pending": waiting})
     else:
+        for incident, count in waiting.items():
+            print(f"signals: {incident}: {count} not yet accepted by a receiver")
         for state in states:
             total = sum(state.pending.values())
             print(f"{state.name} ({state.type}): {total} record(s) pending")

@@ -259,3 +259,24 @@ def _save(directory: Path, incident: str, state: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(state, sort_keys=True))
     os.replace(tmp, path)
+
+
+def pending(directory: Path) -> dict[str, int]:
+    """Per incident, how many signals some receiver has not accepted yet."""
+    out = {}
+    for path in sorted((directory / STATE_DIR).glob("*.json")):
+        waiting = sum(1 for e in _load(directory, path.stem).values() if e["status"] != "delivered")
+        if waiting:
+            out[path.stem] = waiting
+    return out
+
+
+def flush(settings: SignalsSettings, directory: Path) -> list[str]:
+    """Send what is pending for every incident that has signals, journal the deliveries;
+    the errors left."""
+    errors = []
+    for incident in pending(directory):
+        state = transmit(settings, directory, incident)
+        journal_deliveries(directory, incident)
+        errors += [e["error"] for e in state.values() if e["status"] != "delivered"]
+    return errors

@@ -155,3 +155,23 @@ def test_email_falls_back_to_iss_sub_and_complex_names_the_client() -> None:
     complex_ = ssf.subject(signal, "complex", {})
     assert complex_["application"] == {"format": "opaque", "id": "0oa1"}
     assert complex_["user"]["iss"] == "urn:agent-ir:provider:okta"
+
+
+def test_pending_signals_are_listed_and_flushed_then_journaled(tmp_path, set_receiver) -> None:
+    journal = tmp_path / "journal"
+    write_incident(journal)
+    other, _ = write_keys(tmp_path, "other")
+    ssf.transmit(
+        signals_config(set_receiver, other, ("opaque",)), journal, "IR-20250301-120000-abcd"
+    )
+    # keys.aws.1 and sessions.okta.1 changed something; the skipped disable did not
+    assert ssf.pending(journal) == {"IR-20250301-120000-abcd": 2}
+    good = signals_config(set_receiver, set_receiver.private_key, ("opaque",))
+    assert ssf.flush(good, journal) == []
+    assert ssf.pending(journal) == {}
+    records = jr.Journal.read(jr.incident_path(journal, "IR-20250301-120000-abcd"))
+    sent = [r.payload for r in records if r.kind == "signal"]
+    assert [(s["step"], s["status"]) for s in sent] == [
+        ("keys.aws.1", "delivered"),
+        ("sessions.okta.1", "delivered"),
+    ]
