@@ -366,7 +366,10 @@ def _change_event(
 
 def _note_event(ctx: _Context, record: Record, chain: list[dict[str, Any]]) -> Any:
     lib = _lib()
-    text = record.payload.get("text") or record.payload.get("reason") or record.kind
+    payload = record.payload
+    text = payload.get("text") or payload.get("reason") or record.kind
+    if record.kind == "signal":  # a Shared Signals delivery (see agent_ir.evidence.signals)
+        text = f"{payload.get('event_type')} to {payload.get('receiver')}: {payload.get('status')}"
     event = lib.build_remediation_activity(
         command_uid=str(ctx.start.get("incident", "")),
         severity=lib.Severity.INFORMATIONAL,

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from agent_ir.engine import journal as jr
+from agent_ir.evidence import ocsf
 from agent_ir.evidence import signals as ssf
 from agent_ir.evidence.anchor import verify_anchors
 from agent_ir.exit_codes import ExitCode
@@ -23,6 +24,7 @@ from agent_ir.lab.tls import create_lab_tls
 from agent_ir.settings import EvidenceSettings, SignalReceiverSettings, SignalsSettings
 from tests.evidence.helpers import write_incident
 from tests.evidence.keys import write_keys
+from tests.evidence.test_ocsf_export import assert_valid
 from tests.evidence.test_sinks import engine_with, revoke
 
 ISSUER = "https://agent-ir.corp.test/"
@@ -92,6 +94,10 @@ async def test_a_revoke_pushes_verified_sets_and_journals_them(
     assert {s["jti"] for s in sent} == set(set_receiver.tokens)
     assert jr.verify(jr.incident_path(journal, outcome.incident)).ok
     assert verify_anchors(journal, public).ok  # the signal records are under the signature
+    exported = ocsf.events(records)
+    for event in exported:
+        assert_valid(event)
+    assert any("session-revoked to idp-complex: delivered" in e["message"] for e in exported)
 
 
 def test_a_set_signed_by_another_key_is_refused_and_stays_pending(tmp_path, set_receiver) -> None:
