@@ -23,7 +23,8 @@ it sits in the tree::
     │   ├── Conflict                 concurrent change or precondition failed
     │   └── BadResponse              the provider answered something we cannot read
     ├── RefusedError                 a safety rule said no (confirmation, blast radius, read-only)
-    └── JournalError                 a journal is unreadable or fails verification
+    ├── JournalError                 a journal is unreadable or fails verification
+    └── DeliveryError                a sink or signal receiver did not take an event
 """
 
 from __future__ import annotations
@@ -166,3 +167,7 @@ def brief(error: BaseException | str, limit: int = 160) -> str:
         whole = ""
     text = whole.splitlines()[0] if whole else type(error).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class DeliveryError(AgentIRError):
+    """A sink or Shared Signals receiver did not accept what was sent; it stays queued."""

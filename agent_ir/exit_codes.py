@@ -7,7 +7,7 @@
 | 2    | USAGE       | bad command-line use                                                 |
 | 3    | BAD_INPUT   | invalid configuration, world or playbook file (each problem located) |
 | 4    | NOT_FOUND   | unknown agent, incident or playbook                                  |
-| 5    | PROVIDER    | no provider could answer (unreachable, bad credentials, denied)      |
+| 5    | PROVIDER    | no provider could answer (unreachable, bad credentials, denied); or a sink did not take its events |
 | 6    | PARTIAL     | some providers answered and some did not; or a run left steps unverified |
 | 7    | FAILED      | a run had failed steps                                               |
 | 8    | REFUSED     | a safety rule refused: confirmation, blast radius, read-only         |
@@ -48,6 +48,7 @@ _BY_TYPE: tuple[tuple[type[errors.AgentIRError], ExitCode], ...] = (
     (errors.ProviderError, ExitCode.PROVIDER),
     (errors.RefusedError, ExitCode.REFUSED),
     (errors.JournalError, ExitCode.JOURNAL),
+    (errors.DeliveryError, ExitCode.PROVIDER),
 )
 
 

@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -84,6 +84,93 @@ class ProvidersSettings(_Strict):
     okta: OktaSettings | None = None
 
 
+class SigningSettings(_Strict):
+    """The Ed25519 key that signs each incident's chain head; PEM files, never the keys."""
+
+    private_key_file: Path | None = Field(None, description="signs (the responder's machine)")
+    public_key_file: Path | None = Field(None, description="verifies (what auditors get)")
+
+
+class FileSinkSettings(_Strict):
+    """Append every OCSF event, one JSON object a line, to a file."""
+
+    type: Literal["file"]
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    path: Path
+
+
+class WebhookSinkSettings(_Strict):
+    """POST each record's OCSF events as JSON to an HTTPS endpoint, HMAC-SHA256 signed."""
+
+    type: Literal["webhook"]
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    url: str = Field(pattern=r"^https://")
+    hmac_secret_env: str | None = Field(None, description="variable holding the HMAC key")
+    hmac_secret_file: Path | None = Field(None, description="file holding the HMAC key")
+    ca_bundle: Path | None = None
+    timeout_s: float = Field(5, gt=0, le=60)
+
+
+SinkSettings = Annotated[FileSinkSettings | WebhookSinkSettings, Field(discriminator="type")]
+
+
+class SignalReceiverSettings(_Strict):
+    """A Shared Signals receiver that takes pushed Security Event Tokens (RFC 8935)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    endpoint: str = Field(pattern=r"^https://")
+    audience: str
+    subject_format: Literal["iss_sub", "email", "opaque", "complex"] = "iss_sub"
+    bearer_token_env: str | None = Field(None, description="variable with the push token")
+    bearer_token_file: Path | None = None
+    ca_bundle: Path | None = None
+    timeout_s: float = Field(5, gt=0, le=60)
+
+
+class SignalsSettings(_Strict):
+    """Shared Signals (CAEP/RISC) transmitter: who we are and where events go."""
+
+    issuer: str
+    signing_key_file: Path = Field(description="PEM private key: Ed25519, RSA or EC P-256")
+    key_id: str | None = None
+    subject_issuers: dict[str, str] = Field(
+        default_factory=dict, description="per provider, the issuer of its subjects (iss_sub)"
+    )
+    receivers: list[SignalReceiverSettings] = Field(default_factory=list)
+
+
+class EvidenceSettings(_Strict):
+    """Evidence that leaves the laptop (see :mod:`agent_ir.evidence`)."""
+
+    signing: SigningSettings | None = None
+    sinks: list[SinkSettings] = Field(default_factory=list)
+    signals: SignalsSettings | None = None
+
+    def resolved(self, base: Path) -> EvidenceSettings:
+        """A copy with every relative file path taken relative to ``base``."""
+        signing = _resolve_files(self.signing, base) if self.signing else None
+        sinks = [_resolve_files(sink, base) for sink in self.sinks]
+        signals = None
+        if self.signals is not None:
+            receivers = [_resolve_files(r, base) for r in self.signals.receivers]
+            signals = _resolve_files(self.signals, base).model_copy(
+                update={"receivers": receivers}
+            )
+        return self.model_copy(update={"signing": signing, "sinks": sinks, "signals": signals})
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _resolve_files(section: _M, base: Path) -> _M:
+    files = {
+        k: (base / v.expanduser()).resolve()
+        for k in type(section).model_fields
+        if isinstance(v := getattr(section, k), Path)
+    }
+    return section.model_copy(update=files)
+
+
 class Settings(_Strict):
     """The whole configuration file."""
 
@@ -104,6 +191,7 @@ class Settings(_Strict):
     read_only: bool = Field(False, description="refuse every write path")
     inventory: list[InventoryAgent] = Field(default_factory=list)
     providers: ProvidersSettings = Field(default_factory=ProvidersSettings)
+    evidence: EvidenceSettings | None = None
     source: Path | None = Field(None, exclude=True)
 
 
@@ -168,6 +256,8 @@ def _resolve_paths(settings: Settings, base: Path) -> dict[str, Any]:
         update["providers"] = settings.providers.model_copy(update=sections)
     if settings.journal_dir is not None:
         update["journal_dir"] = (base / settings.journal_dir.expanduser()).resolve()
+    if settings.evidence is not None:
+        update["evidence"] = settings.evidence.resolved(base)
     return update
 
 

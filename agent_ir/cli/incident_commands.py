@@ -263,6 +263,10 @@ def cmd_journal(args: argparse.Namespace) -> ExitCode:
     from agent_ir.engine import journal as jr
 
     directory = _journal_dir(args)
+    if args.journal_command in ("export", "sinks"):
+        from agent_ir.cli import evidence_commands
+
+        return evidence_commands.dispatch(args, directory)
     if args.journal_command == "list":
         items = jr.list_incidents(directory)
         remember_incidents((i.id for i in items), replace=True)
@@ -308,8 +312,11 @@ def cmd_journal(args: argparse.Namespace) -> ExitCode:
                 print(f"  {problem}")
         if not reports:
             print(f"no incidents in {directory}")
-    if bad:
-        raise JournalError(f"{len(bad)} journal(s) failed verification")
+    from agent_ir.cli.evidence_commands import verify_signatures
+
+    unsigned = verify_signatures(args, directory)
+    if bad or unsigned:
+        raise JournalError(f"{len(bad) + unsigned} journal(s) failed verification")
     return ExitCode.OK
 
 

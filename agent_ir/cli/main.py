@@ -186,13 +186,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="restore even if already restored or superseded by a newer incident (journaled)",
     )
-    journal = commands.add("journal", "incident journals: list, show, verify")
+    journal = commands.add("journal", "incident journals: list, show, verify, export, sinks")
     journal_commands = commands.nested(journal, "journal", "journal_command")
     journal_commands.add("list", "every incident, newest first")
     p = journal_commands.add("show", "one incident's records")
     _incident(p)
-    p = journal_commands.add("verify", "check hash chains (one incident or all)")
+    p = journal_commands.add(
+        "verify", "check hash chains and, when a public key is configured, signatures"
+    )
     _incident(p, nargs="?")
+    p = journal_commands.add("export", "one incident as OCSF, NDJSON or Markdown")
+    _incident(p)
+    p.add_argument("--format", choices=("ocsf", "ndjson", "md"), default="ocsf")
+    p = journal_commands.add("sinks", "what each configured sink still has to deliver")
+    p.add_argument("--flush", action="store_true", help="deliver what is pending now")
     p = commands.add("permissions", "least privilege the responder identity needs")
     p.add_argument("playbook", nargs="?", help="only what this playbook needs")
     p.add_argument(

@@ -6,6 +6,7 @@ required reason are checked here, before any journal or provider call.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import os
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from agent_ir.engine.planner import Plan, make_plan, plan_hash
 from agent_ir.engine.residual import TAKES_EFFECT, Residual
 from agent_ir.engine.verdict import Verdict, assess
 from agent_ir.errors import JournalError, NotFoundError, RefusedError
+from agent_ir.evidence.hooks import after_run, run_started
 from agent_ir.exit_codes import ExitCode
 from agent_ir.playbook.model import Playbook
 
@@ -165,6 +167,7 @@ async def execute(
     with jr.Journal.create(directory, incident, start, clock=engine.clock) as journal:
         for note in notes:
             journal.note(note)
+        follower = run_started(engine.settings, directory, incident)
         executor = Executor(
             engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
         )
@@ -172,6 +175,9 @@ async def execute(
         outcome = Outcome(incident, plan, results, restore_of)
         _journal_verdict(journal, outcome, engine.clock())
         journal.end(_end_status(outcome), outcome.counts())
+    outcome.warnings += await asyncio.to_thread(
+        after_run, engine.settings, directory, incident, engine.clock, follower
+    )
     return outcome
 
 
@@ -238,6 +244,7 @@ async def resume(
         elif record.kind == jr.Kind.SNAPSHOT and step:
             prior.setdefault(step, {})["snapshot"] = record.payload.get("data")
     with jr.Journal.open(journal_dir(engine), incident, clock=engine.clock) as journal:
+        follower = run_started(engine.settings, journal_dir(engine), incident)
         journal.note(f"resumed; {len(finished)} of {len(plan.steps)} steps had finished")
         executor = Executor(
             engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
@@ -246,6 +253,9 @@ async def resume(
         outcome = Outcome(incident, plan, results, start.get("restore_of"))
         _journal_verdict(journal, outcome, engine.clock())
         journal.end(_end_status(outcome), outcome.counts())
+    outcome.warnings += await asyncio.to_thread(
+        after_run, engine.settings, journal_dir(engine), incident, engine.clock, follower
+    )
     return outcome
 
 

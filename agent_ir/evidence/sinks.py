@@ -1,0 +1,249 @@
+"""Sinks: where the journal's OCSF events go as a run happens (a file, an HTTPS webhook).
+
+The journal is the queue. Each sink keeps, in ``<journal dir>/sinks/<name>.json``, how far
+it has delivered each incident (the last record's seq); whatever lies beyond is pending
+and is delivered, in order, on the next attempt. Nothing is lost to a crash: the journal
+is on disk before a sink hears of it, and the cursor moves only after the sink accepted.
+A crash between the two re-sends one record, so every delivery carries an idempotency key
+(``<incident>:<seq>:<hash>``): the webhook sends it as ``Idempotency-Key``, the file sink
+skips keys it already holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from agent_ir.engine import journal as jr
+from agent_ir.errors import DeliveryError, JournalError
+from agent_ir.settings import FileSinkSettings, SinkSettings, WebhookSinkSettings
+
+STATE_DIR = "sinks"
+
+
+class Sink(Protocol):
+    """One destination; ``send`` raises DeliveryError when it did not take the batch."""
+
+    name: str
+
+    def send(self, key: str, incident: str, seq: int, events: list[dict[str, Any]]) -> None:
+        """Deliver the events of one journal record, at most once per ``key``."""
+
+
+@dataclass(slots=True)
+class SinkStatus:
+    """What one sink still has to deliver, and why the last attempt failed."""
+
+    name: str
+    type: str
+    pending: dict[str, int] = field(default_factory=dict)
+    last_error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON shape of ``journal sinks``."""
+        return {
+            "name": self.name,
+            "type": self.type,
+            "pending_records": sum(self.pending.values()),
+            "pending": self.pending,
+            "last_error": self.last_error,
+        }
+
+
+class FileSink:
+    """Appends NDJSON to a file, skipping events whose key the file already holds."""
+
+    def __init__(self, settings: FileSinkSettings) -> None:
+        self.name = settings.name
+        self.path = settings.path
+
+    def send(self, key: str, incident: str, seq: int, events: list[dict[str, Any]]) -> None:
+        """Append each event with its delivery key in ``unmapped.agent_ir.delivery``."""
+        if key in self._keys():
+            return
+        lines = "".join(json.dumps(_keyed(e, key), sort_keys=True) + "\n" for e in events)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                os.write(fd, lines.encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise DeliveryError(
+                f"sink {self.name}: cannot write {self.path}: {exc.strerror}"
+            ) from exc
+
+    def _keys(self) -> set[str]:
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            return set()
+        except OSError as exc:
+            raise DeliveryError(
+                f"sink {self.name}: cannot read {self.path}: {exc.strerror}"
+            ) from exc
+        keys = set()
+        for line in text.splitlines():
+            try:
+                keys.add(json.loads(line)["unmapped"]["agent_ir"]["delivery"])
+            except (ValueError, KeyError, TypeError):
+                continue
+        return keys
+
+
+class WebhookSink:
+    """POSTs ``{"incident", "seq", "events"}`` as JSON over HTTPS.
+
+    Headers: ``Idempotency-Key``; ``X-Agent-IR-Timestamp`` (unix seconds) and
+    ``X-Agent-IR-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">``.
+    Any 2xx, or 409 (already received), counts as delivered.
+    """
+
+    def __init__(self, settings: WebhookSinkSettings) -> None:
+        self.name = settings.name
+        self.settings = settings
+
+    def send(self, key: str, incident: str, seq: int, events: list[dict[str, Any]]) -> None:
+        """Sign and post one record's events."""
+        import httpx
+
+        body = json.dumps({"incident": incident, "seq": seq, "events": events}, sort_keys=True)
+        stamp = str(int(time.time()))
+        mac = hmac.new(self._secret(), f"{stamp}.{body}".encode(), hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": key,
+            "X-Agent-IR-Timestamp": stamp,
+            "X-Agent-IR-Signature": f"sha256={mac}",
+        }
+        verify: Any = str(self.settings.ca_bundle) if self.settings.ca_bundle else True
+        try:
+            with httpx.Client(verify=verify, timeout=self.settings.timeout_s) as client:
+                response = client.post(self.settings.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"sink {self.name}: {type(exc).__name__}: {exc}") from exc
+        if not (response.is_success or response.status_code == 409):
+            raise DeliveryError(f"sink {self.name}: HTTP {response.status_code}")
+
+    def _secret(self) -> bytes:
+        return read_secret(
+            self.settings.hmac_secret_env, self.settings.hmac_secret_file, f"sink {self.name}"
+        )
+
+
+def read_secret(env: str | None, file: Path | None, what: str) -> bytes:
+    """A secret from the variable or file the configuration names (never a literal)."""
+    if env:
+        value = os.environ.get(env)
+        if not value:
+            raise DeliveryError(f"{what}: the variable {env} is not set")
+        return value.encode()
+    if file:
+        try:
+            return file.read_bytes().strip()
+        except OSError as exc:
+            raise DeliveryError(f"{what}: cannot read {file}: {exc.strerror}") from exc
+    raise DeliveryError(f"{what}: no secret configured (an _env or _file setting)")
+
+
+def make_sink(settings: SinkSettings) -> Sink:
+    """The sink a configuration entry describes."""
+    if isinstance(settings, FileSinkSettings):
+        return FileSink(settings)
+    return WebhookSink(settings)
+
+
+def _keyed(event: dict[str, Any], key: str) -> dict[str, Any]:
+    agent_ir = {**event.get("unmapped", {}).get("agent_ir", {}), "delivery": key}
+    return {**event, "unmapped": {**event.get("unmapped", {}), "agent_ir": agent_ir}}
+
+
+class Cursor:
+    """A sink's delivered seq per incident, and its last error, in one small JSON file."""
+
+    def __init__(self, directory: Path, name: str) -> None:
+        self.path = directory / STATE_DIR / f"{name}.json"
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            data = {}
+        except (OSError, ValueError) as exc:
+            raise JournalError(f"cannot read sink state {self.path}: {exc}") from exc
+        self.delivered: dict[str, int] = dict(data.get("delivered", {}))
+        self.last_error: str | None = data.get("last_error")
+
+    def save(self) -> None:
+        """Write atomically: a crash leaves the old cursor or the new one, never half."""
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        data = {"delivered": self.delivered, "last_error": self.last_error}
+        tmp.write_text(json.dumps(data, sort_keys=True))
+        os.replace(tmp, self.path)
+
+
+def _incidents(directory: Path, only: str | None) -> list[str]:
+    if only is not None:
+        return [only]
+    found = (p.stem for p in directory.glob("*.jsonl") if jr.INCIDENT_ID.fullmatch(p.stem))
+    return sorted(found)
+
+
+def _records(directory: Path, incident: str) -> list[jr.Record]:
+    path = jr.incident_path(directory, incident)
+    try:
+        return jr.Journal.read(path) if path.exists() else []
+    except JournalError:
+        return []  # a broken chain is not evidence to ship; `journal verify` reports it
+
+
+def status(sinks: list[SinkSettings], directory: Path) -> list[SinkStatus]:
+    """What every configured sink still has to deliver."""
+    out = []
+    for settings in sinks:
+        cursor = Cursor(directory, settings.name)
+        state = SinkStatus(settings.name, settings.type, last_error=cursor.last_error)
+        for incident in _incidents(directory, None):
+            records = _records(directory, incident)
+            done = cursor.delivered.get(incident, -1)
+            waiting = sum(1 for r in records if r.seq > done)
+            if waiting:
+                state.pending[incident] = waiting
+        out.append(state)
+    return out
+
+
+def deliver(sinks: list[SinkSettings], directory: Path, only: str | None = None) -> list[str]:
+    """Deliver everything pending to every sink, in journal order; the errors, one per
+    sink that stopped (its remaining records stay pending)."""
+    from agent_ir.evidence.ocsf import Mapper
+
+    errors = []
+    for settings in sinks:
+        sink, cursor = make_sink(settings), Cursor(directory, settings.name)
+        try:
+            for incident in _incidents(directory, only):
+                done = cursor.delivered.get(incident, -1)
+                mapper = Mapper()
+                for record in _records(directory, incident):
+                    events = mapper.map(record)
+                    if record.seq <= done:
+                        continue
+                    if events:
+                        key = f"{incident}:{record.seq}:{record.hash[:16]}"
+                        sink.send(key, incident, record.seq, events)
+                    cursor.delivered[incident] = done = record.seq
+                    cursor.last_error = None
+                    cursor.save()
+        except DeliveryError as exc:
+            cursor.last_error = exc.message
+            cursor.save()
+            errors.append(exc.message)
+    return errors
