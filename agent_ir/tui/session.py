@@ -32,6 +32,7 @@ from agent_ir.playbook.loader import (
 from agent_ir.playbook.model import Playbook
 from agent_ir.providers.base import Discovery, ProgressFn, utcnow
 from agent_ir.settings import Settings
+from agent_ir.tui.plan_summary import PlanSummary, collateral_principals, summarize
 
 READ_ONLY_REFUSAL = "read-only mode: every write path is closed (started with --read-only)"
 
@@ -75,6 +76,13 @@ class ReadyPlan:
     restore_of: str | None = None
     refusal: str = ""
     warnings: list[str] = field(default_factory=list)
+    collateral: list[str] = field(default_factory=list)
+    """Principals the plan touches that are not the agent's own, each with whose it is."""
+
+    @property
+    def summary(self) -> PlanSummary:
+        """The plan header: counts, irreversible steps, collateral, expected verdict, hash."""
+        return summarize(self.plan, self.collateral, self.restore_of)
 
 
 class ConsoleSession:
@@ -180,7 +188,12 @@ class ConsoleSession:
             directory = incidents.journal_dir(self.engine)
             check_restorable(directory, request.incident, records, force=False)
             plan, warnings = incidents.restore_plan(request.incident, records)
-            return ReadyPlan(plan, restore_of=request.incident, warnings=warnings)
+            return ReadyPlan(
+                plan,
+                restore_of=request.incident,
+                warnings=warnings,
+                collateral=collateral_principals(plan, self.inventory),
+            )
         playbook = await asyncio.to_thread(load_playbook, request.playbook)
         params = resolve_params(playbook, request.params)
         inv = self._inventory()
@@ -192,7 +205,7 @@ class ConsoleSession:
             incidents.check_blast_radius(plan)
         except RefusedError as exc:
             refusal = exc.message
-        return ReadyPlan(plan, refusal=refusal)
+        return ReadyPlan(plan, refusal=refusal, collateral=collateral_principals(plan, inv))
 
     def who(self, reason: str) -> incidents.Who:
         """The responder acting, and why."""

@@ -12,7 +12,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input
 
 from agent_ir.actions.base import PlannedStep
+from agent_ir.tui.plan_summary import PlanSummary
 from agent_ir.tui.widgets.confirm_form import ConfirmForm
+from agent_ir.tui.widgets.plan_header import PlanHeader
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +26,8 @@ class Confirmation:
 
 
 class ConfirmScreen(ModalScreen[Confirmation | None]):
-    """Type the agent's name and a reason; returns a Confirmation, or None."""
+    """The plan's summary again, then type the agent's name and a reason; returns a
+    Confirmation, or None."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -35,9 +38,16 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
     """
 
     def __init__(
-        self, agent: str, gated: list[PlannedStep], *, reason: str = "", action: str = "Run plan"
+        self,
+        agent: str,
+        gated: list[PlannedStep],
+        *,
+        reason: str = "",
+        action: str = "Run plan",
+        summary: PlanSummary | None = None,
     ) -> None:
         super().__init__()
+        self.summary = summary
         self.agent = agent
         self.gated = gated
         self.reason = reason
@@ -46,6 +56,8 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="confirm-box") as box:
             box.border_title = f"{self.action_label}: {self.agent}"
+            if self.summary is not None:
+                yield PlanHeader(self.summary, id="confirm-summary")
             yield ConfirmForm(self.agent, self.gated, reason=self.reason, action=self.action_label)
 
     def on_mount(self) -> None:
