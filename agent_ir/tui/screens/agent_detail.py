@@ -27,6 +27,7 @@ class AgentDetailScreen(ConsoleScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
+        Binding("q", "back", "Back", show=False),
         Binding("r", "revoke", "Revoke"),
         Binding("p", "playbook", "Playbook"),
         Binding("u", "restore", "Restore"),
@@ -65,9 +66,25 @@ class AgentDetailScreen(ConsoleScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Fill every tab from the current inventory."""
+        """Fill every tab from the current inventory; the first tab's content has focus,
+        so the arrows work at once."""
         self._fill()
         self.load_journal()
+        self._focus_content()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_opened(self) -> None:
+        self._focus_content()
+
+    def _focus_content(self) -> None:
+        """Focus what the open tab shows (its table, tree or text), not the tab bar."""
+        pane = self.query_one(TabbedContent).active_pane
+        if pane is None:
+            return
+        for widget in pane.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
 
     def on_screen_resume(self) -> None:
         """After a run, discover again and redraw; the journal has grown too."""

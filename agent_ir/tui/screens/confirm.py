@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -30,6 +30,7 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
     Confirmation, or None."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    AUTO_FOCUS = "#confirm-agent"
 
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
@@ -48,21 +49,39 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
     ) -> None:
         super().__init__()
         self.summary = summary
+        self._ready = False
+        self._early: list[events.Key] = []
         self.agent = agent
         self.gated = gated
         self.reason = reason
         self.action_label = action
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="confirm-box") as box:
+        with VerticalScroll(id="confirm-box", can_focus=False) as box:
             box.border_title = f"{self.action_label}: {self.agent}"
             if self.summary is not None:
                 yield PlanHeader(self.summary, id="confirm-summary")
             yield ConfirmForm(self.agent, self.gated, reason=self.reason, action=self.action_label)
 
     def on_mount(self) -> None:
-        """Start in the name field."""
+        """Start in the name field, and type what was typed ahead of the drawing."""
         self.query_one("#confirm-agent", Input).focus()
+        self._ready = True
+        form = self.query_one(ConfirmForm)
+        for key in self._early:
+            form.type_key(key)
+        self._early.clear()
+
+    def take_key(self, key: events.Key) -> bool:
+        """Take a key from the app before Textual routes it (False: route it as usual):
+        text, backspace, tab and enter are typed into the form at once, in order; until
+        the form is drawn they are kept, so a fast typist loses nothing."""
+        if not ConfirmForm.types(key):
+            return False
+        if not self._ready:
+            self._early.append(key)
+            return True
+        return self.query_one(ConfirmForm).type_key(key)
 
     @on(ConfirmForm.Confirmed)
     def _confirmed(self, event: ConfirmForm.Confirmed) -> None:

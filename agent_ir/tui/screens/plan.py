@@ -21,9 +21,12 @@ class PlanScreen(ConsoleScreen):
     confirmation (the confirmation repeats the summary)."""
 
     BINDINGS = [
-        Binding("enter", "confirm", "Confirm…"),
+        # priority: taken as it arrives, so the name typed straight after it reaches the
+        # confirmation instead of the plan
+        Binding("enter", "confirm", "Confirm…", priority=True),
         Binding("c", "confirm", "Confirm…", show=False),
         Binding("escape", "cancel", "Cancel"),
+        Binding("q", "cancel", "Cancel", show=False),
     ]
 
     def __init__(self, session: ConsoleSession, request: Request) -> None:
