@@ -9,11 +9,12 @@ from textual.screen import Screen
 
 from agent_ir.playbook.loader import shipped_playbooks
 from agent_ir.tui.commands import ConsoleCommands
-from agent_ir.tui.messages import OpenAgent, PickPlaybook, Restore, Revoke
+from agent_ir.tui.messages import OpenAgent, OpenIncident, PickPlaybook, Restore, Revoke
 from agent_ir.tui.screens.agent_detail import AgentDetailScreen
 from agent_ir.tui.screens.agent_list import AgentListScreen
 from agent_ir.tui.screens.confirm import ConfirmScreen
 from agent_ir.tui.screens.help import HelpScreen
+from agent_ir.tui.screens.incident import IncidentScreen
 from agent_ir.tui.screens.plan import PlanScreen
 from agent_ir.tui.screens.playbook_picker import PlaybookPickerScreen
 from agent_ir.tui.session import ConsoleSession, PlanRequest, RestoreRequest
@@ -97,6 +98,10 @@ class AgentIRApp(App[None]):
     def on_open_agent(self, message: OpenAgent) -> None:
         """Show an agent."""
         self.push_screen(AgentDetailScreen(self.session, message.agent))
+
+    def on_open_incident(self, message: OpenIncident) -> None:
+        """Show one incident whole."""
+        self.push_screen(IncidentScreen(self.session, message.incident, message.agent))
 
     def on_revoke(self, message: Revoke) -> None:
         """Plan the kill switch."""

@@ -20,6 +20,7 @@ from agent_ir.engine import journal as jr
 from agent_ir.engine.executor import EventFn, Tuning
 from agent_ir.engine.inventory import AgentView, Engine, Inventory, view
 from agent_ir.engine.planner import Plan, make_plan
+from agent_ir.engine.report import IncidentReport, read_report, read_reports
 from agent_ir.engine.restore_check import check_restorable
 from agent_ir.errors import AgentIRError, ProviderError, RefusedError
 from agent_ir.model import ProviderName
@@ -247,6 +248,14 @@ class ConsoleSession:
         if agent is None:
             return found
         return [i for i in found if (i.agent or "").lower() == agent.lower()]
+
+    def incident_reports(self, agent: str | None = None) -> list[IncidentReport]:
+        """Incidents read whole (who, why, verdict, restored by), newest first."""
+        return read_reports(incidents.journal_dir(self.engine), agent)
+
+    def incident_report(self, incident: str) -> IncidentReport:
+        """One incident read whole."""
+        return read_report(incidents.journal_dir(self.engine), incident)
 
     async def aclose(self) -> None:
         """Close every adapter."""

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from agent_ir.errors import AgentIRError
-from agent_ir.tui.messages import PickPlaybook, Restore, Revoke
+from agent_ir.tui.messages import OpenIncident, PickPlaybook, Restore, Revoke
 from agent_ir.tui.screens.base import ConsoleScreen
 from agent_ir.tui.session import ConsoleSession
 from agent_ir.tui.widgets.agent_overview import AgentOverview
@@ -61,7 +61,9 @@ class AgentDetailScreen(ConsoleScreen):
             with TabPane("4 Delegation", id="delegation"):
                 yield DelegationTree()
             with TabPane("5 Journal", id="journal"):
-                yield Static("u restores the highlighted incident", id="journal-hint")
+                yield Static(
+                    "enter opens the highlighted incident · u restores it", id="journal-hint"
+                )
                 yield IncidentTable()
         yield Footer()
 
@@ -132,11 +134,11 @@ class AgentDetailScreen(ConsoleScreen):
     async def load_journal(self) -> None:
         """Read this agent's incidents from the journal."""
         try:
-            found = await asyncio.to_thread(self.session.incidents, self.agent)
+            found = await asyncio.to_thread(self.session.incident_reports, self.agent)
         except AgentIRError as exc:
             self.query_one("#journal-hint", Static).update(exc.message)
             return
-        self.query_one(IncidentTable).show(found, self.session.clock())
+        self.query_one(IncidentTable).show(found)
 
     def action_back(self) -> None:
         """Back to the agent list."""
@@ -172,6 +174,11 @@ class AgentDetailScreen(ConsoleScreen):
                 self.notify("highlight the incident to undo, then press u again")
             return
         self._restore(table.current)
+
+    @on(IncidentTable.OpenRequested)
+    def _open_requested(self, event: IncidentTable.OpenRequested) -> None:
+        event.stop()
+        self.post_message(OpenIncident(event.incident, self.agent))
 
     @on(IncidentTable.RestoreRequested)
     def _restore_requested(self, event: IncidentTable.RestoreRequested) -> None:
