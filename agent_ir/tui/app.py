@@ -41,7 +41,14 @@ class AgentIRApp(App[None]):
         Binding("question_mark", "keys", "Keys"),
         Binding("ctrl+q", "quit", "Quit"),
         # naming the palette's action here replaces Textual's own ctrl+p binding: keep it
-        Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "palette",
+            show=False,
+            priority=True,
+            tooltip="Open the command palette",
+        ),
         Binding("colon", "command_palette", "Commands", show=False),
         *(Binding(key, f"vim('{to}')", what, show=False) for key, to, what in VIM_KEYS),
     ]
