@@ -228,6 +228,7 @@ def dispatch(args: argparse.Namespace) -> ExitCode:
         "resume": inc.cmd_resume,
         "restore": inc.cmd_restore,
         "journal": inc.cmd_journal,
+        "report": inc.cmd_report,
         "permissions": inc.cmd_permissions,
         "tabletop": tabletop_commands.cmd_tabletop,
         "completion": cmd_completion,

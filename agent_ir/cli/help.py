@@ -26,7 +26,18 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "restore": ("agent-ir restore IR-20260101-120000-ab12 --yes",),
     "journal": ("agent-ir journal list", "agent-ir journal verify"),
     "journal list": ("agent-ir journal list", "agent-ir journal list -o ndjson"),
-    "journal show": ("agent-ir journal show IR-20260101-120000-ab12 -o json",),
+    "journal show": (
+        "agent-ir journal show IR-20260101-120000-ab12",
+        "agent-ir journal show IR-20260101-120000-ab12 --records",
+    ),
+    "journal export": (
+        "agent-ir journal export IR-20260101-120000-ab12 --format ocsf > incident.ocsf.json",
+    ),
+    "journal sinks": ("agent-ir journal sinks", "agent-ir journal sinks --flush"),
+    "report": (
+        "agent-ir report IR-20260101-120000-ab12",
+        "agent-ir report IR-20260101-120000-ab12 --format json --out incident.json",
+    ),
     "journal verify": (
         "agent-ir journal verify",
         "agent-ir journal verify IR-20260101-120000-ab12",

@@ -288,9 +288,13 @@ def cmd_journal(args: argparse.Namespace) -> ExitCode:
         if wants_json(args):
             document = {"incident": args.incident, "records": [_record(r) for r in records]}
             emit_json(document, args.output, records="records")
-        else:
+        elif args.records:
             for r in records:
-                print(f"{r.seq:4} {r.ts} {r.kind:14} {json.dumps(r.payload, default=str)[:160]}")
+                print(f"{r.seq:4} {r.ts} {r.kind:14} {json.dumps(r.payload, default=str)}")
+        else:
+            from agent_ir.engine.report import read_report, summary_lines
+
+            print("\n".join(summary_lines(read_report(directory, args.incident))))
         return ExitCode.OK
     reports = (
         [jr.verify(jr.incident_path(directory, args.incident))]
@@ -317,6 +321,26 @@ def cmd_journal(args: argparse.Namespace) -> ExitCode:
     unsigned = verify_signatures(args, directory)
     if bad or unsigned:
         raise JournalError(f"{len(bad) + unsigned} journal(s) failed verification")
+    return ExitCode.OK
+
+
+def cmd_report(args: argparse.Namespace) -> ExitCode:
+    """Write one incident's report, in Markdown or JSON, to stdout or a file."""
+    from agent_ir.engine.report import read_report, to_markdown
+
+    report = read_report(_journal_dir(args), args.incident)
+    if args.format == "json":
+        text = json.dumps(report.to_json(), indent=2, sort_keys=True, default=str) + "\n"
+    else:
+        text = to_markdown(report)
+    if args.out is None:
+        sys.stdout.write(text)
+        return ExitCode.OK
+    try:
+        args.out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.out}: {exc.strerror}") from exc
+    print(f"wrote {args.out}", file=sys.stderr)
     return ExitCode.OK
 
 

@@ -189,8 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     journal = commands.add("journal", "incident journals: list, show, verify, export, sinks")
     journal_commands = commands.nested(journal, "journal", "journal_command")
     journal_commands.add("list", "every incident, newest first")
-    p = journal_commands.add("show", "one incident's records")
+    p = journal_commands.add("show", "one incident: who, why, when, steps, verdict")
     _incident(p)
+    p.add_argument("--records", action="store_true", help="print the raw hash-chained records")
     p = journal_commands.add(
         "verify", "check hash chains and, when a public key is configured, signatures"
     )
@@ -200,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("ocsf", "ndjson", "md"), default="ocsf")
     p = journal_commands.add("sinks", "what each configured sink still has to deliver")
     p.add_argument("--flush", action="store_true", help="deliver what is pending now")
+    p = commands.add("report", "an incident report to paste into a ticket")
+    _incident(p)
+    p.add_argument("--format", choices=("md", "json"), default="md", help="report format")
+    p.add_argument(
+        "--out", type=Path, metavar="FILE", help="write the report here (default stdout)"
+    )
     p = commands.add("permissions", "least privilege the responder identity needs")
     p.add_argument("playbook", nargs="?", help="only what this playbook needs")
     p.add_argument(

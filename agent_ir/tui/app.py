@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -9,15 +10,26 @@ from textual.screen import Screen
 from agent_ir.data import stylesheet
 from agent_ir.playbook.loader import shipped_playbooks
 from agent_ir.tui.commands import ConsoleCommands
-from agent_ir.tui.messages import OpenAgent, PickPlaybook, Restore, Revoke
+from agent_ir.tui.messages import OpenAgent, OpenIncident, PickPlaybook, Restore, Revoke
 from agent_ir.tui.screens.agent_detail import AgentDetailScreen
 from agent_ir.tui.screens.agent_list import AgentListScreen
+from agent_ir.tui.screens.confirm import ConfirmScreen
 from agent_ir.tui.screens.help import HelpScreen
+from agent_ir.tui.screens.incident import IncidentScreen
 from agent_ir.tui.screens.plan import PlanScreen
 from agent_ir.tui.screens.playbook_picker import PlaybookPickerScreen
 from agent_ir.tui.session import ConsoleSession, PlanRequest, RestoreRequest
 
 KILL_SWITCH = "contain-agent"
+VIM_KEYS = (
+    ("j", "down", "Down"),
+    ("k", "up", "Up"),
+    ("g", "ctrl+home,home", "To the top"),
+    ("G", "ctrl+end,end", "To the bottom"),
+)
+"""Vim's moves, as the keys they stand for (the first one bound where focus is: a table
+goes to its first row on ctrl+home, a list on home). A letter typed in an input never
+gets here; the input keeps it."""
 
 
 class AgentIRApp(App[None]):
@@ -29,6 +41,17 @@ class AgentIRApp(App[None]):
     BINDINGS = [
         Binding("question_mark", "keys", "Keys"),
         Binding("ctrl+q", "quit", "Quit"),
+        # naming the palette's action here replaces Textual's own ctrl+p binding: keep it
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "palette",
+            show=False,
+            priority=True,
+            tooltip="Open the command palette",
+        ),
+        Binding("colon", "command_palette", "Commands", show=False),
+        *(Binding(key, f"vim('{to}')", what, show=False) for key, to, what in VIM_KEYS),
     ]
 
     def __init__(self, session: ConsoleSession) -> None:
@@ -47,6 +70,18 @@ class AgentIRApp(App[None]):
         """Close the adapters."""
         await self.session.aclose()
 
+    async def on_event(self, event: events.Event) -> None:
+        """A key for the confirmation goes to it at once (see ConfirmScreen.take_key)."""
+        screen = self.screen_stack[-1] if self.screen_stack else None
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and isinstance(screen, ConfirmScreen)
+            and screen.take_key(event)
+        ):
+            return
+        await super().on_event(event)
+
     def action_keys(self) -> None:
         """Show every key that works here."""
         rows = []
@@ -58,9 +93,23 @@ class AgentIRApp(App[None]):
         rows.append(("ctrl+p", "Command palette: every action by name", "everywhere"))
         self.push_screen(HelpScreen(rows))
 
+    async def action_vim(self, keys: str) -> None:
+        """Do what the first of ``keys`` (comma-separated) bound where focus is would do,
+        taking the binding nearest the focused widget, as a real key press would."""
+        bound = self.screen.active_bindings
+        for key in keys.split(","):
+            active = bound.get(key)
+            if active is not None and active.enabled and active.node is not self:
+                await self.run_action(active.binding.action, active.node)
+                return
+
     def on_open_agent(self, message: OpenAgent) -> None:
         """Show an agent."""
         self.push_screen(AgentDetailScreen(self.session, message.agent))
+
+    def on_open_incident(self, message: OpenIncident) -> None:
+        """Show one incident whole."""
+        self.push_screen(IncidentScreen(self.session, message.incident, message.agent))
 
     def on_revoke(self, message: Revoke) -> None:
         """Plan the kill switch."""

@@ -36,3 +36,12 @@ class Restore(Message):
         super().__init__()
         self.incident = incident
         self.agent = agent
+
+
+class OpenIncident(Message):
+    """Show one incident whole: steps, timings, verdict, residual, restore chain."""
+
+    def __init__(self, incident: str, agent: str) -> None:
+        super().__init__()
+        self.incident = incident
+        self.agent = agent

@@ -20,6 +20,7 @@ from agent_ir.engine import journal as jr
 from agent_ir.engine.executor import EventFn, Tuning
 from agent_ir.engine.inventory import AgentView, Engine, Inventory, view
 from agent_ir.engine.planner import Plan, make_plan
+from agent_ir.engine.report import IncidentReport, read_report, read_reports
 from agent_ir.engine.restore_check import check_restorable
 from agent_ir.errors import AgentIRError, ProviderError, RefusedError
 from agent_ir.model import ProviderName
@@ -32,6 +33,7 @@ from agent_ir.playbook.loader import (
 from agent_ir.playbook.model import Playbook
 from agent_ir.providers.base import Discovery, ProgressFn, utcnow
 from agent_ir.settings import Settings
+from agent_ir.tui.plan_summary import PlanSummary, collateral_principals, summarize
 
 READ_ONLY_REFUSAL = "read-only mode: every write path is closed (started with --read-only)"
 
@@ -75,6 +77,13 @@ class ReadyPlan:
     restore_of: str | None = None
     refusal: str = ""
     warnings: list[str] = field(default_factory=list)
+    collateral: list[str] = field(default_factory=list)
+    """Principals the plan touches that are not the agent's own, each with whose it is."""
+
+    @property
+    def summary(self) -> PlanSummary:
+        """The plan header: counts, irreversible steps, collateral, expected verdict, hash."""
+        return summarize(self.plan, self.collateral, self.restore_of)
 
 
 class ConsoleSession:
@@ -180,7 +189,12 @@ class ConsoleSession:
             directory = incidents.journal_dir(self.engine)
             check_restorable(directory, request.incident, records, force=False)
             plan, warnings = incidents.restore_plan(request.incident, records)
-            return ReadyPlan(plan, restore_of=request.incident, warnings=warnings)
+            return ReadyPlan(
+                plan,
+                restore_of=request.incident,
+                warnings=warnings,
+                collateral=collateral_principals(plan, self.inventory),
+            )
         playbook = await asyncio.to_thread(load_playbook, request.playbook)
         params = resolve_params(playbook, request.params)
         inv = self._inventory()
@@ -192,7 +206,7 @@ class ConsoleSession:
             incidents.check_blast_radius(plan)
         except RefusedError as exc:
             refusal = exc.message
-        return ReadyPlan(plan, refusal=refusal)
+        return ReadyPlan(plan, refusal=refusal, collateral=collateral_principals(plan, inv))
 
     def who(self, reason: str) -> incidents.Who:
         """The responder acting, and why."""
@@ -234,6 +248,14 @@ class ConsoleSession:
         if agent is None:
             return found
         return [i for i in found if (i.agent or "").lower() == agent.lower()]
+
+    def incident_reports(self, agent: str | None = None) -> list[IncidentReport]:
+        """Incidents read whole (who, why, verdict, restored by), newest first."""
+        return read_reports(incidents.journal_dir(self.engine), agent)
+
+    def incident_report(self, incident: str) -> IncidentReport:
+        """One incident read whole."""
+        return read_report(incidents.journal_dir(self.engine), incident)
 
     async def aclose(self) -> None:
         """Close every adapter."""

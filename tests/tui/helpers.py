@@ -43,12 +43,15 @@ async def open_agent(pilot: Pilot[None], name: str) -> None:
 
 
 async def confirm(pilot: Pilot[None], agent: str, reason: str = "") -> None:
-    """On a plan: open the confirmation, fill in the agent's name (and a reason)."""
+    """On a plan: open the confirmation, fill in the agent's name (and a reason); focus
+    ends in the reason field, where enter submits."""
     await pilot.press("enter")
     await pilot.pause()
+    await fill(pilot, "#confirm-agent", agent)
     if reason:
         await fill(pilot, "#confirm-reason", reason)
-    await fill(pilot, "#confirm-agent", agent)
+    else:
+        pilot.app.screen.query_one("#confirm-reason", Input).focus()
 
 
 async def revoke(pilot: Pilot[None], agent: str, reason: str) -> None:

@@ -83,3 +83,36 @@ async def test_risk_is_written_not_only_coloured() -> None:
     async with app.run_test(size=(80, 10)):
         line = app.query_one(AgentTable).render_line(1).text
         assert "scraper" in line and "CRITICAL" in line and "(no owner)" in line
+
+
+class Many(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield AgentTable()
+
+    def on_agent_table_selected(self, event: AgentTable.Selected) -> None:
+        self.opened.append(event.name)
+
+    def on_mount(self) -> None:
+        table = self.query_one(AgentTable)
+        table.set_rows([_row(f"agent-{n:03}", "none", -1, 1) for n in range(60)])
+        table.focus()
+
+
+async def test_the_highlighted_row_stays_visible_after_a_resize() -> None:
+    app = Many()
+    async with app.run_test(size=(80, 40)) as pilot:
+        table = app.query_one(AgentTable)
+        for _ in range(30):
+            await pilot.press("down")
+        chosen = table.current
+        assert table.cursor == 30 and chosen is not None
+        await pilot.resize_terminal(80, 10)
+        await pilot.pause()
+        top = int(table.scroll_offset.y)
+        assert top <= table.cursor < top + table.size.height - 1
+        await pilot.press("enter")
+        assert app.opened == [chosen]

@@ -70,7 +70,7 @@ async def test_find_revoke_verify_and_restore(
         await settle(pilot)
         assert isinstance(app.screen, PlanScreen)
         plan_text = shown(app, "#plan-text")
-        assert "Blast radius: 3 identities (limit 50)" in plan_text
+        assert "blast radius 3 identities (limit 50)" in shown(app, "#plan-header")
         assert "disable-credentials" in plan_text and "now   status=Active" in plan_text
 
         await pilot.press("enter")
@@ -84,7 +84,7 @@ async def test_find_revoke_verify_and_restore(
         await type_text(pilot, "-agent")
         await pilot.press("enter")
         await pilot.pause()
-        assert "reason is required" in shown(app, "#confirm-problem")
+        assert app.focused is not None and app.focused.id == "confirm-reason"
         await type_text(pilot, "tabletop: key leaked")
         await pilot.press("enter")
         await settle(pilot)
@@ -109,11 +109,11 @@ async def test_find_revoke_verify_and_restore(
         await pilot.press("u")
         await settle(pilot)
         assert isinstance(app.screen, PlanScreen)
-        assert f"undo of {incident}" in shown(app, "#plan-text")
+        assert shown(app, "#plan-header").startswith(f"undo of {incident} · agent {USER}")
         await pilot.press("enter")
         await pilot.pause()
         await type_text(pilot, USER)
-        await pilot.press("enter")
+        await pilot.press("enter", "enter")  # on to the reason (filled in), then run
         await settle(pilot)
 
         assert isinstance(app.screen, RunScreen)

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from agent_ir.errors import AgentIRError
-from agent_ir.tui.messages import PickPlaybook, Restore, Revoke
+from agent_ir.tui.messages import OpenIncident, PickPlaybook, Restore, Revoke
 from agent_ir.tui.safe import plain
 from agent_ir.tui.screens.base import ConsoleScreen
 from agent_ir.tui.session import ConsoleSession
@@ -28,6 +28,7 @@ class AgentDetailScreen(ConsoleScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
+        Binding("q", "back", "Back", show=False),
         Binding("r", "revoke", "Revoke"),
         Binding("p", "playbook", "Playbook"),
         Binding("u", "restore", "Restore"),
@@ -61,14 +62,32 @@ class AgentDetailScreen(ConsoleScreen):
             with TabPane("4 Delegation", id="delegation"):
                 yield DelegationTree()
             with TabPane("5 Journal", id="journal"):
-                yield Static("u restores the highlighted incident", id="journal-hint")
+                yield Static(
+                    "enter opens the highlighted incident · u restores it", id="journal-hint"
+                )
                 yield IncidentTable()
         yield Footer()
 
     def on_mount(self) -> None:
-        """Fill every tab from the current inventory."""
+        """Fill every tab from the current inventory; the first tab's content has focus,
+        so the arrows work at once."""
         self._fill()
         self.load_journal()
+        self._focus_content()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_opened(self) -> None:
+        self._focus_content()
+
+    def _focus_content(self) -> None:
+        """Focus what the open tab shows (its table, tree or text), not the tab bar."""
+        pane = self.query_one(TabbedContent).active_pane
+        if pane is None:
+            return
+        for widget in pane.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
 
     def on_screen_resume(self) -> None:
         """After a run, discover again and redraw; the journal has grown too."""
@@ -116,11 +135,11 @@ class AgentDetailScreen(ConsoleScreen):
     async def load_journal(self) -> None:
         """Read this agent's incidents from the journal."""
         try:
-            found = await asyncio.to_thread(self.session.incidents, self.agent)
+            found = await asyncio.to_thread(self.session.incident_reports, self.agent)
         except AgentIRError as exc:
             self.query_one("#journal-hint", Static).update(plain(exc.message))
             return
-        self.query_one(IncidentTable).show(found, self.session.clock())
+        self.query_one(IncidentTable).show(found)
 
     def action_back(self) -> None:
         """Back to the agent list."""
@@ -156,6 +175,11 @@ class AgentDetailScreen(ConsoleScreen):
                 self.notify("highlight the incident to undo, then press u again")
             return
         self._restore(table.current)
+
+    @on(IncidentTable.OpenRequested)
+    def _open_requested(self, event: IncidentTable.OpenRequested) -> None:
+        event.stop()
+        self.post_message(OpenIncident(event.incident, self.agent))
 
     @on(IncidentTable.RestoreRequested)
     def _restore_requested(self, event: IncidentTable.RestoreRequested) -> None:

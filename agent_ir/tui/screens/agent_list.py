@@ -32,6 +32,7 @@ class AgentListScreen(ConsoleScreen):
         Binding("r", "revoke", "Revoke"),
         Binding("p", "playbook", "Playbook"),
         Binding("ctrl+r", "reload", "Reload"),
+        Binding("q", "app.quit", "Quit", show=False),
     ]
 
     DEFAULT_CSS = """

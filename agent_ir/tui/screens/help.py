@@ -15,6 +15,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("question_mark", "close", "Close", show=False),
+        Binding("q", "close", "Close", show=False),
     ]
 
     DEFAULT_CSS = """

@@ -13,16 +13,21 @@ from agent_ir.tui.screens.base import ConsoleScreen
 from agent_ir.tui.screens.confirm import Confirmation, ConfirmScreen
 from agent_ir.tui.screens.run import RunScreen
 from agent_ir.tui.session import ConsoleSession, ReadyPlan, Request, RestoreRequest
+from agent_ir.tui.widgets.plan_header import PlanHeader
 from agent_ir.tui.widgets.plan_view import PlanView
 
 
 class PlanScreen(ConsoleScreen):
-    """Compile the plan in a worker, show it, and ask for typed confirmation."""
+    """Compile the plan in a worker, show its summary and steps, and ask for typed
+    confirmation (the confirmation repeats the summary)."""
 
     BINDINGS = [
-        Binding("enter", "confirm", "Confirm…"),
+        # priority: taken as it arrives, so the name typed straight after it reaches the
+        # confirmation instead of the plan
+        Binding("enter", "confirm", "Confirm…", priority=True),
         Binding("c", "confirm", "Confirm…", show=False),
         Binding("escape", "cancel", "Cancel"),
+        Binding("q", "cancel", "Cancel", show=False),
     ]
 
     def __init__(self, session: ConsoleSession, request: Request) -> None:
@@ -33,6 +38,7 @@ class PlanScreen(ConsoleScreen):
     def compose(self) -> ComposeResult:
         what = "undo plan" if isinstance(self.request, RestoreRequest) else "plan"
         yield self.environment_bar(f"{what} · {self.request.agent}")
+        yield PlanHeader(id="plan-header")
         yield PlanView(id="plan")
         yield Footer()
 
@@ -50,6 +56,7 @@ class PlanScreen(ConsoleScreen):
         except AgentIRError as exc:
             view.message(f"No plan: {exc.message}")
             return
+        self.query_one(PlanHeader).show(self.ready.summary)
         view.show(self.ready)
 
     def action_cancel(self) -> None:
@@ -74,7 +81,10 @@ class PlanScreen(ConsoleScreen):
         reason = f"restore of {ready.restore_of}" if ready.restore_of else ""
         action = "Restore" if ready.restore_of else "Run plan"
         self.app.push_screen(
-            ConfirmScreen(ready.plan.agent, gated, reason=reason, action=action), self._confirmed
+            ConfirmScreen(
+                ready.plan.agent, gated, reason=reason, action=action, summary=ready.summary
+            ),
+            self._confirmed,
         )
 
     def _confirmed(self, confirmation: Confirmation | None) -> None:

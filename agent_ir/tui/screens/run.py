@@ -19,7 +19,11 @@ from agent_ir.tui.widgets.run_summary import RunSummary
 class RunScreen(ConsoleScreen):
     """Runs a confirmed plan in a worker and shows it happen."""
 
-    BINDINGS = [Binding("escape", "done", "Done"), Binding("enter", "done", "Done", show=False)]
+    BINDINGS = [
+        Binding("escape", "done", "Done"),
+        Binding("enter", "done", "Done", show=False),
+        Binding("q", "done", "Done", show=False),
+    ]
 
     DEFAULT_CSS = """
     RunScreen #run-title { height: auto; padding: 0 1; text-style: bold; }

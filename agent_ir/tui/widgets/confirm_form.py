@@ -4,14 +4,15 @@ The responder types the agent's exact name and a reason (journaled with the inci
 steps that need approval are listed as checkboxes, unticked. Both fields are required;
 a problem is written out under the form.
 
-Bindings: tab moves between fields; enter in a field or the Run button submits (posts
+Bindings: tab moves between fields; enter in the name field moves on to the reason (once
+the name matches); enter in the reason or the Run button submits (posts
 :class:`ConfirmForm.Confirmed`); the Cancel button posts :class:`ConfirmForm.Cancelled`.
 Reactive state: ``problem``.
 """
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -74,15 +75,64 @@ class ConfirmForm(Vertical):
         if self.is_mounted:
             self.query_one("#confirm-problem", Static).update(problem)
 
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#confirm-run")
-    def submit(self) -> None:
-        """Check both fields, then confirm."""
+    @on(Input.Submitted, "#confirm-agent")
+    def _name_entered(self, event: Input.Submitted) -> None:
+        """Enter after the name moves on to the reason (once the name matches)."""
+        event.stop()
+        self._next_field()
+
+    def _next_field(self) -> None:
+        if self._name_matches():
+            self.problem = ""
+            self.query_one("#confirm-reason", Input).focus()
+
+    @staticmethod
+    def types(key: events.Key) -> bool:
+        """Whether :meth:`type_key` takes this key (text, backspace, tab, enter)."""
+        return key.key in _TYPED or (key.is_printable and bool(key.character))
+
+    def type_key(self, key: events.Key) -> bool:
+        """Take one key at once, in order, as typing into the form (False: not taken).
+
+        Textual hands a key to the focused widget through a queue, so in a burst a letter
+        can overtake the Tab or Enter before it and land in the wrong field; the screen
+        feeds the keys here instead, one after another, and nothing overtakes.
+        """
+        if key.key == "tab":
+            self.screen.focus_next()
+            return True
+        if key.key == "shift+tab":
+            self.screen.focus_previous()
+            return True
+        field = self.screen.focused
+        if not isinstance(field, Input):
+            return False
+        if key.key == "enter" and field.id == "confirm-agent":
+            self._next_field()
+        elif key.key == "enter":
+            self.submit()
+        elif key.key == "backspace":
+            field.action_delete_left()
+        elif key.character and key.is_printable:
+            field.insert_text_at_cursor(key.character)
+        else:
+            return False
+        return True
+
+    def _name_matches(self) -> bool:
         typed = self.query_one("#confirm-agent", Input).value.strip()
-        reason = self.query_one("#confirm-reason", Input).value.strip()
         if typed != self.agent:
             self.problem = f"The name does not match: type {self.agent} exactly."
             self.query_one("#confirm-agent", Input).focus()
+            return False
+        return True
+
+    @on(Input.Submitted, "#confirm-reason")
+    @on(Button.Pressed, "#confirm-run")
+    def submit(self) -> None:
+        """Check both fields, then confirm."""
+        reason = self.query_one("#confirm-reason", Input).value.strip()
+        if not self._name_matches():
             return
         if not reason:
             self.problem = "A reason is required: it is journaled with the incident."
@@ -100,6 +150,9 @@ class ConfirmForm(Vertical):
     def cancel(self) -> None:
         """Back out."""
         self.post_message(self.Cancelled())
+
+
+_TYPED = frozenset({"tab", "shift+tab", "enter", "backspace"})
 
 
 def _dom(step_id: str) -> str:

@@ -20,7 +20,7 @@ from agent_ir.playbook.model import Parameter, Playbook
 from agent_ir.tui.widgets.toggle import Toggle
 
 
-class ParamForm(VerticalScroll):
+class ParamForm(VerticalScroll, can_focus=False):
     """Fields for one playbook's parameters."""
 
     DEFAULT_CSS = """

@@ -1,9 +1,11 @@
 """PlanView: a plan, before anything runs.
 
-Steps are grouped by provider and phase; each shows its action and target, the live
+Steps are grouped by provider and phase (phases numbered 1, 2, 3 within each provider,
+in the order they run); each shows its action and target, the live
 state now → the state predicted after it, whether it can be undone, and its hazards.
-The header gives the blast radius against the playbook's limit; a plan beyond the limit
-is marked ``REFUSED`` with the reason, in words.
+The summary (counts, irreversible steps, blast radius, hash) is the screen's
+:class:`PlanHeader`; a plan beyond the blast-radius limit is marked ``REFUSED`` here
+with the reason, in words.
 
 Bindings: those of a scrolling container. Reactive state: ``steps`` (how many steps the
 plan has).
@@ -51,18 +53,15 @@ class PlanView(VerticalScroll, can_focus=True):
         plan = ready.plan
         self.steps = len(plan.steps)
         text = Text()
-        kind = f"undo of {ready.restore_of}" if ready.restore_of else f"playbook {plan.playbook}"
-        text.append(f"{kind} · agent {plan.agent} · {len(plan.steps)} steps\n", style="bold")
-        limit = f" (limit {plan.max_targets})" if plan.max_targets else ""
-        text.append(f"Blast radius: {len(plan.blast_radius)} identities{limit}\n")
         if ready.refusal:
             text.append("REFUSED: ", style="bold red")
             text.append(ready.refusal + "\n")
         for provider in plan.providers:
             mine = [s for s in plan.steps if s.provider == provider]
-            text.append(f"\n{provider}  ({len(mine)} steps)\n", style="bold underline")
-            for phase in sorted({s.phase for s in mine}):
-                text.append(f" {phase}. {PHASES.get(phase, 'other')}\n", style="bold")
+            gap = "\n" if text else ""
+            text.append(f"{gap}{provider}  ({_count(len(mine))})\n", style="bold underline")
+            for number, phase in enumerate(sorted({s.phase for s in mine}), start=1):
+                text.append(f" {number}. {PHASES.get(phase, 'other')}\n", style="bold")
                 for step in (s for s in mine if s.phase == phase):
                     gate = "  [NEEDS APPROVAL]" if step.approve else ""
                     text.append(f"   {step.action}: {step.target_label}{gate}\n")
@@ -79,3 +78,7 @@ class PlanView(VerticalScroll, can_focus=True):
         for note in plan.notes:
             text.append(f"\nnote: {note}", style="dim")
         self.query_one("#plan-text", Static).update(clean(text))
+
+
+def _count(steps: int) -> str:
+    return "1 step" if steps == 1 else f"{steps} steps"
