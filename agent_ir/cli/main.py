@@ -183,6 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = lab_commands.add_parser("check", help="validate world files")
     p.add_argument("files", nargs="+", type=Path)
+    lab_commands.add_parser(
+        "reset",
+        help="start the default lab (used when nothing is configured) over from its world",
+    )
     return parser
 
 
