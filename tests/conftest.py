@@ -103,6 +103,15 @@ aws:
 """
 
 
+@pytest.fixture(autouse=True)
+def private_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test's own ``$XDG_STATE_HOME``: the default lab's state and the journals of
+    anything run in-process or in a child process go there, never to the real home."""
+    state = tmp_path_factory.mktemp("xdg-state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state
+
+
 @pytest.fixture(scope="session")
 def lab_world() -> World:
     """The world the session's lab serves."""
