@@ -3,6 +3,7 @@ providers would; ``lab reset`` starts it over; two commands at once do not corru
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -102,6 +103,7 @@ def test_two_commands_at_once_both_land_and_leave_a_loadable_state(cli, tmp_path
         out, err = racer.communicate(timeout=600)
         assert racer.returncode == 0, err
         assert "Traceback" not in err
+        assert json.loads(out)["counts"]["failed"] == 0
 
     assert _contained(cli("show", STORY, "-o", "json")), "neither command lost the other's work"
     shadow = cli("show", SHADOW, "-o", "json")
