@@ -104,7 +104,9 @@ aws:
 
 
 @pytest.fixture(autouse=True)
-def private_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def private_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Every test's own ``$XDG_STATE_HOME``: the default lab's state and the journals of
     anything run in-process or in a child process go there, never to the real home."""
     state = tmp_path_factory.mktemp("xdg-state")
