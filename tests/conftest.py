@@ -103,6 +103,27 @@ aws:
 """
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's ``$XDG_STATE_HOME``, for what runs outside any one test (session
+    fixtures, threads that outlive their test): never the real home."""
+    state = tmp_path_factory.mktemp("xdg-state-session")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(state))
+        yield state
+
+
+@pytest.fixture(autouse=True)
+def private_state(
+    session_state: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test's own ``$XDG_STATE_HOME``: the default lab's state and the journals of
+    anything run in-process or in a child process go there, never to the real home."""
+    state = tmp_path_factory.mktemp("xdg-state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state
+
+
 @pytest.fixture(scope="session")
 def lab_world() -> World:
     """The world the session's lab serves."""

@@ -171,6 +171,7 @@ def cmd_lab(args: argparse.Namespace) -> ExitCode:
         "faults": lab_commands.faults,
         "generate": lab_commands.generate,
         "check": lab_commands.check,
+        "reset": lab_commands.reset,
     }
     if args.lab_command not in handlers:
         raise UsageError("lab: choose one of " + ", ".join(handlers))

@@ -65,6 +65,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "lab generate": ("agent-ir lab generate --agents 5000 --providers aws,okta > big.yaml",),
     "lab check": ("agent-ir lab check my-world.yaml -o json",),
+    "lab reset": ("agent-ir lab reset",),
     "completion": (
         "agent-ir completion bash > ~/.local/share/bash-completion/completions/agent-ir",
         "agent-ir completion fish > ~/.config/fish/completions/agent-ir.fish",

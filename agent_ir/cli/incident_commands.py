@@ -246,15 +246,17 @@ def _journal_dir(args: argparse.Namespace) -> Path:
 
     path = locate(args.config)
     if args.world or args.lab or path is None:
-        from agent_ir.cli.environment import default_world
+        from agent_ir.cli.environment import JOURNAL_DIR, default_world, lab_state_dir
         from agent_ir.lab.world import load_world
 
-        name = "lab"
+        if not (args.world or args.lab):
+            default_world()
+            return lab_state_dir() / JOURNAL_DIR
         if args.world:
             load_world(args.world)
         else:
             default_world()
-        return journal_dir(Engine(Settings(name=name, lab=True)))
+        return journal_dir(Engine(Settings(name="lab", lab=True)))
     return journal_dir(Engine(load_settings(path)))
 
 

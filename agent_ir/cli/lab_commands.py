@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from agent_ir.cli.commands import emit_json, wants_json
-from agent_ir.cli.environment import default_world
+from agent_ir.cli.environment import (
+    STATE_FILE,
+    default_world,
+    lab_state_dir,
+    lab_state_lock,
+)
 from agent_ir.errors import UsageError, WorldError
 from agent_ir.exit_codes import ExitCode
 
@@ -114,3 +119,20 @@ def check(args: argparse.Namespace) -> ExitCode:
     if wants_json(args):
         emit_json({"files": checked}, args.output, records="files")
     return ExitCode.BAD_INPUT if failed else ExitCode.OK
+
+
+def reset(args: argparse.Namespace) -> ExitCode:
+    """Seed the default lab afresh from the default world, dropping every change made to
+    it; its journals stay (they record what was done)."""
+    from agent_ir.lab.runner import Lab
+    from agent_ir.lab.world import load_world
+
+    world = load_world(default_world())
+    root = lab_state_dir()
+    with lab_state_lock(root):
+        state = root / STATE_FILE
+        state.unlink(missing_ok=True)
+        with Lab(world, state_file=state) as lab:
+            lab.save_state()
+    print(f"lab reset: world '{world.name}' seeded afresh; state in {root}")
+    return ExitCode.OK

@@ -273,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = lab_commands.add("check", "validate world files")
     p.add_argument("files", nargs="+", type=Path)
+    lab_commands.add(
+        "reset", "start the default lab (used when nothing is configured) over from its world"
+    )
     p = commands.add("completion", "print a shell completion script")
     p.add_argument("shell", nargs="?", choices=SHELLS, help="bash, zsh or fish")
     p.add_argument("--list", choices=KINDS, help=argparse.SUPPRESS)

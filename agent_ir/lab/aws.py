@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import threading
 import uuid
 from collections.abc import Iterator
@@ -131,6 +132,32 @@ class AwsEmulator:
         with self._gate.exclusive():
             self._seed()
         self.server.faults.update(self._initial_faults)
+
+    def export_state(self) -> object:
+        """moto's IAM and STS backends of the world's accounts, and the responder."""
+        from moto.iam.models import iam_backends
+        from moto.sts.models import sts_backends
+
+        return {
+            "iam": {a: iam_backends[a]["global"] for a in self.account_ids},
+            "sts": {a: sts_backends[a]["global"] for a in self.account_ids},
+            "responder": self.responder,
+        }
+
+    def import_state(self, state: Any) -> None:
+        """Serve the state of :meth:`export_state` instead of the seeded world."""
+        from moto.iam.models import iam_backends
+        from moto.sts.models import sts_backends
+
+        with self._gate.exclusive():
+            for backends, saved in ((iam_backends, state["iam"]), (sts_backends, state["sts"])):
+                for account_id, backend in saved.items():
+                    backends[account_id][backend.region_name] = backend
+            self._responder = state["responder"]
+            # moto draws new ids (access keys, sessions) from one stream, seeded alike in
+            # every process: going on from the seeded sequence would draw ids the saved
+            # state already holds.
+            _moto_api(self._moto, "/moto-api/seed", query=f"a={secrets.randbits(63)}")
 
     def handle(self, request: LabRequest) -> LabResponse:
         """The emulator app: refuse what AWS would refuse, hand the rest to moto."""

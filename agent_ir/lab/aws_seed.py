@@ -11,7 +11,9 @@ trust principals literally.
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import json
 import secrets
 import string
@@ -34,6 +36,9 @@ _ALLOW_ALL = {
     "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
 }
 _SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
+_KEY_ID_SEED = "agent-ir-lab-20250101"
+_KEY_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_ACCOUNT_OFFSET = 549_755_813_888  # how AWS (and moto) place an account id in a key id
 _LAB_TAG = {"agent-ir:lab": "responder"}
 
 _ManagedPolicyRow = tuple[str, str | None, str | None, str, datetime, datetime]
@@ -131,6 +136,8 @@ class _Account:
         from moto.iam.models import AccessKeyLastUsed
 
         key = self.backend.create_access_key(user_name, status=spec.status)
+        ordinal = sum(1 for k in self.backend.access_keys.values() if k.user_name == user_name)
+        _refile(self.backend, key, lab_access_key_id(self.spec.id, user_name, ordinal))
         key.create_date = self.now - timedelta(days=spec.age_days)
         if spec.last_used_days_ago is not None:
             key.last_used = AccessKeyLastUsed(
@@ -169,14 +176,12 @@ def _seed_responder(world: AwsWorld, previous: ResponderCredentials | None) -> R
     key = backend.create_access_key(RESPONDER_USER)
     if previous is None:
         secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
-        credentials = ResponderCredentials(home, user.arn, key.access_key_id, secret)
+        key_id = lab_access_key_id(home, RESPONDER_USER, 1)
+        credentials = ResponderCredentials(home, user.arn, key_id, secret)
     else:
         credentials = previous
-    # moto indexes keys by id: re-file the key under the id and secret being kept.
-    del backend.access_keys[key.access_key_id]
-    key.access_key_id = credentials.access_key_id
+    _refile(backend, key, credentials.access_key_id)
     key.secret_access_key = credentials.secret_access_key
-    backend.access_keys[key.access_key_id] = key
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -196,6 +201,30 @@ def _seed_responder(world: AwsWorld, previous: ResponderCredentials | None) -> R
         )
         other.put_role_policy(RESPONDER_ROLE, RESPONDER_POLICY, json.dumps(_ALLOW_ALL))
     return credentials
+
+
+def lab_access_key_id(account_id: str, user_name: str, ordinal: int) -> str:
+    """The id of a user's ``ordinal``-th seeded access key (from 1).
+
+    moto draws key ids from one process-wide random stream, which every request handled
+    since the last seeding also draws from, so its ids depend on what else ran and when.
+    These depend only on where the key sits in the world: ``AKIA``, the account encoded as
+    AWS encodes it (so the account can be read back from the id), then a hash.
+    """
+    number = int(account_id)
+    account_part = base64.b32encode((number // 2 + _ACCOUNT_OFFSET).to_bytes(5, "big"))
+    digest = hashlib.sha256(f"{_KEY_ID_SEED}/{account_id}/{user_name}/{ordinal}".encode())
+    half = _KEY_ID_ALPHABET[16:] if number % 2 else _KEY_ID_ALPHABET[:16]
+    middle = half[digest.digest()[0] % 16]
+    rest = "".join(_KEY_ID_ALPHABET[b % 32] for b in digest.digest()[1:8])
+    return f"AKIA{account_part.decode()}{middle}{rest}"
+
+
+def _refile(backend: Any, key: Any, key_id: str) -> None:
+    """Give a key moto created another id; moto indexes keys by id, so file it again."""
+    del backend.access_keys[key.access_key_id]
+    key.access_key_id = key_id
+    backend.access_keys[key_id] = key
 
 
 def _load_aws_managed_policies(backend: Any) -> None:

@@ -131,6 +131,17 @@ class EntraEmulator:
         self.graph.budgets = self.budgets
         self.server.faults.update(self._initial_faults)
 
+    def export_state(self) -> object:
+        """The directory and the secrets and certificates it refers to."""
+        return {"directory": self.directory, "material": self.material}
+
+    def import_state(self, state: Any) -> None:
+        """Serve the state of :meth:`export_state` instead of the seeded world."""
+        # The write routes hold this emulator's Material: refill it rather than replace it.
+        vars(self.material).update(vars(state["material"]))
+        with self.directory.lock:
+            self.directory = state["directory"]
+
     def set_limits(self, read_ru_per_10s: int | None = None, enabled: bool = True) -> None:
         """Change the throttling budget while running (a reset restores the world's)."""
         budget = read_ru_per_10s or self.budgets.read_per_10s

@@ -67,6 +67,17 @@ class Table:
         if self.latest(key) is not None:
             self._append(key, None)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a saved lab state) as replicated: versions are dated by this process's
+        monotonic clock, which means nothing to the process that loads them."""
+        state = dict(self.__dict__)
+        state["_rows"] = {
+            key: [(_SEEDED, history[-1][1])]
+            for key, history in self._rows.items()
+            if history[-1][1] is not None
+        }
+        return state
+
     def _append(self, key: str, value: Obj | None) -> None:
         now = self._clock()
         history = self._rows.setdefault(key, [])

@@ -94,6 +94,16 @@ class GcpEmulator:
             self.api.calls.clear()
         self.server.faults.update(self._initial_faults)
 
+    def export_state(self) -> object:
+        """The projects, accounts and keys, and the private keys behind them."""
+        return {"state": self.api.state, "vault": self.vault}
+
+    def import_state(self, state: Any) -> None:
+        """Serve the state of :meth:`export_state` instead of the seeded world."""
+        with self.api.lock:
+            self.vault.adopt(state["vault"])
+            self.api.state = state["state"]
+
     def link(self, endpoints: dict[str, str], ca_path: Path) -> None:
         """Called by the lab once every emulator runs: note the AWS endpoint, where the
         Security Token Service checks the signed requests it is given to exchange."""

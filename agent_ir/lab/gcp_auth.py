@@ -42,6 +42,11 @@ class KeyVault:
         self._lock = threading.Lock()
         self._keys: dict[str, rsa.RSAPrivateKey] = {}
 
+    def adopt(self, other: KeyVault) -> None:
+        """Hold ``other``'s keys instead of this vault's (a saved lab state coming back)."""
+        with self._lock:
+            self._keys = dict(other._keys)
+
     def private_key(self, key: Key) -> rsa.RSAPrivateKey:
         """The key's private key, generated the first time it is asked for."""
         with self._lock:

@@ -122,6 +122,16 @@ class OktaEmulator:
         self.limiter.reset(self.world.rate_limit)
         self.server.faults.update(self._initial_faults)
 
+    def export_state(self) -> object:
+        """The org and the keys and secret values it refers to."""
+        return {"org": self.state, "keys": self.keys}
+
+    def import_state(self, state: Any) -> None:
+        """Serve the state of :meth:`export_state` instead of the seeded world."""
+        self.keys.adopt(state["keys"])
+        with self.state.lock:
+            self._state = state["org"]
+
     def handle(self, request: LabRequest) -> LabResponse:
         """The emulator app: rate limit, authenticate, route."""
         verdict = self.limiter.check(request)

@@ -36,6 +36,12 @@ class KeyStore:
         self._values: dict[str, str] = {}
         self._lock = threading.Lock()
 
+    def adopt(self, other: KeyStore) -> None:
+        """Hold ``other``'s keys and values instead of these (a saved lab state coming back)."""
+        with self._lock:
+            self._keys = dict(other._keys)
+            self._values = dict(other._values)
+
     def secret(self, name: str, prefix: str = "") -> str:
         """A random secret value called ``name`` (made once, the same after every reset)."""
         with self._lock:

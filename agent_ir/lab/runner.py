@@ -10,6 +10,10 @@
 The lab directory (a fresh temporary one unless given) receives ``ca.pem``, each
 emulator's credential files (mode 0600) and ``config.yaml``, which names those files by
 relative path and never holds a secret.
+
+With a ``state_file``, the lab starts from the state saved there by an earlier process
+(if any, and if saved from the same world) and :meth:`Lab.save_state` writes it back, so
+changes made through the provider APIs outlive the process (see :mod:`agent_ir.lab.state`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
@@ -32,6 +36,9 @@ from agent_ir.lab.server import EmulatorServer
 from agent_ir.lab.tls import CA_FILE, LabTLS, create_lab_tls
 from agent_ir.lab.world import World
 from agent_ir.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from agent_ir.lab.state import SavedLab
 
 CONFIG_FILE = "config.yaml"
 
@@ -55,6 +62,13 @@ class Emulator(Protocol):
 
     def provider_settings(self, directory: Path) -> dict[str, Any]:
         """Write the emulator's credential files into ``directory``; return its settings."""
+
+    def export_state(self) -> object:
+        """The objects the emulator's state lives in, for :mod:`agent_ir.lab.state` to
+        pickle; called once the lab's clients are done."""
+
+    def import_state(self, state: Any) -> None:
+        """Serve ``state`` (from :meth:`export_state`, in another process) from now on."""
 
 
 LinkHook = Callable[[dict[str, str], Path], None]
@@ -100,9 +114,13 @@ class Lab:
         *,
         now: datetime | None = None,
         config_name: str = CONFIG_FILE,
+        state_file: Path | None = None,
     ) -> None:
         self.world = world
         self.now = now or datetime.now(UTC)
+        self.state_file = state_file
+        self.resumed = False
+        """Whether the running lab went on from a saved state rather than the seeded world."""
         self._given_directory = directory
         self._config_name = config_name
         self._directory: Path | None = None
@@ -180,6 +198,7 @@ class Lab:
         """Create the CA, start every emulator the world needs and write the config."""
         if self._directory is not None:
             raise LabError("the lab is already running")
+        saved = self._load_state()
         self._directory = self._prepare_directory()
         try:
             tls = self._tls = create_lab_tls(self._directory)
@@ -190,12 +209,38 @@ class Lab:
                 if emulator is not None:
                     emulator.start()
                     self._emulators[name] = emulator
+            if saved is not None:
+                for name, emulator in self._emulators.items():
+                    emulator.import_state(saved.emulators[name])
+                self.resumed = True
             self._link(tls.ca_path)
             self._settings = self._write_config()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def save_state(self) -> None:
+        """Write every emulator's state to :attr:`state_file`, for the next lab on this
+        world to go on from; call it once the lab's clients are done."""
+        from agent_ir.lab import state
+
+        if self.state_file is None:
+            raise LabError("this lab was started without a state file")
+        emulators = {name: e.export_state() for name, e in self._emulators.items()}
+        saved = state.SavedLab(state.fingerprint(self.world), self.now, emulators)
+        state.save(self.state_file, saved)
+
+    def _load_state(self) -> SavedLab | None:
+        """The saved state to go on from (its seeding instant becomes the lab's ``now``)."""
+        if self.state_file is None:
+            return None
+        from agent_ir.lab import state
+
+        saved = state.load(self.state_file, self.world)
+        if saved is not None:
+            self.now = saved.seeded_at
+        return saved
 
     def _link(self, ca_path: Path) -> None:
         """Call each emulator's optional ``link`` hook (see :data:`LinkHook`)."""

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from agent_ir.lab.aws_seed import lab_access_key_id
 from agent_ir.lab.runner import Lab
 from agent_ir.lab.world import AccountSpec, RoleSpec, UserSpec, World
 
@@ -151,3 +152,29 @@ def test_second_account_through_the_responder_role(
     assert iam.list_account_aliases()["AccountAliases"] == ["corp-data"]
     key = iam.list_access_keys(UserName="data-loader")["AccessKeyMetadata"][0]
     assert _close(key["CreateDate"], lab.now - timedelta(days=30))
+
+
+def _key_ids(aws_client: AwsClientFactory, user: str) -> list[str]:
+    keys = aws_client("iam").list_access_keys(UserName=user)["AccessKeyMetadata"]
+    return [k["AccessKeyId"] for k in keys]
+
+
+def test_seeded_key_ids_do_not_depend_on_motos_random_stream(
+    fresh_lab: Lab, aws_client: AwsClientFactory, monkeypatch: Any
+) -> None:
+    """Every request draws from moto's one random stream; seeded ids must not follow it."""
+    from moto.moto_api._internal import mock_random
+
+    before = _key_ids(aws_client, "invoice-agent")
+    seed = mock_random.seed
+
+    def seed_then_draw(a: Any = None, version: int = 2) -> None:
+        seed(a, version)
+        mock_random.getrandbits(4096)  # what concurrent requests would have drawn
+
+    monkeypatch.setattr(mock_random, "seed", seed_then_draw)
+    fresh_lab.reset()
+    assert _key_ids(aws_client, "invoice-agent") == before
+    assert sorted(before) == sorted(
+        lab_access_key_id("111111111111", "invoice-agent", n) for n in (1, 2)
+    )

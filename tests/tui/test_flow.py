@@ -134,6 +134,8 @@ async def test_find_revoke_verify_and_restore(
 
 async def test_read_only_refuses_every_write_path(console: AppFactory, tmp_path: Path) -> None:
     app = console(read_only=True)
+    # Counted at the end: on a loaded machine the first ones would have timed out by then.
+    app.NOTIFICATION_TIMEOUT = 3600
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert "READ-ONLY" in str(app.screen.query_one("#env-read-only").render())
