@@ -78,6 +78,7 @@ def plan_text(plan: Any) -> str:
                 out += [f"        hazard: {h}" for h in step.hazards]
     if not plan.steps:
         out.append("\nNo steps: nothing in this plan changes anything.")
+    out += [f"provider {name}: {status}" for name, status in plan.provider_status.items()]
     out += [f"note: {n}" for n in plan.notes]
     return "\n".join(out)
 
@@ -96,8 +97,28 @@ def outcome_text(outcome: Any) -> str:
         out += [f"  {'':18} note: {n}" for n in r.notes]
     counts = ", ".join(f"{v} {k}" for k, v in outcome.counts().items() if v)
     out.append(f"Summary: {counts or 'no steps'}")
+    out += [f"  {name}: {status}" for name, status in outcome.provider_status.items()]
     out += [f"warning: {w}" for w in outcome.warnings]
     return "\n".join(out)
+
+
+def report_unavailable(providers: dict[str, str], what: str) -> None:
+    """Say on stderr which providers did not answer: the result is partial there."""
+    for name, status in providers.items():
+        if status != "answered":
+            print(f"agent-ir: {name} {status}", file=sys.stderr)
+    if any(status != "answered" for status in providers.values()):
+        print(
+            f"agent-ir: partial {what}: the providers above did not answer; "
+            "nothing there is contained or known to be",
+            file=sys.stderr,
+        )
+
+
+def _plan_exit(plan: Any) -> ExitCode:
+    """A plan is complete only when every provider in scope answered."""
+    report_unavailable(plan.provider_status, "plan")
+    return ExitCode.PARTIAL if plan.unavailable else ExitCode.OK
 
 
 def _confirm(plan: Any, args: argparse.Namespace) -> Any:
@@ -132,7 +153,7 @@ def cmd_plan(args: argparse.Namespace) -> ExitCode:
         emit_json(plan.to_json())
     else:
         print(plan_text(plan))
-    return ExitCode.OK
+    return _plan_exit(plan)
 
 
 def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
@@ -164,12 +185,18 @@ def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
             emit_json(result.to_json())
         else:
             print(plan_text(result))
-        return ExitCode.OK
+        return _plan_exit(result)
+    return _outcome_exit(result, args)
+
+
+def _outcome_exit(outcome: Any, args: argparse.Namespace) -> ExitCode:
+    """Print a run's outcome; its exit code says whether it is complete."""
     if args.output == "json":
-        emit_json(result.to_json())
+        emit_json(outcome.to_json())
     else:
-        print(outcome_text(result))
-    return ExitCode(result.exit_code)
+        print(outcome_text(outcome))
+    report_unavailable(outcome.provider_status, "run")
+    return ExitCode(outcome.exit_code)
 
 
 def cmd_revoke(args: argparse.Namespace) -> ExitCode:
@@ -188,11 +215,7 @@ def cmd_resume(args: argparse.Namespace) -> ExitCode:
 
     with environment(args) as settings:
         outcome = with_engine(settings, lambda e: resume(e, args.incident, on_event=_print_event))
-    if args.output == "json":
-        emit_json(outcome.to_json())
-    else:
-        print(outcome_text(outcome))
-    return ExitCode(outcome.exit_code)
+    return _outcome_exit(outcome, args)
 
 
 def cmd_restore(args: argparse.Namespace) -> ExitCode:
@@ -212,11 +235,7 @@ def cmd_restore(args: argparse.Namespace) -> ExitCode:
             return await restore(engine, args.incident, who, on_event=_print_event)
 
         outcome = with_engine(settings, work)
-    if args.output == "json":
-        emit_json(outcome.to_json())
-    else:
-        print(outcome_text(outcome))
-    return ExitCode(outcome.exit_code)
+    return _outcome_exit(outcome, args)
 
 
 def _journal_dir(args: argparse.Namespace) -> Path:

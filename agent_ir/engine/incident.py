@@ -17,7 +17,8 @@ from agent_ir.actions.base import PlannedStep, Reversibility
 from agent_ir.engine import journal as jr
 from agent_ir.engine.executor import SUCCESS, EventFn, Executor, Status, StepResult, Tuning
 from agent_ir.engine.inventory import Engine
-from agent_ir.engine.planner import Plan, make_plan, plan_hash
+from agent_ir.engine.planner import ANSWERED, Plan, make_plan, plan_hash
+from agent_ir.engine.planner import unavailable as unavailable_status
 from agent_ir.errors import JournalError, NotFoundError, RefusedError
 from agent_ir.exit_codes import ExitCode
 from agent_ir.playbook.model import Playbook
@@ -57,10 +58,28 @@ class Outcome:
         return out
 
     @property
+    def provider_status(self) -> dict[str, str]:
+        """Each provider in scope: "answered", or "unavailable: <reason>" when it did not
+        answer discovery, planning, or a step's calls (down, throttled, past a deadline)."""
+        status = dict(self.plan.provider_status)
+        for r in self.results:
+            if r.unavailable and status.get(r.step.provider, ANSWERED) == ANSWERED:
+                status[r.step.provider] = unavailable_status(
+                    f"execution: {r.error or r.status.value}"
+                )
+        return status
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """The providers that did not answer, with why: the run cannot be complete."""
+        return {p: s for p, s in self.provider_status.items() if s != ANSWERED}
+
+    @property
     def exit_code(self) -> ExitCode:
-        """OK when every step verified/already/skipped; PARTIAL or FAILED otherwise."""
+        """OK only when every provider answered and every step verified/already/skipped;
+        PARTIAL or FAILED otherwise."""
         statuses = {r.status for r in self.results}
-        if statuses <= SUCCESS:
+        if statuses <= SUCCESS and not self.unavailable:
             return ExitCode.OK
         done = statuses & {Status.VERIFIED, Status.ALREADY, Status.APPLIED_UNVERIFIED}
         if Status.FAILED in statuses and not done:
@@ -78,6 +97,8 @@ class Outcome:
             "counts": self.counts(),
             "steps": [r.to_json() for r in self.results],
             "warnings": self.warnings,
+            "status": _end_status(self),
+            "providers": self.provider_status,
         }
 
 
@@ -143,8 +164,13 @@ async def execute(
         )
         results = await executor.run(plan.steps, approved=approved)
         outcome = Outcome(incident, plan, results, restore_of)
-        journal.end(_end_status(outcome), outcome.counts())
+        _journal_end(journal, outcome)
     return outcome
+
+
+def _journal_end(journal: jr.Journal, outcome: Outcome) -> None:
+    """Close the incident with its status, counts and which providers answered."""
+    journal.end(_end_status(outcome), outcome.counts(), providers=outcome.provider_status)
 
 
 def _end_status(outcome: Outcome) -> str:
@@ -205,14 +231,19 @@ async def resume(
         )
         results = await executor.run(plan.steps, finished=finished, prior=prior)
         outcome = Outcome(incident, plan, results, start.get("restore_of"))
-        journal.end(_end_status(outcome), outcome.counts())
+        _journal_end(journal, outcome)
     return outcome
 
 
 def _results(records: list[jr.Record], plan: Plan) -> list[StepResult]:
     status = {r.payload["step"]: r.payload for r in records if r.kind == jr.Kind.RESULT}
     return [
-        StepResult(s, Status(status[s.id]["status"]), status[s.id].get("error"))
+        StepResult(
+            s,
+            Status(status[s.id]["status"]),
+            status[s.id].get("error"),
+            unavailable=bool(status[s.id].get("unavailable")),
+        )
         for s in plan.steps
         if s.id in status
     ]

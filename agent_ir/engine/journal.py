@@ -14,7 +14,8 @@ so records cut from the tail are noticed. A record::
 - ``intent``: step, provider, action, target; durable before the provider is called
 - ``snapshot``: step, data;  ``result``: step, status, error, detail;  ``note``: text
 - ``repair``: dropped_bytes, reason (a torn tail left by a crash was cut)
-- ``incident-end``: status, counts (steps per status)
+- ``incident-end``: status (complete, partial, failed), counts (steps per status),
+  providers ({name: "answered" | "unavailable: why"})
 
 Every payload passes through :func:`redact` first: no secret value is ever written.
 """
@@ -289,9 +290,19 @@ class Journal:
         """Record a free note."""
         return self.append(Kind.NOTE, {"text": text})
 
-    def end(self, status: str, counts: Mapping[str, int]) -> Record:
-        """Record the end of the incident with its outcome and step counts per status."""
-        return self.append(Kind.END, {"status": status, "counts": dict(counts)})
+    def end(
+        self,
+        status: str,
+        counts: Mapping[str, int],
+        *,
+        providers: Mapping[str, str] | None = None,
+    ) -> Record:
+        """Record the end of the incident with its outcome, step counts per status and,
+        when given, whether each provider answered ("answered" / "unavailable: why")."""
+        payload: dict[str, Any] = {"status": status, "counts": dict(counts)}
+        if providers is not None:
+            payload["providers"] = dict(providers)
+        return self.append(Kind.END, payload)
 
     def close(self) -> None:
         """Release the lock and the file; closing twice is harmless."""

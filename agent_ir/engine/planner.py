@@ -18,10 +18,17 @@ from typing import Any
 from agent_ir.actions.base import PlanContext, PlannedStep, ProviderAction
 from agent_ir.actions.catalog import CATALOG
 from agent_ir.engine.inventory import Engine, Inventory
-from agent_ir.errors import AgentIRError, ProviderError
+from agent_ir.errors import AgentIRError, ProviderError, unexpected
 from agent_ir.model import PROVIDERS, Agent, Identity, ProviderName
 from agent_ir.playbook.loader import step_params
 from agent_ir.playbook.model import Condition, Playbook, Step
+
+ANSWERED = "answered"
+
+
+def unavailable(reason: str) -> str:
+    """The status of a provider that did not answer, with its reason."""
+    return f"unavailable: {reason}"
 
 
 @dataclass(slots=True)
@@ -35,6 +42,14 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     max_targets: int | None = None
     plan_hash: str = ""
+    provider_status: dict[str, str] = field(default_factory=dict)
+    """Every configured provider: "answered", or "unavailable: <reason>" when it did not
+    answer discovery or planning (then the plan cannot be complete there)."""
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """The providers that did not answer, with why."""
+        return {p: s for p, s in self.provider_status.items() if s != ANSWERED}
 
     @property
     def blast_radius(self) -> list[str]:
@@ -57,6 +72,7 @@ class Plan:
             "blast_radius": {"identities": self.blast_radius, "max_targets": self.max_targets},
             "steps": [s.to_json() for s in self.steps],
             "notes": self.notes,
+            "providers": self.provider_status,
         }
 
     @classmethod
@@ -70,6 +86,7 @@ class Plan:
             notes=list(data.get("notes", [])),
             max_targets=data.get("blast_radius", {}).get("max_targets"),
             plan_hash=data["plan_hash"],
+            provider_status=dict(data.get("providers") or {}),
         )
 
 
@@ -193,7 +210,8 @@ async def make_plan(
                     approve=step.approve,
                 )
                 pending.append((impl, adapter, planned))
-    steps = await _read_live(pending, notes)
+    failed: dict[ProviderName, str] = {}
+    steps = await _read_live(pending, notes, failed)
     order = {p: i for i, p in enumerate(PROVIDERS)}
     index = {s.id: i for i, s in enumerate(steps)}
     steps.sort(key=lambda s: (order[s.provider], s.phase, index[s.id]))
@@ -204,24 +222,49 @@ async def make_plan(
         steps=steps,
         notes=notes,
         max_targets=playbook.max_targets,
+        provider_status=provider_status(engine.configured(), inv, failed),
     )
     plan.plan_hash = plan_hash(plan)
     return plan
 
 
+def provider_status(
+    configured: list[ProviderName], inv: Inventory, planning: dict[ProviderName, str]
+) -> dict[str, str]:
+    """Each configured provider's part in a plan: it answered, or why it did not.
+
+    A provider that failed discovery may hold identities of the agent no one has seen, and
+    one whose live state could not be read was not planned on facts: neither is contained.
+    """
+    out: dict[str, str] = {}
+    for name in configured:
+        if name in inv.errors:
+            out[name] = unavailable(f"discovery: {inv.errors[name].message}")
+        elif name in planning:
+            out[name] = unavailable(f"planning: {planning[name]}")
+        else:
+            out[name] = ANSWERED
+    return out
+
+
 async def _read_live(
-    pending: list[tuple[ProviderAction[Any], Any, PlannedStep]], notes: list[str]
+    pending: list[tuple[ProviderAction[Any], Any, PlannedStep]],
+    notes: list[str],
+    failed: dict[ProviderName, str],
 ) -> list[PlannedStep]:
+    """Read every step's target live; a provider whose reads fail is recorded in ``failed``."""
+
     async def one(impl: ProviderAction[Any], adapter: Any, step: PlannedStep) -> PlannedStep:
         from dataclasses import replace
 
         try:
             current = await impl.read(adapter, step)
-        except ProviderError as exc:
+        except (ProviderError, AgentIRError) as exc:
             notes.append(f"{step.id}: live state unreadable ({exc.message}); showing discovery's")
+            failed.setdefault(step.provider, exc.message)
             return step
-        except AgentIRError as exc:
-            notes.append(f"{step.id}: {exc.message}")
+        except Exception as exc:  # noqa: BLE001 - a defect must not hide the others
+            failed.setdefault(step.provider, unexpected(step.provider, exc).message)
             return step
         return replace(step, current=current)
 
