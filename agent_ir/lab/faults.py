@@ -27,6 +27,9 @@ class FaultSpec(BaseModel):
     throttle_rate: float = Field(0, ge=0, le=1, description="answer a 429 with provider headers")
     reset_rate: float = Field(0, ge=0, le=1, description="reset the connection, no answer")
     timeout_rate: float = Field(0, ge=0, le=1, description="hang, then drop the connection")
+    malformed_rate: float = Field(
+        0, ge=0, le=1, description="answer 200 with a truncated, unparseable body"
+    )
     timeout_s: float = Field(30, gt=0, le=600, description="how long a 'timeout' hangs")
     retry_after_s: float = Field(1, ge=0, le=600, description="wait a 429 asks for")
     seed: int | None = Field(None, description="makes the random choices repeatable")
@@ -40,6 +43,7 @@ class Fault(StrEnum):
     THROTTLE = "throttle"
     RESET = "reset"
     TIMEOUT = "timeout"
+    MALFORMED = "malformed"
 
 
 @dataclass(slots=True)
@@ -88,6 +92,7 @@ class FaultState:
                 (Fault.TIMEOUT, spec.timeout_rate),
                 (Fault.THROTTLE, spec.throttle_rate),
                 (Fault.ERROR, spec.error_rate),
+                (Fault.MALFORMED, spec.malformed_rate),
             ):
                 if roll < rate:
                     fault = kind

@@ -8,7 +8,8 @@ request, draws its fate from the emulator's :class:`~agent_ir.lab.faults.FaultSt
 * latency: the request waits ``latency_ms`` (+ jitter) first;
 * ``error`` / ``throttle``: the emulator's :class:`FaultShapes` answer in the provider's shape;
 * ``reset``: the TCP connection is aborted with a real RST and no answer;
-* ``timeout``: the request hangs ``timeout_s``, then the connection is dropped unanswered.
+* ``timeout``: the request hangs ``timeout_s``, then the connection is dropped unanswered;
+* ``malformed``: a 200 whose body is truncated JSON (unreadable as JSON or XML).
 
 Paths under ``/_lab/`` are the control plane and never suffer faults::
 
@@ -259,6 +260,11 @@ class EmulatorServer:
         return LabResponse.from_json(200, self.fault_report())
 
 
+def _malformed() -> LabResponse:
+    """A success whose body is cut short: no JSON or XML parser can read it."""
+    return LabResponse(200, [("Content-Type", "application/json")], b'{"value": [{"id": "')
+
+
 def _not_allowed(allow: str) -> LabResponse:
     return LabResponse.from_json(405, {"error": "method not allowed"}, [("Allow", allow)])
 
@@ -406,6 +412,8 @@ class _Handler(BaseHTTPRequestHandler):
             return lab.shapes.throttle(request, spec)
         if decision.fault is Fault.ERROR:
             return lab.shapes.error(request)
+        if decision.fault is Fault.MALFORMED:
+            return _malformed()
         try:
             return lab.app(request)
         except Exception:
