@@ -22,12 +22,14 @@ Every payload passes through :func:`redact` first: no secret value is ever writt
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
 import os
 import re
 import secrets
+import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -174,13 +176,14 @@ class Journal:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise JournalError(f"cannot create {path.parent}: {exc.strerror}") from exc
-        fd = _open_locked(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-        journal = cls(path, fd, [], clock)
+        line, record = _encode(Kind.START, {**start_payload, "incident": incident_id}, None, clock)
+        _publish_first(path, line)
+        fd = _open_locked(path, os.O_RDWR)
+        journal = cls(path, fd, [record], clock)
         try:
-            journal.append(Kind.START, {**start_payload, "incident": incident_id})
+            journal._write_head()
         except JournalError:
             journal.close()
-            path.unlink(missing_ok=True)
             raise
         return journal
 
@@ -236,34 +239,14 @@ class Journal:
                 raise JournalError(
                     f"a write to {self.path} failed; open the incident again to repair"
                 )
-            clash = sorted(set(payload) & set(ENVELOPE))
-            if not kind or clash:
-                raise JournalError(f"a record needs a kind and its payload may not set {ENVELOPE}")
-            try:
-                clean: dict[str, Any] = redact(dict(payload))
-            except TypeError as exc:
-                raise JournalError(f"payload cannot be journaled: {exc}") from None
             last = self._records[-1] if self._records else None
-            ts = self._clock().astimezone(UTC).isoformat(timespec="microseconds")
-            body = {
-                **clean,
-                "seq": last.seq + 1 if last else 0,
-                "ts": ts.replace("+00:00", "Z"),
-                "kind": str(kind),
-                "prev": last.hash if last else "",
-            }
+            line, record = _encode(kind, payload, last, self._clock)
             try:
-                digest = _digest(body)
-            except (TypeError, ValueError) as exc:
-                raise JournalError(f"the {kind} payload is not plain JSON: {exc}") from exc
-            line = _canonical({**body, "hash": digest}) + "\n"
-            try:
-                _write_all(self._fd, line.encode("ascii"))
+                _write_all(self._fd, line)
                 os.fsync(self._fd)
             except OSError as exc:
                 self._broken = True
                 raise JournalError(f"cannot write journal {self.path}: {exc.strerror}") from exc
-            record = Record(body["seq"], body["ts"], body["kind"], body["prev"], digest, clean)
             self._records.append(record)
             self._write_head()
             return record
@@ -320,18 +303,80 @@ class Journal:
     def _write_head(self) -> None:
         last = self._records[-1]
         head = self.path.with_suffix(".head")
-        tmp = head.with_name(head.name + ".tmp")
+        data = (_canonical({"seq": last.seq, "hash": last.hash}) + "\n").encode()
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            # A fresh private temp file (O_EXCL, never a path someone planted), then rename.
+            fd, tmp = tempfile.mkstemp(prefix=f".{head.name}.", suffix=".tmp", dir=head.parent)
             try:
-                _write_all(fd, (_canonical({"seq": last.seq, "hash": last.hash}) + "\n").encode())
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, head)
+                try:
+                    _write_all(fd, data)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                os.replace(tmp, head)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
             _fsync_dir(self.path.parent)
         except OSError as exc:
             raise JournalError(f"cannot write head file {head}: {exc.strerror}") from exc
+
+
+def _encode(
+    kind: str,
+    payload: Mapping[str, Any],
+    last: Record | None,
+    clock: Callable[[], datetime],
+) -> tuple[bytes, Record]:
+    """Redact a payload and chain it after ``last``: the line to write and its record."""
+    clash = sorted(set(payload) & set(ENVELOPE))
+    if not kind or clash:
+        raise JournalError(f"a record needs a kind and its payload may not set {ENVELOPE}")
+    try:
+        clean: dict[str, Any] = redact(dict(payload))
+    except TypeError as exc:
+        raise JournalError(f"payload cannot be journaled: {exc}") from None
+    ts = clock().astimezone(UTC).isoformat(timespec="microseconds")
+    body = {
+        **clean,
+        "seq": last.seq + 1 if last else 0,
+        "ts": ts.replace("+00:00", "Z"),
+        "kind": str(kind),
+        "prev": last.hash if last else "",
+    }
+    try:
+        digest = _digest(body)
+    except (TypeError, ValueError) as exc:
+        raise JournalError(f"the {kind} payload is not plain JSON: {exc}") from exc
+    line = _canonical({**body, "hash": digest}) + "\n"
+    record = Record(body["seq"], body["ts"], body["kind"], body["prev"], digest, clean)
+    return line.encode("ascii"), record
+
+
+def _publish_first(path: Path, line: bytes) -> None:
+    """Create a journal holding its first record, whole or not at all: the line is written
+    and synced in a private temp file, then linked to its name (never over an existing
+    one), so a crash at any moment leaves either no journal or a complete first line."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise JournalError(f"cannot create a journal in {path.parent}: {exc.strerror}") from exc
+    try:
+        try:
+            _write_all(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.link(tmp, path)
+    except FileExistsError as exc:
+        raise JournalError(f"incident {path.stem} already exists in {path.parent}") from exc
+    except OSError as exc:
+        raise JournalError(f"cannot create journal {path}: {exc.strerror}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    _fsync_dir(path.parent)
 
 
 def verify(path: Path | str) -> VerifyReport:
