@@ -214,7 +214,10 @@ def cmd_resume(args: argparse.Namespace) -> ExitCode:
     from agent_ir.engine.incident import resume
 
     with environment(args) as settings:
-        outcome = with_engine(settings, lambda e: resume(e, args.incident, on_event=_print_event))
+        outcome = with_engine(
+            settings,
+            lambda e: resume(e, args.incident, on_event=_print_event, force=args.force),
+        )
     return _outcome_exit(outcome, args)
 
 
@@ -225,14 +228,16 @@ def cmd_restore(args: argparse.Namespace) -> ExitCode:
     with environment(args) as settings:
 
         async def work(engine: Engine) -> Any:
-            records = load_incident(engine, args.incident)
+            records = load_incident(engine, args.incident, force=args.force)
             plan, warnings = restore_plan(args.incident, records)
             for warning in warnings:
                 print(f"warning: {warning}", file=sys.stderr)
             original = records[0].payload.get("why", "")
             who = _who(args, f"restore of {args.incident} ({original})")
             await asyncio.to_thread(_confirm, plan, args)
-            return await restore(engine, args.incident, who, on_event=_print_event)
+            return await restore(
+                engine, args.incident, who, on_event=_print_event, force=args.force
+            )
 
         outcome = with_engine(settings, work)
     return _outcome_exit(outcome, args)

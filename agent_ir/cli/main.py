@@ -46,6 +46,14 @@ def _writes(parser: argparse.ArgumentParser) -> None:
     _output(parser)
 
 
+def _trust(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="act on a journal that fails verification (journaled)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command-line grammar."""
     parser = _Parser(
@@ -92,12 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     _writes(p)
     p = commands.add_parser("resume", help="finish a crashed run from its journal")
     p.add_argument("incident", help="incident id (IR-…)")
+    _trust(p)
     _output(p)
     p = commands.add_parser("restore", help="undo an incident from its snapshots")
     p.add_argument("incident", help="incident id (IR-…)")
     p.add_argument("--reason", help="why (default: names the incident being undone)")
     p.add_argument("--responder", help="who is acting (default: $AGENT_IR_RESPONDER or OS user)")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    _trust(p)
     _output(p)
     journal = commands.add_parser("journal", help="incident journals: list, show, verify")
     journal_commands = journal.add_subparsers(

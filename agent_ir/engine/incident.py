@@ -138,8 +138,10 @@ async def execute(
     on_event: EventFn | None = None,
     tuning: Tuning | None = None,
     restore_of: str | None = None,
+    forced: list[str] | None = None,
 ) -> Outcome:
-    """Journal and run an approved plan."""
+    """Journal and run an approved plan; ``forced`` lists the verification problems of the
+    journal a restore was forced past (journaled in the new incident's start)."""
     if engine.settings.read_only:
         raise RefusedError("read-only mode: no write path is open")
     if not who.reason.strip():
@@ -158,6 +160,8 @@ async def execute(
         restore_of=restore_of,
         lab=engine.settings.lab,
     )
+    if forced:
+        start["forced_past_verification"] = forced
     with jr.Journal.create(directory, incident, start, clock=engine.clock) as journal:
         executor = Executor(
             engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
@@ -177,15 +181,32 @@ def _end_status(outcome: Outcome) -> str:
     return {ExitCode.OK: "complete", ExitCode.PARTIAL: "partial"}.get(outcome.exit_code, "failed")
 
 
-def load_incident(engine: Engine, incident: str) -> list[jr.Record]:
-    """The verified records of one incident."""
+def load_incident(engine: Engine, incident: str, *, force: bool = False) -> list[jr.Record]:
+    """The records of one incident, only when its journal verifies.
+
+    What a crash leaves (a torn last line, a head file one record behind) is not damage:
+    resume repairs it. Anything else (a record edited, deleted or cut from the tail) means
+    the journal cannot be trusted to undo or finish anything; ``force`` acts on it anyway
+    (the caller journals that it did).
+    """
     path = jr.incident_path(journal_dir(engine), incident)
     if not path.exists():
         raise NotFoundError(f"no incident {incident} in {path.parent}")
+    problems = untrusted(path)
+    if problems and not force:
+        raise JournalError(
+            f"incident {incident} fails verification: "
+            + "; ".join(problems)
+            + " (--force acts on it anyway, and journals that it did)"
+        )
+    return jr.Journal.read(path) if not problems else jr.read_unchecked(path)
+
+
+def untrusted(path: Path) -> list[str]:
+    """The problems of a journal beyond what a crash leaves behind."""
     report = jr.verify(path)
-    if not report.ok and not all("torn" in p or "head" in p for p in report.problems):
-        raise JournalError(f"incident {incident} fails verification: " + "; ".join(report.problems))
-    return jr.Journal.read(path)
+    crash = ("torn tail", "(a crash before its update)")
+    return [p for p in report.problems if not any(c in p for c in crash)]
 
 
 def _start(records: list[jr.Record]) -> dict[str, Any]:
@@ -200,12 +221,15 @@ async def resume(
     *,
     on_event: EventFn | None = None,
     tuning: Tuning | None = None,
+    force: bool = False,
 ) -> Outcome:
     """Finish a crashed run: steps with a result are not touched again; a step that had
     journaled its intent keeps its prepared values and its first snapshot."""
     if engine.settings.read_only:
         raise RefusedError("read-only mode: no write path is open")
-    records = load_incident(engine, incident)
+    path = jr.incident_path(journal_dir(engine), incident)
+    records = load_incident(engine, incident, force=force)
+    forced = untrusted(path) if force else []
     start = _start(records)
     plan = Plan.from_json(start["plan"])
     if any(r.kind == jr.Kind.END for r in records):
@@ -224,7 +248,10 @@ async def resume(
             prior[step]["prepared"] = record.payload.get("prepared") or {}
         elif record.kind == jr.Kind.SNAPSHOT and step:
             prior.setdefault(step, {})["snapshot"] = record.payload.get("data")
-    with jr.Journal.open(journal_dir(engine), incident, clock=engine.clock) as journal:
+    opened = jr.Journal.open(journal_dir(engine), incident, clock=engine.clock, force=bool(forced))
+    with opened as journal:
+        if forced:
+            journal.note("resumed with --force past failed verification: " + "; ".join(forced))
         journal.note(f"resumed; {len(finished)} of {len(plan.steps)} steps had finished")
         executor = Executor(
             engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
@@ -314,12 +341,14 @@ async def restore(
     *,
     on_event: EventFn | None = None,
     tuning: Tuning | None = None,
+    force: bool = False,
 ) -> Outcome:
     """Undo an incident, journaled as a new incident that points at the first."""
-    records = load_incident(engine, incident)
+    records = load_incident(engine, incident, force=force)
     plan, warnings = restore_plan(incident, records)
+    forced = untrusted(jr.incident_path(journal_dir(engine), incident)) if force else []
     outcome = await execute(
-        engine, plan, who, on_event=on_event, tuning=tuning, restore_of=incident
+        engine, plan, who, on_event=on_event, tuning=tuning, restore_of=incident, forced=forced
     )
     outcome.warnings.extend(warnings)
     return outcome

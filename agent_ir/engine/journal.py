@@ -189,17 +189,28 @@ class Journal:
 
     @classmethod
     def open(
-        cls, directory: Path | str, incident_id: str, *, clock: Callable[[], datetime] = _utcnow
+        cls,
+        directory: Path | str,
+        incident_id: str,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        force: bool = False,
     ) -> Self:
-        """Reopen an incident to append (resume); a torn tail is cut and a repair recorded."""
+        """Reopen an incident to append (resume); a torn tail is cut and a repair recorded.
+
+        ``force`` appends to a journal that fails verification (the caller notes why)."""
         path = incident_path(directory, incident_id)
         fd = _open_locked(path, os.O_RDWR)
         try:
-            data, scan = _checked_scan(path)
+            if force:
+                data = _read(path)
+                scan = _scan(data, path.stem)
+            else:
+                data, scan = _checked_scan(path)
             if not scan.records:
                 raise JournalError(f"journal {path} holds no complete record")
             problem, behind = _head_check(path, scan.records, scan.lines)
-            if problem and not behind:
+            if problem and not behind and not force:
                 raise JournalError(f"journal {path}: {problem}")
             journal = cls(path, fd, scan.records, clock)
             if scan.torn_at is not None:
@@ -210,7 +221,7 @@ class Journal:
                     raise JournalError(f"cannot repair journal {path}: {exc.strerror}") from exc
                 dropped = len(data) - scan.torn_at
                 journal.append(Kind.REPAIR, {"dropped_bytes": dropped, "reason": "torn tail"})
-            elif behind:
+            elif behind or (problem and force):
                 journal._write_head()
         except BaseException:
             os.close(fd)
@@ -398,6 +409,12 @@ def verify(path: Path | str) -> VerifyReport:
     return VerifyReport(path.stem, len(scan.records), not problems, problems)
 
 
+def read_unchecked(path: Path | str) -> list[Record]:
+    """Every record that parses, without checking the chain (for ``--force`` only)."""
+    path = Path(path)
+    return _scan(_read(path), path.stem).records
+
+
 def verify_all(directory: Path | str) -> list[VerifyReport]:
     """Verify every incident in a directory, oldest id first; a lone head file is reported."""
     directory = Path(directory)
@@ -406,11 +423,22 @@ def verify_all(directory: Path | str) -> list[VerifyReport]:
     for incident in sorted(s for s in stems if INCIDENT_ID.fullmatch(s)):
         path = directory / f"{incident}.jsonl"
         if path.exists():
-            reports.append(verify(path))
+            reports.append(_verify_one(path))
         else:
             problem = "line 1: the journal file is gone but its head file remains"
             reports.append(VerifyReport(incident, 0, False, [problem]))
     return reports
+
+
+def _verify_one(path: Path) -> VerifyReport:
+    """Verify one file; a file that cannot even be read is reported, never raised, so one
+    damaged incident never stops the verification of the others."""
+    try:
+        return verify(path)
+    except (JournalError, NotFoundError) as exc:
+        return VerifyReport(path.stem, 0, False, [f"line 1: {exc.message}"])
+    except RecursionError:
+        return VerifyReport(path.stem, 0, False, ["a line is nested too deeply to read"])
 
 
 def list_incidents(directory: Path | str) -> list[IncidentSummary]:
@@ -419,7 +447,10 @@ def list_incidents(directory: Path | str) -> list[IncidentSummary]:
     for path in Path(directory).glob("*.jsonl"):
         if not INCIDENT_ID.fullmatch(path.stem):
             continue
-        records = _scan(_read(path), path.stem).records
+        try:
+            records = _scan(_read(path), path.stem).records
+        except (JournalError, NotFoundError, RecursionError):
+            records = []
         first = records[0].payload if records and records[0].kind == Kind.START else None
         if first is None:
             summaries.append(IncidentSummary(path.stem, None, None, None, "unreadable", None))
@@ -512,7 +543,9 @@ def _head_check(path: Path, records: list[Record], line: int) -> tuple[str | Non
         seq, digest = head["seq"], head["hash"]
     except FileNotFoundError:
         missing = f"line {line}: the head file {head_path.name} is missing"
-        return missing, len(records) == 1
+        if len(records) == 1:
+            return missing + " (a crash before its update)", True
+        return missing, False
     except OSError as exc:
         raise JournalError(f"cannot read head file {head_path}: {exc.strerror}") from exc
     except (ValueError, KeyError, TypeError):
