@@ -156,8 +156,19 @@ def cmd_plan(args: argparse.Namespace) -> ExitCode:
     return _plan_exit(plan)
 
 
+def _refuse_writes(engine: Engine) -> None:
+    """Read-only refuses before anything is read, asked or printed."""
+    if engine.settings.read_only:
+        raise RefusedError("read-only mode: no write path is open")
+
+
 def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
-    from agent_ir.engine.incident import check_blast_radius, execute, plan_for
+    from agent_ir.engine.incident import (
+        check_agent_free,
+        check_blast_radius,
+        execute,
+        plan_for,
+    )
 
     playbook = _playbook(playbook_name)
     params = _params(playbook, args.param)
@@ -166,6 +177,8 @@ def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
     with environment(args) as settings:
 
         async def work(engine: Engine) -> Any:
+            if not dry_run:
+                _refuse_writes(engine)
             plan = await plan_for(engine, agent, playbook, params)
             if dry_run or who is None:
                 return plan
@@ -175,9 +188,13 @@ def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
                     f"{plan.plan_hash}); review it again"
                 )
             check_blast_radius(plan)
+            if not args.wait:
+                check_agent_free(engine, plan.agent)
             approve = await asyncio.to_thread(_confirm, plan, args)
             print(f"running {len(plan.steps)} steps…", file=sys.stderr)
-            return await execute(engine, plan, who, approved=approve, on_event=_print_event)
+            return await execute(
+                engine, plan, who, approved=approve, on_event=_print_event, wait=args.wait
+            )
 
         result = with_engine(settings, work)
     if dry_run:
@@ -216,27 +233,37 @@ def cmd_resume(args: argparse.Namespace) -> ExitCode:
     with environment(args) as settings:
         outcome = with_engine(
             settings,
-            lambda e: resume(e, args.incident, on_event=_print_event, force=args.force),
+            lambda e: resume(
+                e, args.incident, on_event=_print_event, force=args.force, wait=args.wait
+            ),
         )
     return _outcome_exit(outcome, args)
 
 
 def cmd_restore(args: argparse.Namespace) -> ExitCode:
     """Undo an incident from its snapshots, journaled as a new incident."""
-    from agent_ir.engine.incident import load_incident, restore, restore_plan
+    from agent_ir.engine.incident import check_agent_free, load_incident, restore, restore_plan
 
     with environment(args) as settings:
 
         async def work(engine: Engine) -> Any:
+            _refuse_writes(engine)
             records = load_incident(engine, args.incident, force=args.force)
             plan, warnings = restore_plan(args.incident, records)
             for warning in warnings:
                 print(f"warning: {warning}", file=sys.stderr)
             original = records[0].payload.get("why", "")
             who = _who(args, f"restore of {args.incident} ({original})")
+            if not args.wait:
+                check_agent_free(engine, plan.agent)
             await asyncio.to_thread(_confirm, plan, args)
             return await restore(
-                engine, args.incident, who, on_event=_print_event, force=args.force
+                engine,
+                args.incident,
+                who,
+                on_event=_print_event,
+                force=args.force,
+                wait=args.wait,
             )
 
         outcome = with_engine(settings, work)

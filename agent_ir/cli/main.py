@@ -42,6 +42,7 @@ def _writes(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--expect-plan", metavar="HASH", help="refuse if the plan hash differs")
+    _wait(parser)
     _params(parser)
     _output(parser)
 
@@ -51,6 +52,15 @@ def _trust(parser: argparse.ArgumentParser) -> None:
         "--force",
         action="store_true",
         help="act on a journal that fails verification (journaled)",
+    )
+    _wait(parser)
+
+
+def _wait(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait while another run changes the same agent (default: refuse, exit 8)",
     )
 
 

@@ -17,6 +17,7 @@ from agent_ir.actions.base import PlannedStep, Reversibility
 from agent_ir.engine import journal as jr
 from agent_ir.engine.executor import SUCCESS, EventFn, Executor, Status, StepResult, Tuning
 from agent_ir.engine.inventory import Engine
+from agent_ir.engine.locks import AgentBusy, agent_lock, describe, holder
 from agent_ir.engine.planner import ANSWERED, Plan, make_plan, plan_hash
 from agent_ir.engine.planner import unavailable as unavailable_status
 from agent_ir.errors import JournalError, NotFoundError, RefusedError
@@ -119,6 +120,13 @@ async def plan_for(
     return await make_plan(engine, inv, agent, playbook, params, engine.clock())
 
 
+def check_agent_free(engine: Engine, agent: str) -> None:
+    """Refuse early (before any prompt) when another writer is changing the agent."""
+    who = holder(journal_dir(engine), agent)
+    if who is not None:
+        raise AgentBusy(describe(agent, who) + "; wait for it to finish, or pass --wait", who)
+
+
 def check_blast_radius(plan: Plan) -> None:
     """Refuse a plan that touches more identities than its playbook allows."""
     radius = len(plan.blast_radius)
@@ -139,6 +147,7 @@ async def execute(
     tuning: Tuning | None = None,
     restore_of: str | None = None,
     forced: list[str] | None = None,
+    wait: bool = False,
 ) -> Outcome:
     """Journal and run an approved plan; ``forced`` lists the verification problems of the
     journal a restore was forced past (journaled in the new incident's start)."""
@@ -162,13 +171,14 @@ async def execute(
     )
     if forced:
         start["forced_past_verification"] = forced
-    with jr.Journal.create(directory, incident, start, clock=engine.clock) as journal:
-        executor = Executor(
-            engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
-        )
-        results = await executor.run(plan.steps, approved=approved)
-        outcome = Outcome(incident, plan, results, restore_of)
-        _journal_end(journal, outcome)
+    async with agent_lock(directory, plan.agent, incident, who.os_user, wait=wait):
+        with jr.Journal.create(directory, incident, start, clock=engine.clock) as journal:
+            executor = Executor(
+                engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
+            )
+            results = await executor.run(plan.steps, approved=approved)
+            outcome = Outcome(incident, plan, results, restore_of)
+            _journal_end(journal, outcome)
     return outcome
 
 
@@ -222,6 +232,7 @@ async def resume(
     on_event: EventFn | None = None,
     tuning: Tuning | None = None,
     force: bool = False,
+    wait: bool = False,
 ) -> Outcome:
     """Finish a crashed run: steps with a result are not touched again; a step that had
     journaled its intent keeps its prepared values and its first snapshot."""
@@ -248,17 +259,20 @@ async def resume(
             prior[step]["prepared"] = record.payload.get("prepared") or {}
         elif record.kind == jr.Kind.SNAPSHOT and step:
             prior.setdefault(step, {})["snapshot"] = record.payload.get("data")
-    opened = jr.Journal.open(journal_dir(engine), incident, clock=engine.clock, force=bool(forced))
-    with opened as journal:
-        if forced:
-            journal.note("resumed with --force past failed verification: " + "; ".join(forced))
-        journal.note(f"resumed; {len(finished)} of {len(plan.steps)} steps had finished")
-        executor = Executor(
-            engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
+    async with agent_lock(journal_dir(engine), plan.agent, incident, _os_user(), wait=wait):
+        opened = jr.Journal.open(
+            journal_dir(engine), incident, clock=engine.clock, force=bool(forced)
         )
-        results = await executor.run(plan.steps, finished=finished, prior=prior)
-        outcome = Outcome(incident, plan, results, start.get("restore_of"))
-        _journal_end(journal, outcome)
+        with opened as journal:
+            if forced:
+                journal.note("resumed with --force past failed verification: " + "; ".join(forced))
+            journal.note(f"resumed; {len(finished)} of {len(plan.steps)} steps had finished")
+            executor = Executor(
+                engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
+            )
+            results = await executor.run(plan.steps, finished=finished, prior=prior)
+            outcome = Outcome(incident, plan, results, start.get("restore_of"))
+            _journal_end(journal, outcome)
     return outcome
 
 
@@ -342,13 +356,21 @@ async def restore(
     on_event: EventFn | None = None,
     tuning: Tuning | None = None,
     force: bool = False,
+    wait: bool = False,
 ) -> Outcome:
     """Undo an incident, journaled as a new incident that points at the first."""
     records = load_incident(engine, incident, force=force)
     plan, warnings = restore_plan(incident, records)
     forced = untrusted(jr.incident_path(journal_dir(engine), incident)) if force else []
     outcome = await execute(
-        engine, plan, who, on_event=on_event, tuning=tuning, restore_of=incident, forced=forced
+        engine,
+        plan,
+        who,
+        on_event=on_event,
+        tuning=tuning,
+        restore_of=incident,
+        forced=forced,
+        wait=wait,
     )
     outcome.warnings.extend(warnings)
     return outcome

@@ -40,9 +40,7 @@ class ServedLab:
         self.config = config
         self.process = process
         self.settings = load_settings(config)
-        self._http = httpx.Client(
-            verify=str(config.parent / "ca.pem"), trust_env=False, timeout=60
-        )
+        self._http = httpx.Client(verify=str(config.parent / "ca.pem"), trust_env=False, timeout=60)
 
     def faults(self, provider: str, spec: FaultSpec) -> None:
         """Replace one provider's faults."""

@@ -1,4 +1,4 @@
-"""The fault matrix: each provider × each kind of outage × before discovery or during
+"""The fault matrix: each provider, each kind of outage, before discovery or during
 execution. Whatever happens, a provider that was not contained never lets a revoke say
 `complete` or exit 0, its status says why, and the other providers are contained anyway."""
 

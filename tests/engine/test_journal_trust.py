@@ -101,7 +101,8 @@ def _state_journal(root: Path) -> Path:
 
 
 def test_restore_and_resume_refuse_a_damaged_journal_unless_forced(
-    cli, tmp_path: Path  # noqa: F811
+    cli,
+    tmp_path: Path,  # noqa: F811
 ) -> None:
     directory = _state_journal(tmp_path)
     path = _incident(directory)
