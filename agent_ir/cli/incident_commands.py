@@ -156,6 +156,24 @@ def cmd_plan(args: argparse.Namespace) -> ExitCode:
     return _plan_exit(plan)
 
 
+def _tuning(args: argparse.Namespace, engine: Engine) -> Any:
+    """Deadlines from the command line: the step's, the run's (which also bounds each
+    provider's discovery); None keeps the defaults."""
+    from agent_ir.engine.executor import Tuning
+
+    for name in ("step_deadline", "deadline"):
+        value = getattr(args, name, None)
+        if value is not None and not 0 < value <= 86_400:
+            raise UsageError(f"--{name.replace('_', '-')} takes seconds between 0 and 86400")
+    tuning = Tuning()
+    if getattr(args, "step_deadline", None):
+        tuning.step_deadline_s = args.step_deadline
+    if getattr(args, "deadline", None):
+        tuning.run_deadline_s = args.deadline
+        engine.discovery_deadline_s = min(engine.discovery_deadline_s, args.deadline)
+    return tuning
+
+
 def _refuse_writes(engine: Engine) -> None:
     """Read-only refuses before anything is read, asked or printed."""
     if engine.settings.read_only:
@@ -179,6 +197,7 @@ def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
         async def work(engine: Engine) -> Any:
             if not dry_run:
                 _refuse_writes(engine)
+            tuning = _tuning(args, engine)
             plan = await plan_for(engine, agent, playbook, params)
             if dry_run or who is None:
                 return plan
@@ -193,7 +212,13 @@ def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
             approve = await asyncio.to_thread(_confirm, plan, args)
             print(f"running {len(plan.steps)} steps…", file=sys.stderr)
             return await execute(
-                engine, plan, who, approved=approve, on_event=_print_event, wait=args.wait
+                engine,
+                plan,
+                who,
+                approved=approve,
+                on_event=_print_event,
+                wait=args.wait,
+                tuning=tuning,
             )
 
         result = with_engine(settings, work)
@@ -234,7 +259,12 @@ def cmd_resume(args: argparse.Namespace) -> ExitCode:
         outcome = with_engine(
             settings,
             lambda e: resume(
-                e, args.incident, on_event=_print_event, force=args.force, wait=args.wait
+                e,
+                args.incident,
+                on_event=_print_event,
+                force=args.force,
+                wait=args.wait,
+                tuning=_tuning(args, e),
             ),
         )
     return _outcome_exit(outcome, args)
@@ -264,6 +294,7 @@ def cmd_restore(args: argparse.Namespace) -> ExitCode:
                 on_event=_print_event,
                 force=args.force,
                 wait=args.wait,
+                tuning=_tuning(args, engine),
             )
 
         outcome = with_engine(settings, work)

@@ -8,10 +8,13 @@ a traceback appears only with ``--debug``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 from agent_ir import __version__
 from agent_ir.errors import AgentIRError, UsageError
@@ -56,12 +59,28 @@ def _trust(parser: argparse.ArgumentParser) -> None:
     _wait(parser)
 
 
+def _deadlines(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--step-deadline",
+        type=float,
+        metavar="SECONDS",
+        help="a step still running after this ends failed (default 60)",
+    )
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        metavar="SECONDS",
+        help="the whole run's deadline (default: sized from the plan)",
+    )
+
+
 def _wait(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--wait",
         action="store_true",
         help="wait while another run changes the same agent (default: refuse, exit 8)",
     )
+    _deadlines(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -206,9 +225,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM unwinds like Ctrl-C, so a lab started here removes its directory (and the
+    credential files in it) and journals are closed, instead of dying mid-way."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit code."""
     args: argparse.Namespace | None = None
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

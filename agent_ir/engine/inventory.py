@@ -58,6 +58,12 @@ class Inventory:
         close = [a.name for a in self.agents if name.lower() in a.name.lower()][:5]
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         failed = f" ({', '.join(sorted(self.errors))} did not answer)" if self.errors else ""
+        if self.errors and not self.discoveries:
+            # Nothing answered: "unknown agent" would be a guess, not a finding.
+            raise ProviderUnavailable(
+                ", ".join(sorted(self.errors)),
+                f"no provider answered, so agent {name!r} cannot be looked up",
+            )
         raise NotFoundError(f"no agent named {name!r}{hint}{failed}")
 
 

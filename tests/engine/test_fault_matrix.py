@@ -5,6 +5,9 @@ execution. Whatever happens, a provider that was not contained never lets a revo
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from agent_ir.engine.planner import Plan
 from agent_ir.exit_codes import ExitCode
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.playbook.loader import find_playbook, load_playbook
-from tests.engine.served_lab import QUICK, ServedLab, served_lab
+from tests.engine.served_lab import QUICK, SCRIPT, ServedLab, served_lab
 
 AGENT = "invoice-agent"
 PROVIDERS = ("aws", "entra", "gcp", "okta")
@@ -128,3 +131,35 @@ def test_an_outage_is_never_complete(
         assert end["status"] == "complete"
         assert all(s == "answered" for s in status.values())
         assert all(_contained(outcome, baseline, p) for p in PROVIDERS)
+
+
+def _cli(lab: ServedLab, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"), "AGENT_IR_RESPONDER": "t"}
+    return subprocess.run(
+        [str(SCRIPT), "--config", str(lab.config), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )
+
+
+def test_the_command_line_says_partial(lab: ServedLab, tmp_path: Path) -> None:
+    lab.reset()
+    lab.faults("aws", FaultSpec(error_rate=1))
+    try:
+        plan = _cli(lab, tmp_path, "plan", AGENT, "-o", "json")
+        revoke = _cli(lab, tmp_path, "revoke", AGENT, "--reason", "outage", "--yes", "-o", "json")
+    finally:
+        lab.clear()
+    assert plan.returncode == 6, plan.stderr
+    assert json.loads(plan.stdout)["providers"]["aws"].startswith("unavailable: ")
+    assert "agent-ir: aws unavailable: " in plan.stderr
+    assert revoke.returncode == 6, revoke.stderr
+    assert "Traceback" not in revoke.stderr
+    data = json.loads(revoke.stdout)
+    assert data["status"] == "partial"
+    assert data["providers"]["aws"].startswith("unavailable: discovery: ")
+    assert {data["providers"][p] for p in PROVIDERS if p != "aws"} == {"answered"}
+    assert "agent-ir: aws unavailable: " in revoke.stderr and "partial run" in revoke.stderr

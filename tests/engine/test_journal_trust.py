@@ -13,7 +13,6 @@ import pytest
 from agent_ir.engine import journal as jr
 from agent_ir.engine.planner import Plan
 from agent_ir.errors import JournalError
-from tests.cli.conftest import cli  # noqa: F401 - the fixture
 
 INCIDENT = "IR-20250131-120000-a1b2"
 OTHER = "IR-20250131-120001-c3d4"
@@ -94,27 +93,3 @@ def test_resume_of_a_journal_cut_at_the_tail_is_refused(tmp_path: Path) -> None:
     with jr.Journal.open(tmp_path, INCIDENT, force=True) as journal:
         journal.note("forced")
     assert [r.kind for r in jr.Journal.read(path)][-1] == "note"
-
-
-def _state_journal(root: Path) -> Path:
-    return root / "state" / "agent-ir" / "journal" / "lab"
-
-
-def test_restore_and_resume_refuse_a_damaged_journal_unless_forced(
-    cli,
-    tmp_path: Path,  # noqa: F811
-) -> None:
-    directory = _state_journal(tmp_path)
-    path = _incident(directory)
-    _cut_tail(path)
-    for command in (["restore", INCIDENT, "--yes"], ["resume", INCIDENT]):
-        run = cli(*command)
-        assert run.code == 9, (command, run.err)
-        assert "fails verification" in run.err and "--force" in run.err
-    assert len(list(directory.glob("IR-*.jsonl"))) == 1  # nothing was started
-    run = cli("restore", INCIDENT, "--yes", "--force", "-o", "json")
-    assert run.code == 0, run.err
-    new = run.json()["incident"]
-    start = jr.Journal.read(jr.incident_path(directory, new))[0].payload
-    assert start["restore_of"] == INCIDENT
-    assert any("deleted from the tail" in p for p in start["forced_past_verification"])
