@@ -2,7 +2,7 @@
 
 Two runs changing one agent at once leave it half contained (a restore undoing what a
 revoke just did, two revokes journaling the same steps). Every write (run, revoke,
-restore, resume) holds ``<journal_dir>/locks/agent-<name>-<hash>.lock`` under
+restore, resume) holds ``<journal_dir>.locks/agent-<name>-<hash>.lock`` under
 ``fcntl.flock`` for as long as it runs; the file says who holds it (incident, pid, user,
 host, since), so whoever is refused can be told whom to ask. The kernel drops the lock when
 its holder dies, so a crashed run never leaves the agent locked. Each incident's journal is
@@ -42,7 +42,9 @@ def lock_path(directory: Path, agent: str) -> Path:
     """The lock file of one agent (any name maps to a safe, distinct file name)."""
     slug = re.sub(r"[^a-z0-9_.-]+", "-", agent.lower())[:64].strip(".-") or "agent"
     digest = hashlib.sha256(agent.lower().encode()).hexdigest()[:12]
-    return directory / "locks" / f"agent-{slug}-{digest}.lock"
+    # Beside the journal directory, not in it: whoever shares the journals shares the
+    # locks, and the journal directory keeps holding journals only.
+    return directory.with_name(directory.name + ".locks") / f"agent-{slug}-{digest}.lock"
 
 
 def holder(directory: Path, agent: str) -> dict[str, Any] | None:
