@@ -95,7 +95,7 @@ def test_health_and_fault_report(client: httpx.Client) -> None:
     assert client.get("/_lab/health").json() == {"status": "ok", "provider": "echo"}
     report = client.get("/_lab/faults").json()
     assert report["spec"] == FaultSpec().model_dump(mode="json")
-    assert set(report["counts"]) == {"none", "error", "throttle", "reset", "timeout"}
+    assert set(report["counts"]) == {"none", "error", "throttle", "reset", "timeout", "malformed"}
 
 
 def test_control_requests_are_not_counted_or_faulted(
@@ -207,3 +207,14 @@ def test_stop_ends_hanging_and_idle_connections(tls: LabTLS) -> None:
 def test_start_twice_is_refused(server: EmulatorServer) -> None:
     with pytest.raises(LabError):
         server.start()
+
+
+def test_a_malformed_fault_answers_an_unreadable_success(
+    server: EmulatorServer, client: httpx.Client
+) -> None:
+    """``malformed_rate`` answers 200 with a body no JSON (or XML) parser can read."""
+    server.faults.update(FaultSpec(malformed_rate=1))
+    response = client.get(server.base_url + "/anything")
+    assert response.status_code == 200
+    with pytest.raises(ValueError):
+        response.json()
