@@ -15,7 +15,15 @@ from typing import Any
 
 from agent_ir.actions.base import PlannedStep, Reversibility
 from agent_ir.engine import journal as jr
-from agent_ir.engine.executor import SUCCESS, EventFn, Executor, Status, StepResult, Tuning
+from agent_ir.engine.executor import (
+    DEADLINE,
+    SUCCESS,
+    EventFn,
+    Executor,
+    Status,
+    StepResult,
+    Tuning,
+)
 from agent_ir.engine.inventory import Engine
 from agent_ir.engine.locks import AgentBusy, agent_lock, describe, holder
 from agent_ir.engine.planner import ANSWERED, Plan, make_plan, plan_hash
@@ -315,6 +323,15 @@ def restore_plan(incident: str, records: list[jr.Record]) -> tuple[Plan, list[st
     results = {r.payload["step"] for r in records if r.kind == jr.Kind.RESULT}
     intents = {r.payload["step"] for r in records if r.kind == jr.Kind.INTENT}
     applied |= intents - results
+    # A step cut short by a deadline after its snapshot may have landed after all: undo
+    # it too (an undo of what did not land finds the state as it was and ends "already").
+    applied |= snapshots.keys() & {
+        r.payload["step"]
+        for r in records
+        if r.kind == jr.Kind.RESULT
+        and isinstance(r.payload.get("detail"), list)
+        and DEADLINE in r.payload["detail"]
+    }
     warnings: list[str] = []
     steps: list[PlannedStep] = []
     for step in reversed(plan.steps):

@@ -4,16 +4,18 @@ the steps still waiting, and the run ends (the test only asserts that it does, a
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
 from agent_ir.engine import journal as jr
 from agent_ir.engine.executor import DEADLINE, Status, Tuning
-from agent_ir.engine.incident import Who, execute, journal_dir, plan_for
+from agent_ir.engine.incident import Who, execute, journal_dir, plan_for, restore
 from agent_ir.engine.inventory import Engine
 from agent_ir.exit_codes import ExitCode
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.playbook.loader import find_playbook, load_playbook
+from tests.engine.helpers import FAST, iam_state
 
 AGENT = "invoice-agent"
 PATIENT = Tuning(attempts=1000, backoff_s=0.05, max_backoff_s=0.1, verify_interval_s=0.05)
@@ -57,6 +59,58 @@ async def test_each_step_ends_failed_at_its_deadline(engine, fresh_lab, aws_faul
         assert payload["detail"] == [DEADLINE] and payload["unavailable"] is True
     end = jr.Journal.read(jr.incident_path(journal_dir(engine), outcome.incident))[-1]
     assert end.kind == jr.Kind.END and end.payload["status"] == "failed"
+
+
+def test_a_call_cut_by_its_deadline_is_undone_by_restore(
+    engine, fresh_lab, aws_client, monkeypatch
+) -> None:
+    """Every apply lands but its answer never comes back (a hook holds it): each step ends
+    failed at its deadline after changing the provider, and restore undoes every one."""
+    before = iam_state(aws_client, fresh_lab)
+    plan = asyncio.run(_plan(_quick(engine)))
+    for impl in engine.providers()["aws"].action_impls().values():
+        monkeypatch.setattr(impl, "apply", _answer_lost(impl.apply))
+    # asyncio.run returns once the worker threads' calls have ended (and landed).
+    outcome = asyncio.run(_execute(_quick(engine), plan, replace(PATIENT, step_deadline_s=2)))
+    monkeypatch.undo()
+    assert {r.status for r in outcome.results} == {Status.FAILED}
+    assert all(DEADLINE in r.notes for r in outcome.results)
+    assert iam_state(aws_client, fresh_lab) != before
+    undo = asyncio.run(
+        _then(_quick(engine), lambda e: restore(e, outcome.incident, Who("t", "undo"), tuning=FAST))
+    )
+    assert {r.step.id for r in undo.results} == {f"undo.{r.step.id}" for r in outcome.results}
+    assert undo.exit_code is ExitCode.OK, undo.to_json()
+    assert iam_state(aws_client, fresh_lab) == before
+
+
+def _answer_lost(apply: Any) -> Any:
+    async def landed_but_unanswered(self: Any, adapter: Any, step: Any, prepared: Any) -> None:
+        await apply(self, adapter, step, prepared)
+        await asyncio.Event().wait()
+
+    return landed_but_unanswered
+
+
+async def _plan(engine: Engine) -> Any:
+    try:
+        return await plan_for(engine, AGENT, load_playbook(find_playbook("contain-agent", [])), {})
+    finally:
+        await engine.aclose()
+
+
+async def _execute(engine: Engine, plan: Any, tuning: Tuning) -> Any:
+    try:
+        return await execute(engine, plan, Who("tester", "slow"), tuning=tuning)
+    finally:
+        await engine.aclose()
+
+
+async def _then(engine: Engine, work: Any) -> Any:
+    try:
+        return await work(engine)
+    finally:
+        await engine.aclose()
 
 
 async def test_the_run_deadline_ends_every_step_still_waiting(
