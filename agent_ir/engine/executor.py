@@ -126,6 +126,7 @@ class Executor:
         self.on_event = on_event
         self._journal_lock = asyncio.Lock()
         self._run_ends = 0.0
+        self._ending: dict[str, StepResult] = {}
 
     def _event(self, event: str, step: PlannedStep, detail: str = "") -> None:
         if self.on_event is not None:
@@ -230,6 +231,8 @@ class Executor:
             async with asyncio.timeout(limit):
                 return await self._step(step, prior)
         except TimeoutError:
+            if step.id in self._ending:  # its result was being journaled: keep that one
+                return self._ending[step.id]
             why = f"the {whose}'s deadline passed ({limit:.0f}s) before the step finished"
             return await self._end(step, Status.FAILED, why, [DEADLINE], unavailable=True)
 
@@ -361,9 +364,11 @@ class Executor:
         }
         if unavailable:
             payload["unavailable"] = True
+        result = StepResult(step, status, error, list(notes or []), unavailable)
+        self._ending[step.id] = result
         await self._write(Kind.RESULT, payload)
         self._event("end", step, status.value)
-        return StepResult(step, status, error, list(notes or []), unavailable)
+        return result
 
 
 def _done(
