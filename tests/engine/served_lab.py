@@ -41,7 +41,8 @@ class ServedLab:
         self.config = config
         self.process = process
         self.settings = load_settings(config)
-        self._http = httpx.Client(verify=str(config.parent / "ca.pem"), trust_env=False, timeout=60)
+        ca = ssl.create_default_context(cafile=str(config.parent / "ca.pem"))
+        self._http = httpx.Client(verify=ca, trust_env=False, timeout=60)
 
     def faults(self, provider: str, spec: FaultSpec) -> None:
         """Replace one provider's faults."""
