@@ -171,3 +171,16 @@ def brief(error: BaseException | str, limit: int = 160) -> str:
 
 class DeliveryError(AgentIRError):
     """A sink or Shared Signals receiver did not accept what was sent; it stays queued."""
+
+
+def unexpected(provider: str, exc: BaseException) -> ProviderError:
+    """An exception an adapter let through unmapped, as that provider's error.
+
+    One provider's defect must not end a run for the others (or hide that the provider
+    did not answer); the type is named so the defect can be found, the cause is kept.
+    """
+    error = ProviderError(
+        provider, f"unexpected {type(exc).__name__} in the adapter (a defect; run with --debug)"
+    )
+    error.__cause__ = exc
+    return error

@@ -9,8 +9,9 @@
 | 4    | NOT_FOUND   | unknown agent, incident or playbook                                  |
 | 5    | PROVIDER    | no provider could answer (unreachable, bad credentials, denied); or a sink did not take its events |
 | 6    | PARTIAL     | some providers answered and some did not; or a run left steps unverified |
+|      |             | (a run with any provider unavailable is never OK)                    |
 | 7    | FAILED      | a run had failed steps                                               |
-| 8    | REFUSED     | a safety rule refused: confirmation, blast radius, read-only         |
+| 8    | REFUSED     | a safety rule refused: confirmation, blast radius, read-only, busy   |
 | 9    | JOURNAL     | a journal failed verification or cannot be read                     |
 | 10   | LAB         | the lab could not start                                              |
 | 130  | INTERRUPTED | interrupted (Ctrl-C)                                                 |

@@ -65,6 +65,13 @@ def with_engine(settings: Settings, work: Callable[[Engine], Awaitable[T]]) -> T
     return asyncio.run(run())
 
 
+def provider_status(inv: Any) -> dict[str, str]:
+    """Each provider asked: "answered", or "unavailable: <why>"."""
+    status = {name: "answered" for name in inv.discoveries}
+    status.update({name: f"unavailable: {e.message}" for name, e in inv.errors.items()})
+    return status
+
+
 def _read_status(failed: int, answered: int) -> ExitCode:
     if not failed:
         return ExitCode.OK
@@ -82,6 +89,7 @@ def cmd_inventory(args: argparse.Namespace) -> ExitCode:
                 "agents": [a.to_json() for a in inv.agents],
                 "errors": [{"provider": p, "message": e.message} for p, e in inv.errors.items()],
                 "warnings": inv.warnings,
+                "providers": provider_status(inv),
             },
             args.output,
             records="agents",
@@ -108,6 +116,7 @@ def cmd_show(args: argparse.Namespace) -> ExitCode:
     if wants_json(args):
         data = agent_view.to_json()
         data["errors"] = [{"provider": p, "message": e.message} for p, e in inv.errors.items()]
+        data["providers"] = provider_status(inv)
         emit_json(data, args.output)
     else:
         print(render.show_text(agent_view, inv, _now()))

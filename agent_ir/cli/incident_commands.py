@@ -80,6 +80,7 @@ def plan_text(plan: Any) -> str:
                 out += [f"        hazard: {h}" for h in step.hazards]
     if not plan.steps:
         out.append("\nNo steps: nothing in this plan changes anything.")
+    out += [f"provider {name}: {status}" for name, status in plan.provider_status.items()]
     out += [f"note: {n}" for n in plan.notes]
     out += _verdict_lines("If every step takes effect", plan.verdict, plan.residual)
     return "\n".join(out)
@@ -110,9 +111,29 @@ def outcome_text(outcome: Any) -> str:
         out += [f"  {'':18} note: {n}" for n in r.notes]
     counts = ", ".join(f"{v} {k}" for k, v in outcome.counts().items() if v)
     out.append(f"Summary: {counts or 'no steps'}")
+    out += [f"  {name}: {status}" for name, status in outcome.provider_status.items()]
     out += [f"warning: {w}" for w in outcome.warnings]
     out += _verdict_lines("Verdict", outcome.verdict, outcome.residual)
     return "\n".join(out)
+
+
+def report_unavailable(providers: dict[str, str], what: str) -> None:
+    """Say on stderr which providers did not answer: the result is partial there."""
+    for name, status in providers.items():
+        if status != "answered":
+            print(f"agent-ir: {name} {status}", file=sys.stderr)
+    if any(status != "answered" for status in providers.values()):
+        print(
+            f"agent-ir: partial {what}: the providers above did not answer; "
+            "nothing there is contained or known to be",
+            file=sys.stderr,
+        )
+
+
+def _plan_exit(plan: Any) -> ExitCode:
+    """A plan is complete only when every provider in scope answered."""
+    report_unavailable(plan.provider_status, "plan")
+    return ExitCode.PARTIAL if plan.unavailable else ExitCode.OK
 
 
 def _confirm(plan: Any, args: argparse.Namespace) -> Any:
@@ -149,11 +170,40 @@ def cmd_plan(args: argparse.Namespace) -> ExitCode:
         emit_json(plan.to_json(), args.output)
     else:
         print(plan_text(plan))
-    return ExitCode.OK
+    return _plan_exit(plan)
+
+
+def _tuning(args: argparse.Namespace, engine: Engine) -> Any:
+    """Deadlines from the command line: the step's, the run's (which also bounds each
+    provider's discovery); None keeps the defaults."""
+    from agent_ir.engine.executor import Tuning
+
+    for name in ("step_deadline", "deadline"):
+        value = getattr(args, name, None)
+        if value is not None and not 0 < value <= 86_400:
+            raise UsageError(f"--{name.replace('_', '-')} takes seconds between 0 and 86400")
+    tuning = Tuning()
+    if getattr(args, "step_deadline", None):
+        tuning.step_deadline_s = args.step_deadline
+    if getattr(args, "deadline", None):
+        tuning.run_deadline_s = args.deadline
+        engine.discovery_deadline_s = min(engine.discovery_deadline_s, args.deadline)
+    return tuning
+
+
+def _refuse_writes(engine: Engine) -> None:
+    """Read-only refuses before anything is read, asked or printed."""
+    if engine.settings.read_only:
+        raise RefusedError("read-only mode: no write path is open")
 
 
 def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
-    from agent_ir.engine.incident import check_blast_radius, execute, plan_for
+    from agent_ir.engine.incident import (
+        check_agent_free,
+        check_blast_radius,
+        execute,
+        plan_for,
+    )
 
     playbook = _playbook(playbook_name)
     params = _params(playbook, args.param)
@@ -162,6 +212,9 @@ def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
     with environment(args) as settings:
 
         async def work(engine: Engine) -> Any:
+            if not dry_run:
+                _refuse_writes(engine)
+            tuning = _tuning(args, engine)
             plan = await plan_for(engine, agent, playbook, params)
             if dry_run or who is None:
                 return plan
@@ -171,9 +224,19 @@ def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
                     f"{plan.plan_hash}); review it again"
                 )
             check_blast_radius(plan)
+            if not args.wait:
+                check_agent_free(engine, plan.agent)
             approve = await asyncio.to_thread(_confirm, plan, args)
             print(f"running {len(plan.steps)} steps…", file=sys.stderr)
-            return await execute(engine, plan, who, approved=approve, on_event=_print_event)
+            return await execute(
+                engine,
+                plan,
+                who,
+                approved=approve,
+                on_event=_print_event,
+                wait=args.wait,
+                tuning=tuning,
+            )
 
         result = with_engine(settings, work)
     if dry_run:
@@ -181,17 +244,19 @@ def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
             emit_json(result.to_json(), args.output)
         else:
             print(plan_text(result))
-        return ExitCode.OK
-    return _outcome(args, result)
+        return _plan_exit(result)
+    return _outcome_exit(result, args)
 
 
-def _outcome(args: argparse.Namespace, outcome: Any) -> ExitCode:
-    """Print a finished run (and remember its incident id for shell completion)."""
+def _outcome_exit(outcome: Any, args: argparse.Namespace) -> ExitCode:
+    """Print a run's outcome (and remember its incident id for shell completion); its exit
+    code says whether it is complete."""
     remember_incidents([outcome.incident])
     if wants_json(args):
         emit_json(outcome.to_json(), args.output)
     else:
         print(outcome_text(outcome))
+    report_unavailable(outcome.provider_status, "run")
     return ExitCode(outcome.exit_code)
 
 
@@ -210,19 +275,36 @@ def cmd_resume(args: argparse.Namespace) -> ExitCode:
     from agent_ir.engine.incident import resume
 
     with environment(args) as settings:
-        outcome = with_engine(settings, lambda e: resume(e, args.incident, on_event=_print_event))
-    return _outcome(args, outcome)
+        outcome = with_engine(
+            settings,
+            lambda e: resume(
+                e,
+                args.incident,
+                on_event=_print_event,
+                force=args.force,
+                wait=args.wait,
+                tuning=_tuning(args, e),
+            ),
+        )
+    return _outcome_exit(outcome, args)
 
 
 def cmd_restore(args: argparse.Namespace) -> ExitCode:
     """Undo an incident from its snapshots, journaled as a new incident."""
-    from agent_ir.engine.incident import journal_dir, load_incident, restore, restore_plan
+    from agent_ir.engine.incident import (
+        check_agent_free,
+        journal_dir,
+        load_incident,
+        restore,
+        restore_plan,
+    )
     from agent_ir.engine.restore_check import check_restorable
 
     with environment(args) as settings:
 
         async def work(engine: Engine) -> Any:
-            records = load_incident(engine, args.incident)
+            _refuse_writes(engine)
+            records = load_incident(engine, args.incident, force=args.force)
             forced = check_restorable(journal_dir(engine), args.incident, records, args.force)
             if forced:
                 print(f"warning: {forced}", file=sys.stderr)
@@ -231,13 +313,21 @@ def cmd_restore(args: argparse.Namespace) -> ExitCode:
                 print(f"warning: {warning}", file=sys.stderr)
             original = records[0].payload.get("why", "")
             who = _who(args, f"restore of {args.incident} ({original})")
+            if not args.wait:
+                check_agent_free(engine, plan.agent)
             await asyncio.to_thread(_confirm, plan, args)
             return await restore(
-                engine, args.incident, who, on_event=_print_event, force=args.force
+                engine,
+                args.incident,
+                who,
+                on_event=_print_event,
+                force=args.force,
+                wait=args.wait,
+                tuning=_tuning(args, engine),
             )
 
         outcome = with_engine(settings, work)
-    return _outcome(args, outcome)
+    return _outcome_exit(outcome, args)
 
 
 def _journal_dir(args: argparse.Namespace) -> Path:

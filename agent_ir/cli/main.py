@@ -8,10 +8,13 @@ a traceback appears only with ``--debug``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 from agent_ir import __version__
 from agent_ir.cli.completion import KINDS, SHELLS, tag
@@ -129,6 +132,7 @@ def _writes(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--expect-plan", metavar="HASH", help="refuse if the plan hash differs")
+    _wait(parser)
     _params(parser)
 
 
@@ -139,6 +143,39 @@ def _agent(parser: argparse.ArgumentParser, *flags: str, **kwargs: object) -> No
 
 def _incident(parser: argparse.ArgumentParser, **kwargs: object) -> None:
     tag(parser.add_argument("incident", help="incident id (IR-…)", **kwargs), "incidents")  # type: ignore[arg-type]
+
+
+def _trust(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="act on a journal that fails verification (journaled)",
+    )
+    _wait(parser)
+
+
+def _deadlines(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--step-deadline",
+        type=float,
+        metavar="SECONDS",
+        help="a step still running after this ends failed (default 60)",
+    )
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        metavar="SECONDS",
+        help="the whole run's deadline (default: sized from the plan)",
+    )
+
+
+def _wait(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait while another run changes the same agent (default: refuse, exit 8)",
+    )
+    _deadlines(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -176,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     _writes(p)
     p = commands.add("resume", "finish a crashed run from its journal")
     _incident(p)
+    _trust(p)
     p = commands.add("restore", "undo an incident from its snapshots")
     _incident(p)
     p.add_argument("--reason", help="why (default: names the incident being undone)")
@@ -184,8 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--force",
         action="store_true",
-        help="restore even if already restored or superseded by a newer incident (journaled)",
+        help="restore even if already restored, superseded by a newer incident, or its "
+        "journal fails verification (journaled)",
     )
+    _wait(p)
     journal = commands.add("journal", "incident journals: list, show, verify, export, sinks")
     journal_commands = commands.nested(journal, "journal", "journal_command")
     journal_commands.add("list", "every incident, newest first")
@@ -282,6 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM unwinds like Ctrl-C, so a lab started here removes its directory (and the
+    credential files in it) and journals are closed, instead of dying mid-way."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit code. Everything it writes as text passes
     the terminal sanitiser (provider strings are attacker-shaped data)."""
@@ -291,6 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     args: argparse.Namespace | None = None
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

@@ -23,6 +23,11 @@ def cmd_tabletop(args: argparse.Namespace) -> ExitCode:
     from agent_ir.tabletop.report import report_json, report_markdown
     from agent_ir.tabletop.run import run_exercise
 
+    if getattr(args, "read_only", False) and (args.yes or args.end):
+        raise RefusedError(
+            "read-only mode: a headless exercise changes its lab and journals it; "
+            "nothing was started"
+        )
     if args.join:
         return join(args)
     if args.end:
@@ -90,7 +95,7 @@ def open_console(args: argparse.Namespace) -> ExitCode:
         Lab(load_world(loaded.world_path)) as lab,
     ):
         app = make_exercise_app(
-            lab.settings,
+            _read_only(lab.settings, args),
             lab,
             loaded,
             agent,
@@ -118,7 +123,7 @@ def join(args: argparse.Namespace) -> ExitCode:
     path = locate(args.config)
     if path is None:
         raise UsageError("--join: name the running lab's configuration with --config")
-    settings = load_settings(path)
+    settings = _read_only(load_settings(path), args)
     remote = RemoteExercise.from_settings(settings)
     if args.end:
         card = asyncio.run(_end(remote))
@@ -141,6 +146,13 @@ def join(args: argparse.Namespace) -> ExitCode:
     print(f"LAB exercise '{remote.name}': joined at {remote.url}", file=sys.stderr)
     make_joined_app(settings, tuning=tuning, responder=args.responder).run()
     return ExitCode.OK
+
+
+def _read_only(settings: Any, args: argparse.Namespace) -> Any:
+    """The settings with ``--read-only`` applied (the console then refuses every write)."""
+    if getattr(args, "read_only", False):
+        return settings.model_copy(update={"read_only": True})
+    return settings
 
 
 async def _end(remote: Any) -> Any:

@@ -21,7 +21,14 @@ from typing import Any
 
 from agent_ir.actions.base import PlannedStep, ProviderAction
 from agent_ir.engine.journal import Journal, Kind
-from agent_ir.errors import AgentIRError, ProviderError, ProviderUnavailable, Throttled
+from agent_ir.errors import (
+    AgentIRError,
+    BadResponse,
+    ProviderError,
+    ProviderUnavailable,
+    Throttled,
+    unexpected,
+)
 from agent_ir.model import PROVIDERS, ProviderName
 from agent_ir.providers.base import Provider
 
@@ -48,6 +55,8 @@ class StepResult:
     status: Status
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    unavailable: bool = False
+    """The step failed because its provider did not answer (down, throttled, too slow)."""
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON shape of a step result."""
@@ -73,7 +82,28 @@ class Tuning:
     verify_polls: int = 6
     verify_interval_s: float = 0.25
     per_provider_concurrency: int = 4
+    step_deadline_s: float = 60.0
+    run_deadline_s: float | None = None
+    """None: sized from the plan (see :func:`run_deadline`)."""
 
+
+def run_deadline(steps: list[PlannedStep], tuning: Tuning) -> float:
+    """The default deadline of a whole run: each provider's phases run one after another,
+    ``per_provider_concurrency`` steps at a time, each within the step deadline; providers
+    run side by side, so the slowest provider's worst case bounds the run."""
+    rounds: dict[tuple[str, int], int] = {}
+    for step in steps:
+        rounds[(step.provider, step.phase)] = rounds.get((step.provider, step.phase), 0) + 1
+    per_provider: dict[str, int] = {}
+    for (provider, _), count in rounds.items():
+        waves = -(-count // max(1, tuning.per_provider_concurrency))
+        per_provider[provider] = per_provider.get(provider, 0) + waves
+    return tuning.step_deadline_s * max(per_provider.values(), default=0) + 10.0
+
+
+DEADLINE = "deadline"
+"""The detail of a result whose step was cut by a deadline: its call may still land."""
+UNAVAILABLE = (ProviderUnavailable, Throttled, BadResponse)
 
 EventFn = Callable[[str, PlannedStep, str], None]
 """Progress events: (event, step, detail); events: start, retry, wait, end."""
@@ -97,6 +127,8 @@ class Executor:
         self.tuning = tuning or Tuning()
         self.on_event = on_event
         self._journal_lock = asyncio.Lock()
+        self._run_ends = 0.0
+        self._ending: dict[str, StepResult] = {}
 
     def _event(self, event: str, step: PlannedStep, detail: str = "") -> None:
         if self.on_event is not None:
@@ -127,6 +159,8 @@ class Executor:
         """Run every step; ``finished`` and ``prior`` come from a journal when resuming."""
         finished = finished or {}
         prior = prior or {}
+        budget = self.tuning.run_deadline_s or run_deadline(steps, self.tuning)
+        self._run_ends = asyncio.get_running_loop().time() + budget
         by_provider: dict[ProviderName, list[PlannedStep]] = {}
         for step in steps:
             by_provider.setdefault(step.provider, []).append(step)
@@ -171,7 +205,7 @@ class Executor:
                 if earlier is not None:
                     await asyncio.shield(earlier)
                 async with gate:
-                    return await self._step(step, prior.get(step.id))
+                    return await self._bounded(step, prior.get(step.id))
 
             batch_results = await asyncio.gather(*(one(s, stopped) for s in batch))
             for result in batch_results:
@@ -198,6 +232,26 @@ class Executor:
         self._event("end", step, Status.SKIPPED.value)
         return StepResult(step, Status.SKIPPED, notes=[why])
 
+    async def _bounded(
+        self, step: PlannedStep, prior: dict[str, Any] | None
+    ) -> StepResult | _Landed:
+        """Run a step within its own deadline and what is left of the run's; a step cut
+        short ends ``failed`` with the reason (its call may still land: restore undoes it)."""
+        left = self._run_ends - asyncio.get_running_loop().time()
+        if left <= 0:
+            why = "not run: the run's deadline passed"
+            return await self._end(step, Status.FAILED, why, [DEADLINE], unavailable=True)
+        limit = min(self.tuning.step_deadline_s, left)
+        whose = "step" if limit == self.tuning.step_deadline_s else "run"
+        try:
+            async with asyncio.timeout(limit):
+                return await self._step(step, prior)
+        except TimeoutError:
+            if step.id in self._ending:  # its result was being journaled: keep that one
+                return self._ending[step.id]
+            why = f"the {whose}'s deadline passed ({limit:.0f}s) before the step finished"
+            return await self._end(step, Status.FAILED, why, [DEADLINE], unavailable=True)
+
     async def _step(self, step: PlannedStep, prior: dict[str, Any] | None) -> StepResult | _Landed:
         """Journal the intent, read, snapshot and apply; a step that changed something
         comes back as :class:`_Landed`, to be verified while the next phase runs."""
@@ -206,6 +260,21 @@ class Executor:
             impl, adapter = self.impl(step)
         except AgentIRError as exc:
             return await self._end(step, Status.FAILED, exc.message)
+        try:
+            return await self._run_step(step, prior, impl, adapter)
+        except (TimeoutError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - an adapter defect must not end the run
+            error = unexpected(step.provider, exc)
+            return await self._end(step, Status.FAILED, error.message, unavailable=True)
+
+    async def _run_step(
+        self,
+        step: PlannedStep,
+        prior: dict[str, Any] | None,
+        impl: ProviderAction[Any],
+        adapter: Provider,
+    ) -> StepResult | _Landed:
         prepared = prior.get("prepared") if prior else None
         if prepared is None:
             prepared = {} if step.undo else impl.prepare(step, self.clock())
@@ -228,22 +297,38 @@ class Executor:
                 snapshot = state
                 await self._write(Kind.SNAPSHOT, {"step": step.id, "data": snapshot})
             if _done(impl, state, step, prepared):
+                if not _done(impl, snapshot, step, prepared):
+                    # The snapshot was taken before an interrupted run applied the step:
+                    # it changed something, so it is applied (and restore will undo it).
+                    why = "applied by the interrupted run before it stopped"
+                    return await self._end(step, Status.VERIFIED, None, [why])
                 return await self._end(step, Status.ALREADY, None)
             attempts = [0]
             notes = await self._retry(
                 step, lambda: self._apply_once(impl, adapter, step, prepared, attempts)
             )
-        except ProviderError as exc:
-            return await self._end(step, Status.FAILED, exc.message)
+        except UNAVAILABLE as exc:
+            return await self._end(step, Status.FAILED, exc.message, unavailable=True)
         except AgentIRError as exc:
             return await self._end(step, Status.FAILED, exc.message)
         return _Landed(step, impl, adapter, prepared, notes)
 
     async def _verified(self, landed: _Landed) -> StepResult:
-        """Read a landed step back and journal its result."""
-        verified = await self._verify(landed.impl, landed.adapter, landed.step, landed.prepared)
+        """Read a landed step back and journal its result; a read-back that outlives the
+        step's deadline leaves the step applied but unverified, with the reason."""
+        notes = list(landed.notes)
+        left = self._run_ends - asyncio.get_running_loop().time()
+        limit = max(min(self.tuning.step_deadline_s, left), 0.0)
+        try:
+            async with asyncio.timeout(limit):
+                verified = await self._verify(
+                    landed.impl, landed.adapter, landed.step, landed.prepared
+                )
+        except TimeoutError:
+            verified = False
+            notes.append(f"read-back not finished within the deadline ({limit:.0f}s)")
         status = Status.VERIFIED if verified else Status.APPLIED_UNVERIFIED
-        return await self._end(landed.step, status, None, landed.notes)
+        return await self._end(landed.step, status, None, notes)
 
     async def _apply_once(
         self,
@@ -302,14 +387,27 @@ class Executor:
                 attempt += 1
 
     async def _end(
-        self, step: PlannedStep, status: Status, error: str | None, notes: list[str] | None = None
+        self,
+        step: PlannedStep,
+        status: Status,
+        error: str | None,
+        notes: list[str] | None = None,
+        *,
+        unavailable: bool = False,
     ) -> StepResult:
-        await self._write(
-            Kind.RESULT,
-            {"step": step.id, "status": status.value, "error": error, "detail": notes or None},
-        )
+        payload: dict[str, Any] = {
+            "step": step.id,
+            "status": status.value,
+            "error": error,
+            "detail": notes or None,
+        }
+        if unavailable:
+            payload["unavailable"] = True
+        result = StepResult(step, status, error, list(notes or []), unavailable)
+        self._ending[step.id] = result
+        await self._write(Kind.RESULT, payload)
         self._event("end", step, status.value)
-        return StepResult(step, status, error, list(notes or []))
+        return result
 
 
 @dataclass(slots=True)

@@ -18,9 +18,19 @@ from typing import Any
 from agent_ir.actions.base import PlannedStep, Reversibility
 from agent_ir.engine import journal as jr
 from agent_ir.engine import restore_check as rc
-from agent_ir.engine.executor import SUCCESS, EventFn, Executor, Status, StepResult, Tuning
+from agent_ir.engine.executor import (
+    DEADLINE,
+    SUCCESS,
+    EventFn,
+    Executor,
+    Status,
+    StepResult,
+    Tuning,
+)
 from agent_ir.engine.inventory import Engine
-from agent_ir.engine.planner import Plan, make_plan, plan_hash
+from agent_ir.engine.locks import AgentBusy, agent_lock, describe, holder
+from agent_ir.engine.planner import ANSWERED, Plan, make_plan, plan_hash
+from agent_ir.engine.planner import unavailable as unavailable_status
 from agent_ir.engine.residual import TAKES_EFFECT, Residual
 from agent_ir.engine.verdict import Verdict, assess
 from agent_ir.errors import JournalError, NotFoundError, RefusedError
@@ -58,10 +68,12 @@ class Outcome:
     verdict: Verdict | None = None
 
     def assess(self, now: datetime) -> None:
-        """Residual paths and the verdict, from the plan's paths and what took effect."""
+        """Residual paths and the verdict, from the plan's paths and what took effect; a
+        provider that was not planned or did not answer leaves the verdict open."""
         effective = {r.step.id for r in self.results if r.status.value in TAKES_EFFECT}
+        unplanned = sorted(set(self.plan.unplanned) | set(self.unavailable))
         self.residual, self.verdict = assess(
-            self.plan.paths, effective, self.plan.unplanned, now, self.restore_of
+            self.plan.paths, effective, unplanned, now, self.restore_of
         )
 
     def counts(self) -> dict[str, int]:
@@ -72,10 +84,28 @@ class Outcome:
         return out
 
     @property
+    def provider_status(self) -> dict[str, str]:
+        """Each provider in scope: "answered", or "unavailable: <reason>" when it did not
+        answer discovery, planning, or a step's calls (down, throttled, past a deadline)."""
+        status = dict(self.plan.provider_status)
+        for r in self.results:
+            if r.unavailable and status.get(r.step.provider, ANSWERED) == ANSWERED:
+                status[r.step.provider] = unavailable_status(
+                    f"execution: {r.error or r.status.value}"
+                )
+        return status
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """The providers that did not answer, with why: the run cannot be complete."""
+        return {p: s for p, s in self.provider_status.items() if s != ANSWERED}
+
+    @property
     def exit_code(self) -> ExitCode:
-        """OK when every step verified/already/skipped; PARTIAL or FAILED otherwise."""
+        """OK only when every provider answered and every step verified/already/skipped;
+        PARTIAL or FAILED otherwise."""
         statuses = {r.status for r in self.results}
-        if statuses <= SUCCESS:
+        if statuses <= SUCCESS and not self.unavailable:
             return ExitCode.OK
         done = statuses & {Status.VERIFIED, Status.ALREADY, Status.APPLIED_UNVERIFIED}
         if Status.FAILED in statuses and not done:
@@ -95,6 +125,8 @@ class Outcome:
             "warnings": self.warnings,
             "residual": [r.to_json() for r in self.residual],
             "verdict": self.verdict.label if self.verdict else None,
+            "status": _end_status(self),
+            "providers": self.provider_status,
         }
 
 
@@ -124,6 +156,13 @@ async def plan_for(
     return await make_plan(engine, inv, agent, playbook, params, engine.clock())
 
 
+def check_agent_free(engine: Engine, agent: str) -> None:
+    """Refuse early (before any prompt) when another writer is changing the agent."""
+    who = holder(journal_dir(engine), agent)
+    if who is not None:
+        raise AgentBusy(describe(agent, who) + "; wait for it to finish, or pass --wait", who)
+
+
 def check_blast_radius(plan: Plan) -> None:
     """Refuse a plan that touches more identities than its playbook allows."""
     radius = len(plan.blast_radius)
@@ -144,8 +183,12 @@ async def execute(
     tuning: Tuning | None = None,
     restore_of: str | None = None,
     notes: tuple[str, ...] = (),
+    forced: list[str] | None = None,
+    wait: bool = False,
 ) -> Outcome:
-    """Journal and run an approved plan (``notes`` are journaled before any step)."""
+    """Journal and run an approved plan (``notes`` are journaled before any step);
+    ``forced`` lists the verification problems of the journal a restore was forced past
+    (journaled in the new incident's start)."""
     if engine.settings.read_only:
         raise RefusedError("read-only mode: no write path is open")
     if not who.reason.strip():
@@ -164,17 +207,20 @@ async def execute(
         restore_of=restore_of,
         lab=engine.settings.lab,
     )
-    with jr.Journal.create(directory, incident, start, clock=engine.clock) as journal:
-        for note in notes:
-            journal.note(note)
-        follower = run_started(engine.settings, directory, incident)
-        executor = Executor(
-            engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
-        )
-        results = await executor.run(plan.steps, approved=approved)
-        outcome = Outcome(incident, plan, results, restore_of)
-        _journal_verdict(journal, outcome, engine.clock())
-        journal.end(_end_status(outcome), outcome.counts())
+    if forced:
+        start["forced_past_verification"] = forced
+    async with agent_lock(directory, plan.agent, incident, who.os_user, wait=wait):
+        with jr.Journal.create(directory, incident, start, clock=engine.clock) as journal:
+            for note in notes:
+                journal.note(note)
+            follower = run_started(engine.settings, directory, incident)
+            executor = Executor(
+                engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
+            )
+            results = await executor.run(plan.steps, approved=approved)
+            outcome = Outcome(incident, plan, results, restore_of)
+            _journal_verdict(journal, outcome, engine.clock())
+            _journal_end(journal, outcome)
     outcome.warnings += await asyncio.to_thread(
         after_run, engine.settings, directory, incident, engine.clock, follower
     )
@@ -192,19 +238,41 @@ def _journal_verdict(journal: jr.Journal, outcome: Outcome, now: datetime) -> No
         )
 
 
+def _journal_end(journal: jr.Journal, outcome: Outcome) -> None:
+    """Close the incident with its status, counts and which providers answered."""
+    journal.end(_end_status(outcome), outcome.counts(), providers=outcome.provider_status)
+
+
 def _end_status(outcome: Outcome) -> str:
     return {ExitCode.OK: "complete", ExitCode.PARTIAL: "partial"}.get(outcome.exit_code, "failed")
 
 
-def load_incident(engine: Engine, incident: str) -> list[jr.Record]:
-    """The verified records of one incident."""
+def load_incident(engine: Engine, incident: str, *, force: bool = False) -> list[jr.Record]:
+    """The records of one incident, only when its journal verifies.
+
+    What a crash leaves (a torn last line, a head file one record behind) is not damage:
+    resume repairs it. Anything else (a record edited, deleted or cut from the tail) means
+    the journal cannot be trusted to undo or finish anything; ``force`` acts on it anyway
+    (the caller journals that it did).
+    """
     path = jr.incident_path(journal_dir(engine), incident)
     if not path.exists():
         raise NotFoundError(f"no incident {incident} in {path.parent}")
+    problems = untrusted(path)
+    if problems and not force:
+        raise JournalError(
+            f"incident {incident} fails verification: "
+            + "; ".join(problems)
+            + " (--force acts on it anyway, and journals that it did)"
+        )
+    return jr.Journal.read(path) if not problems else jr.read_unchecked(path)
+
+
+def untrusted(path: Path) -> list[str]:
+    """The problems of a journal beyond what a crash leaves behind."""
     report = jr.verify(path)
-    if not report.ok and not all("torn" in p or "head" in p for p in report.problems):
-        raise JournalError(f"incident {incident} fails verification: " + "; ".join(report.problems))
-    return jr.Journal.read(path)
+    crash = ("torn tail", "(a crash before its update)")
+    return [p for p in report.problems if not any(c in p for c in crash)]
 
 
 def _start(records: list[jr.Record]) -> dict[str, Any]:
@@ -219,12 +287,16 @@ async def resume(
     *,
     on_event: EventFn | None = None,
     tuning: Tuning | None = None,
+    force: bool = False,
+    wait: bool = False,
 ) -> Outcome:
     """Finish a crashed run: steps with a result are not touched again; a step that had
     journaled its intent keeps its prepared values and its first snapshot."""
     if engine.settings.read_only:
         raise RefusedError("read-only mode: no write path is open")
-    records = load_incident(engine, incident)
+    path = jr.incident_path(journal_dir(engine), incident)
+    records = load_incident(engine, incident, force=force)
+    forced = untrusted(path) if force else []
     start = _start(records)
     plan = Plan.from_json(start["plan"])
     if any(r.kind == jr.Kind.END for r in records):
@@ -243,16 +315,22 @@ async def resume(
             prior[step]["prepared"] = record.payload.get("prepared") or {}
         elif record.kind == jr.Kind.SNAPSHOT and step:
             prior.setdefault(step, {})["snapshot"] = record.payload.get("data")
-    with jr.Journal.open(journal_dir(engine), incident, clock=engine.clock) as journal:
-        follower = run_started(engine.settings, journal_dir(engine), incident)
-        journal.note(f"resumed; {len(finished)} of {len(plan.steps)} steps had finished")
-        executor = Executor(
-            engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
+    async with agent_lock(journal_dir(engine), plan.agent, incident, _os_user(), wait=wait):
+        opened = jr.Journal.open(
+            journal_dir(engine), incident, clock=engine.clock, force=bool(forced)
         )
-        results = await executor.run(plan.steps, finished=finished, prior=prior)
-        outcome = Outcome(incident, plan, results, start.get("restore_of"))
-        _journal_verdict(journal, outcome, engine.clock())
-        journal.end(_end_status(outcome), outcome.counts())
+        with opened as journal:
+            follower = run_started(engine.settings, journal_dir(engine), incident)
+            if forced:
+                journal.note("resumed with --force past failed verification: " + "; ".join(forced))
+            journal.note(f"resumed; {len(finished)} of {len(plan.steps)} steps had finished")
+            executor = Executor(
+                engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
+            )
+            results = await executor.run(plan.steps, finished=finished, prior=prior)
+            outcome = Outcome(incident, plan, results, start.get("restore_of"))
+            _journal_verdict(journal, outcome, engine.clock())
+            _journal_end(journal, outcome)
     outcome.warnings += await asyncio.to_thread(
         after_run, engine.settings, journal_dir(engine), incident, engine.clock, follower
     )
@@ -262,7 +340,12 @@ async def resume(
 def _results(records: list[jr.Record], plan: Plan) -> list[StepResult]:
     status = {r.payload["step"]: r.payload for r in records if r.kind == jr.Kind.RESULT}
     return [
-        StepResult(s, Status(status[s.id]["status"]), status[s.id].get("error"))
+        StepResult(
+            s,
+            Status(status[s.id]["status"]),
+            status[s.id].get("error"),
+            unavailable=bool(status[s.id].get("unavailable")),
+        )
         for s in plan.steps
         if s.id in status
     ]
@@ -293,6 +376,15 @@ def restore_plan(incident: str, records: list[jr.Record]) -> tuple[Plan, list[st
     results = {r.payload["step"] for r in records if r.kind == jr.Kind.RESULT}
     intents = {r.payload["step"] for r in records if r.kind == jr.Kind.INTENT}
     applied |= intents - results
+    # A step cut short by a deadline after its snapshot may have landed after all: undo
+    # it too (an undo of what did not land finds the state as it was and ends "already").
+    applied |= snapshots.keys() & {
+        r.payload["step"]
+        for r in records
+        if r.kind == jr.Kind.RESULT
+        and isinstance(r.payload.get("detail"), list)
+        and DEADLINE in r.payload["detail"]
+    }
     warnings: list[str] = []
     steps: list[PlannedStep] = []
     for step in reversed(plan.steps):
@@ -339,12 +431,14 @@ async def restore(
     on_event: EventFn | None = None,
     tuning: Tuning | None = None,
     force: bool = False,
+    wait: bool = False,
 ) -> Outcome:
     """Undo an incident, journaled as a new incident that points at the first; refused
     when it was already restored or a newer incident superseded it, unless ``force``."""
-    records = load_incident(engine, incident)
-    forced = rc.check_restorable(journal_dir(engine), incident, records, force)
+    records = load_incident(engine, incident, force=force)
+    overridden = rc.check_restorable(journal_dir(engine), incident, records, force)
     plan, warnings = restore_plan(incident, records)
+    forced = untrusted(jr.incident_path(journal_dir(engine), incident)) if force else []
     outcome = await execute(
         engine,
         plan,
@@ -352,7 +446,9 @@ async def restore(
         on_event=on_event,
         tuning=tuning,
         restore_of=incident,
-        notes=(forced,) if forced else (),
+        notes=(overridden,) if overridden else (),
+        forced=forced,
+        wait=wait,
     )
     outcome.warnings.extend(warnings)
     return outcome

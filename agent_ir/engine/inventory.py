@@ -15,7 +15,14 @@ from agent_ir.engine import correlate as corr
 from agent_ir.engine import scope
 from agent_ir.engine.findings import assess
 from agent_ir.engine.graph import TRAVERSABLE, Graph, TreeNode
-from agent_ir.errors import AgentIRError, ConfigError, NotFoundError, ProviderError
+from agent_ir.errors import (
+    AgentIRError,
+    ConfigError,
+    NotFoundError,
+    ProviderError,
+    ProviderUnavailable,
+    unexpected,
+)
 from agent_ir.model import Agent, Edge, EdgeKind, Grant, Identity, LinkSource, ProviderName
 from agent_ir.providers import registry
 from agent_ir.providers.base import (
@@ -27,6 +34,9 @@ from agent_ir.providers.base import (
     utcnow,
 )
 from agent_ir.settings import Settings
+
+DISCOVERY_DEADLINE_S = 120.0
+"""How long one provider's discovery may take before it counts as not answering."""
 
 
 @dataclass(slots=True)
@@ -51,6 +61,12 @@ class Inventory:
         close = [a.name for a in self.agents if name.lower() in a.name.lower()][:5]
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         failed = f" ({', '.join(sorted(self.errors))} did not answer)" if self.errors else ""
+        if self.errors and not self.discoveries:
+            # Nothing answered: "unknown agent" would be a guess, not a finding.
+            raise ProviderUnavailable(
+                ", ".join(sorted(self.errors)),
+                f"no provider answered, so agent {name!r} cannot be looked up",
+            )
         raise NotFoundError(f"no agent named {name!r}{hint}{failed}")
 
 
@@ -83,10 +99,12 @@ class Engine:
         *,
         clock: Callable[[], datetime] = utcnow,
         progress: ProgressFn | None = None,
+        discovery_deadline_s: float = DISCOVERY_DEADLINE_S,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.progress = progress
+        self.discovery_deadline_s = discovery_deadline_s
         self._providers: dict[ProviderName, Provider] | None = None
         self._inventory_ids = corr.wants_detail(settings.inventory)
         self._focus: Callable[[Identity], bool] | None = None
@@ -147,11 +165,18 @@ class Engine:
             name: ProviderName, provider: Provider
         ) -> tuple[ProviderName, Discovery | ProviderError]:
             try:
-                return name, await provider.discover()
+                async with asyncio.timeout(self.discovery_deadline_s):
+                    return name, await provider.discover()
             except ProviderError as exc:
                 return name, exc
             except AgentIRError as exc:
                 return name, ProviderError(name, exc.message)
+            except TimeoutError:
+                return name, ProviderUnavailable(
+                    name, f"did not answer discovery within {self.discovery_deadline_s:g}s"
+                )
+            except Exception as exc:  # noqa: BLE001 - a defect must not hide the others
+                return name, unexpected(name, exc)
 
         tasks = [asyncio.ensure_future(one(n, p)) for n, p in providers.items()]
         try:

@@ -14,19 +14,22 @@ so records cut from the tail are noticed. A record::
 - ``intent``: step, provider, action, target; durable before the provider is called
 - ``snapshot``: step, data;  ``result``: step, status, error, detail;  ``note``: text
 - ``repair``: dropped_bytes, reason (a torn tail left by a crash was cut)
-- ``incident-end``: status, counts (steps per status)
+- ``incident-end``: status (complete, partial, failed), counts (steps per status),
+  providers ({name: "answered" | "unavailable: why"})
 
 Every payload passes through :func:`redact` first: no secret value is ever written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
 import os
 import re
 import secrets
+import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -174,29 +177,41 @@ class Journal:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise JournalError(f"cannot create {path.parent}: {exc.strerror}") from exc
-        fd = _open_locked(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-        journal = cls(path, fd, [], clock)
+        line, record = _encode(Kind.START, {**start_payload, "incident": incident_id}, None, clock)
+        _publish_first(path, line)
+        fd = _open_locked(path, os.O_RDWR)
+        journal = cls(path, fd, [record], clock)
         try:
-            journal.append(Kind.START, {**start_payload, "incident": incident_id})
+            journal._write_head()
         except JournalError:
             journal.close()
-            path.unlink(missing_ok=True)
             raise
         return journal
 
     @classmethod
     def open(
-        cls, directory: Path | str, incident_id: str, *, clock: Callable[[], datetime] = _utcnow
+        cls,
+        directory: Path | str,
+        incident_id: str,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        force: bool = False,
     ) -> Self:
-        """Reopen an incident to append (resume); a torn tail is cut and a repair recorded."""
+        """Reopen an incident to append (resume); a torn tail is cut and a repair recorded.
+
+        ``force`` appends to a journal that fails verification (the caller notes why)."""
         path = incident_path(directory, incident_id)
         fd = _open_locked(path, os.O_RDWR)
         try:
-            data, scan = _checked_scan(path)
+            if force:
+                data = _read(path)
+                scan = _scan(data, path.stem)
+            else:
+                data, scan = _checked_scan(path)
             if not scan.records:
                 raise JournalError(f"journal {path} holds no complete record")
             problem, behind = _head_check(path, scan.records, scan.lines)
-            if problem and not behind:
+            if problem and not behind and not force:
                 raise JournalError(f"journal {path}: {problem}")
             journal = cls(path, fd, scan.records, clock)
             if scan.torn_at is not None:
@@ -207,7 +222,7 @@ class Journal:
                     raise JournalError(f"cannot repair journal {path}: {exc.strerror}") from exc
                 dropped = len(data) - scan.torn_at
                 journal.append(Kind.REPAIR, {"dropped_bytes": dropped, "reason": "torn tail"})
-            elif behind:
+            elif behind or (problem and force):
                 journal._write_head()
         except BaseException:
             os.close(fd)
@@ -236,34 +251,14 @@ class Journal:
                 raise JournalError(
                     f"a write to {self.path} failed; open the incident again to repair"
                 )
-            clash = sorted(set(payload) & set(ENVELOPE))
-            if not kind or clash:
-                raise JournalError(f"a record needs a kind and its payload may not set {ENVELOPE}")
-            try:
-                clean: dict[str, Any] = redact(dict(payload))
-            except TypeError as exc:
-                raise JournalError(f"payload cannot be journaled: {exc}") from None
             last = self._records[-1] if self._records else None
-            ts = self._clock().astimezone(UTC).isoformat(timespec="microseconds")
-            body = {
-                **clean,
-                "seq": last.seq + 1 if last else 0,
-                "ts": ts.replace("+00:00", "Z"),
-                "kind": str(kind),
-                "prev": last.hash if last else "",
-            }
+            line, record = _encode(kind, payload, last, self._clock)
             try:
-                digest = _digest(body)
-            except (TypeError, ValueError) as exc:
-                raise JournalError(f"the {kind} payload is not plain JSON: {exc}") from exc
-            line = _canonical({**body, "hash": digest}) + "\n"
-            try:
-                _write_all(self._fd, line.encode("ascii"))
+                _write_all(self._fd, line)
                 os.fsync(self._fd)
             except OSError as exc:
                 self._broken = True
                 raise JournalError(f"cannot write journal {self.path}: {exc.strerror}") from exc
-            record = Record(body["seq"], body["ts"], body["kind"], body["prev"], digest, clean)
             self._records.append(record)
             self._write_head()
             return record
@@ -290,9 +285,19 @@ class Journal:
         """Record a free note."""
         return self.append(Kind.NOTE, {"text": text})
 
-    def end(self, status: str, counts: Mapping[str, int]) -> Record:
-        """Record the end of the incident with its outcome and step counts per status."""
-        return self.append(Kind.END, {"status": status, "counts": dict(counts)})
+    def end(
+        self,
+        status: str,
+        counts: Mapping[str, int],
+        *,
+        providers: Mapping[str, str] | None = None,
+    ) -> Record:
+        """Record the end of the incident with its outcome, step counts per status and,
+        when given, whether each provider answered ("answered" / "unavailable: why")."""
+        payload: dict[str, Any] = {"status": status, "counts": dict(counts)}
+        if providers is not None:
+            payload["providers"] = dict(providers)
+        return self.append(Kind.END, payload)
 
     def close(self) -> None:
         """Release the lock and the file; closing twice is harmless."""
@@ -310,18 +315,80 @@ class Journal:
     def _write_head(self) -> None:
         last = self._records[-1]
         head = self.path.with_suffix(".head")
-        tmp = head.with_name(head.name + ".tmp")
+        data = (_canonical({"seq": last.seq, "hash": last.hash}) + "\n").encode()
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            # A fresh private temp file (O_EXCL, never a path someone planted), then rename.
+            fd, tmp = tempfile.mkstemp(prefix=f".{head.name}.", suffix=".tmp", dir=head.parent)
             try:
-                _write_all(fd, (_canonical({"seq": last.seq, "hash": last.hash}) + "\n").encode())
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, head)
+                try:
+                    _write_all(fd, data)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                os.replace(tmp, head)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
             _fsync_dir(self.path.parent)
         except OSError as exc:
             raise JournalError(f"cannot write head file {head}: {exc.strerror}") from exc
+
+
+def _encode(
+    kind: str,
+    payload: Mapping[str, Any],
+    last: Record | None,
+    clock: Callable[[], datetime],
+) -> tuple[bytes, Record]:
+    """Redact a payload and chain it after ``last``: the line to write and its record."""
+    clash = sorted(set(payload) & set(ENVELOPE))
+    if not kind or clash:
+        raise JournalError(f"a record needs a kind and its payload may not set {ENVELOPE}")
+    try:
+        clean: dict[str, Any] = redact(dict(payload))
+    except TypeError as exc:
+        raise JournalError(f"payload cannot be journaled: {exc}") from None
+    ts = clock().astimezone(UTC).isoformat(timespec="microseconds")
+    body = {
+        **clean,
+        "seq": last.seq + 1 if last else 0,
+        "ts": ts.replace("+00:00", "Z"),
+        "kind": str(kind),
+        "prev": last.hash if last else "",
+    }
+    try:
+        digest = _digest(body)
+    except (TypeError, ValueError) as exc:
+        raise JournalError(f"the {kind} payload is not plain JSON: {exc}") from exc
+    line = _canonical({**body, "hash": digest}) + "\n"
+    record = Record(body["seq"], body["ts"], body["kind"], body["prev"], digest, clean)
+    return line.encode("ascii"), record
+
+
+def _publish_first(path: Path, line: bytes) -> None:
+    """Create a journal holding its first record, whole or not at all: the line is written
+    and synced in a private temp file, then linked to its name (never over an existing
+    one), so a crash at any moment leaves either no journal or a complete first line."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise JournalError(f"cannot create a journal in {path.parent}: {exc.strerror}") from exc
+    try:
+        try:
+            _write_all(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.link(tmp, path)
+    except FileExistsError as exc:
+        raise JournalError(f"incident {path.stem} already exists in {path.parent}") from exc
+    except OSError as exc:
+        raise JournalError(f"cannot create journal {path}: {exc.strerror}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    _fsync_dir(path.parent)
 
 
 def verify(path: Path | str) -> VerifyReport:
@@ -343,6 +410,12 @@ def verify(path: Path | str) -> VerifyReport:
     return VerifyReport(path.stem, len(scan.records), not problems, problems)
 
 
+def read_unchecked(path: Path | str) -> list[Record]:
+    """Every record that parses, without checking the chain (for ``--force`` only)."""
+    path = Path(path)
+    return _scan(_read(path), path.stem).records
+
+
 def verify_all(directory: Path | str) -> list[VerifyReport]:
     """Verify every incident in a directory, oldest id first; a lone head file is reported."""
     directory = Path(directory)
@@ -351,11 +424,22 @@ def verify_all(directory: Path | str) -> list[VerifyReport]:
     for incident in sorted(s for s in stems if INCIDENT_ID.fullmatch(s)):
         path = directory / f"{incident}.jsonl"
         if path.exists():
-            reports.append(verify(path))
+            reports.append(_verify_one(path))
         else:
             problem = "line 1: the journal file is gone but its head file remains"
             reports.append(VerifyReport(incident, 0, False, [problem]))
     return reports
+
+
+def _verify_one(path: Path) -> VerifyReport:
+    """Verify one file; a file that cannot even be read is reported, never raised, so one
+    damaged incident never stops the verification of the others."""
+    try:
+        return verify(path)
+    except (JournalError, NotFoundError) as exc:
+        return VerifyReport(path.stem, 0, False, [f"line 1: {exc.message}"])
+    except RecursionError:
+        return VerifyReport(path.stem, 0, False, ["a line is nested too deeply to read"])
 
 
 def list_incidents(directory: Path | str) -> list[IncidentSummary]:
@@ -364,7 +448,10 @@ def list_incidents(directory: Path | str) -> list[IncidentSummary]:
     for path in Path(directory).glob("*.jsonl"):
         if not INCIDENT_ID.fullmatch(path.stem):
             continue
-        records = _scan(_read(path), path.stem).records
+        try:
+            records = _scan(_read(path), path.stem).records
+        except (JournalError, NotFoundError, RecursionError):
+            records = []
         first = records[0].payload if records and records[0].kind == Kind.START else None
         if first is None:
             summaries.append(IncidentSummary(path.stem, None, None, None, "unreadable", None))
@@ -457,7 +544,9 @@ def _head_check(path: Path, records: list[Record], line: int) -> tuple[str | Non
         seq, digest = head["seq"], head["hash"]
     except FileNotFoundError:
         missing = f"line {line}: the head file {head_path.name} is missing"
-        return missing, len(records) == 1
+        if len(records) == 1:
+            return missing + " (a crash before its update)", True
+        return missing, False
     except OSError as exc:
         raise JournalError(f"cannot read head file {head_path}: {exc.strerror}") from exc
     except (ValueError, KeyError, TypeError):

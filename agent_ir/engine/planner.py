@@ -21,10 +21,17 @@ from agent_ir.engine.collateral import name_collateral
 from agent_ir.engine.inventory import Engine, Inventory
 from agent_ir.engine.residual import AccessPath, Residual, access_paths, residual
 from agent_ir.engine.verdict import Verdict, verdict
-from agent_ir.errors import AgentIRError, ProviderError
+from agent_ir.errors import AgentIRError, ProviderError, unexpected
 from agent_ir.model import PROVIDERS, Agent, Identity, ProviderName, iso
 from agent_ir.playbook.loader import step_params
 from agent_ir.playbook.model import Condition, Playbook, Step
+
+ANSWERED = "answered"
+
+
+def unavailable(reason: str) -> str:
+    """The status of a provider that did not answer, with its reason."""
+    return f"unavailable: {reason}"
 
 
 @dataclass(slots=True)
@@ -43,6 +50,14 @@ class Plan:
     unplanned: list[str] = field(default_factory=list)
     """Providers the agent spans that this plan could not cover."""
     planned_at: datetime | None = None
+    provider_status: dict[str, str] = field(default_factory=dict)
+    """Every configured provider: "answered", or "unavailable: <reason>" when it did not
+    answer discovery or planning (then the plan cannot be complete there)."""
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """The providers that did not answer, with why."""
+        return {p: s for p, s in self.provider_status.items() if s != ANSWERED}
 
     @property
     def residual(self) -> list[Residual]:
@@ -52,8 +67,9 @@ class Plan:
 
     @property
     def verdict(self) -> Verdict:
-        """What the plan would leave, if every step takes effect."""
-        return verdict(self.residual, self.unplanned)
+        """What the plan would leave, if every step takes effect; a provider that did not
+        answer leaves it open."""
+        return verdict(self.residual, sorted(set(self.unplanned) | set(self.unavailable)))
 
     @property
     def blast_radius(self) -> list[str]:
@@ -81,6 +97,7 @@ class Plan:
             "unplanned": self.unplanned,
             "planned_at": iso(self.planned_at),
             "access_paths": [p.to_json() for p in self.paths],
+            "providers": self.provider_status,
         }
 
     @classmethod
@@ -97,6 +114,7 @@ class Plan:
             paths=[AccessPath.from_json(p) for p in data.get("access_paths", [])],
             unplanned=list(data.get("unplanned", [])),
             planned_at=_moment(data.get("planned_at")),
+            provider_status=dict(data.get("providers") or {}),
         )
 
 
@@ -228,7 +246,8 @@ async def make_plan(
                     approve=step.approve,
                 )
                 pending.append((impl, adapter, planned))
-    steps = name_collateral(await _read_live(pending, notes), agent, inv.graph)
+    failed: dict[ProviderName, str] = {}
+    steps = name_collateral(await _read_live(pending, notes, failed), agent, inv.graph)
     order = {p: i for i, p in enumerate(PROVIDERS)}
     index = {s.id: i for i, s in enumerate(steps)}
     steps.sort(key=lambda s: (order[s.provider], s.phase, index[s.id]))
@@ -240,8 +259,11 @@ async def make_plan(
         notes=notes,
         max_targets=playbook.max_targets,
         paths=access_paths(agent, inv.identities, inv.graph.edges, steps),
-        unplanned=[p for p in agent.providers if p in inv.errors or p not in adapters],
+        unplanned=[
+            p for p in agent.providers if p in inv.errors or p not in adapters or p in failed
+        ],
         planned_at=now,
+        provider_status=provider_status(engine.configured(), inv, failed),
     )
     plan.plan_hash = plan_hash(plan)
     return plan
@@ -263,19 +285,43 @@ def _not_yet_planned(
     return kept
 
 
+def provider_status(
+    configured: list[ProviderName], inv: Inventory, planning: dict[ProviderName, str]
+) -> dict[str, str]:
+    """Each configured provider's part in a plan: it answered, or why it did not.
+
+    A provider that failed discovery may hold identities of the agent no one has seen, and
+    one whose live state could not be read was not planned on facts: neither is contained.
+    """
+    out: dict[str, str] = {}
+    for name in configured:
+        if name in inv.errors:
+            out[name] = unavailable(f"discovery: {inv.errors[name].message}")
+        elif name in planning:
+            out[name] = unavailable(f"planning: {planning[name]}")
+        else:
+            out[name] = ANSWERED
+    return out
+
+
 async def _read_live(
-    pending: list[tuple[ProviderAction[Any], Any, PlannedStep]], notes: list[str]
+    pending: list[tuple[ProviderAction[Any], Any, PlannedStep]],
+    notes: list[str],
+    failed: dict[ProviderName, str],
 ) -> list[PlannedStep]:
+    """Read every step's target live; a provider whose reads fail is recorded in ``failed``."""
+
     async def one(impl: ProviderAction[Any], adapter: Any, step: PlannedStep) -> PlannedStep:
         from dataclasses import replace
 
         try:
             current = await impl.read(adapter, step)
-        except ProviderError as exc:
+        except (ProviderError, AgentIRError) as exc:
             notes.append(f"{step.id}: live state unreadable ({exc.message}); showing discovery's")
+            failed.setdefault(step.provider, exc.message)
             return step
-        except AgentIRError as exc:
-            notes.append(f"{step.id}: {exc.message}")
+        except Exception as exc:  # noqa: BLE001 - a defect must not hide the others
+            failed.setdefault(step.provider, unexpected(step.provider, exc).message)
             return step
         return replace(step, current=current)
 

@@ -8,7 +8,8 @@ request, draws its fate from the emulator's :class:`~agent_ir.lab.faults.FaultSt
 * latency: the request waits ``latency_ms`` (+ jitter) first;
 * ``error`` / ``throttle``: the emulator's :class:`FaultShapes` answer in the provider's shape;
 * ``reset``: the TCP connection is aborted with a real RST and no answer;
-* ``timeout``: the request hangs ``timeout_s``, then the connection is dropped unanswered.
+* ``timeout``: the request hangs ``timeout_s``, then the connection is dropped unanswered;
+* ``malformed``: a 200 whose body no client can read (see ``FaultSpec.malformed``).
 
 Paths under ``/_lab/`` are the control plane and never suffer faults::
 

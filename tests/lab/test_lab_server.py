@@ -207,3 +207,14 @@ def test_stop_ends_hanging_and_idle_connections(tls: LabTLS) -> None:
 def test_start_twice_is_refused(server: EmulatorServer) -> None:
     with pytest.raises(LabError):
         server.start()
+
+
+def test_a_malformed_fault_answers_an_unreadable_success(
+    server: EmulatorServer, client: httpx.Client
+) -> None:
+    """``malformed_rate`` answers 200 with a body no JSON (or XML) parser can read."""
+    server.faults.update(FaultSpec(malformed_rate=1))
+    response = client.get(server.base_url + "/anything")
+    assert response.status_code == 200
+    with pytest.raises(ValueError):
+        response.json()

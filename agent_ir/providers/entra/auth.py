@@ -24,7 +24,8 @@ from agent_ir.providers.entra.boundary import PROVIDER, msal_errors, token_failu
 from agent_ir.providers.entra.config import EntraSettings
 
 _REFRESH_MARGIN_S = 300
-_TRANSIENT_WAIT_S = (1.0, 2.0, 4.0)
+_TRANSIENT_WAIT_FACTORS = (4, 8, 16)
+"""Waits before retrying a failed sign-in, in units of ``retry_backoff_s`` (1, 2, 4 s)."""
 
 
 class TokenSource:
@@ -58,7 +59,8 @@ class TokenSource:
             self._expires = 0.0
 
     async def _refresh(self) -> None:
-        for wait in (*_TRANSIENT_WAIT_S, None):
+        waits = [self.settings.retry_backoff_s * f for f in _TRANSIENT_WAIT_FACTORS]
+        for wait in (*waits, None):
             try:
                 token, lifetime = await asyncio.to_thread(self._acquire)
             except ProviderUnavailable:

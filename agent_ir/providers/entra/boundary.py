@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import requests
-from msal.exceptions import MsalError  # type: ignore[import-untyped]
+from msal.exceptions import MsalError, MsalServiceError  # type: ignore[import-untyped]
 
 from agent_ir import boundedjson, errors
 
@@ -142,6 +142,12 @@ def msal_errors(what: str) -> Iterator[None]:
         raise errors.ProviderUnavailable(
             PROVIDER, f"the token endpoint timed out while {what}: {exc}"
         ) from None
+    except MsalServiceError as exc:
+        # MSAL raises this when the authority's metadata (OpenID configuration) answers an
+        # HTTP error: the identity platform is not answering, the credentials are not at fault.
+        raise errors.ProviderUnavailable(
+            PROVIDER, f"the identity platform failed while {what}: {str(exc)[:200]}"
+        ) from exc
     except requests.exceptions.RequestException as exc:
         raise errors.ProviderUnavailable(
             PROVIDER, f"cannot reach the token endpoint while {what}: {type(exc).__name__}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
@@ -30,6 +31,7 @@ from agent_ir.errors import AuthenticationError
 from agent_ir.providers.gcp.config import GcpSettings
 
 AWS_SUBJECT_TOKEN_TYPE = "urn:ietf:params:aws:token-type:aws4_request"
+_FAILING_HOLD_S = 10.0
 
 
 def load_credentials(settings: GcpSettings) -> tuple[Credentials, str]:
@@ -162,6 +164,7 @@ class TokenSource:
         self._timeout_s = timeout_s
         self._lock = asyncio.Lock()
         self.refreshes = 0
+        self._failed: tuple[float, str] | None = None
 
     async def token(self, stale: str | None = None) -> str:
         """A valid access token; ``stale`` names one the server refused (refresh past it)."""
@@ -169,10 +172,28 @@ class TokenSource:
             return str(self.creds.token)
         async with self._lock:
             if not self._usable(stale):
+                self._refuse_while_failing()
                 request = HttpxRequest(self._client, asyncio.get_running_loop(), self._timeout_s)
-                await asyncio.to_thread(self.creds.refresh, request)
+                try:
+                    await asyncio.to_thread(self.creds.refresh, request)
+                except (gx.RefreshError, gx.TransportError) as exc:
+                    if isinstance(exc, gx.TransportError) or getattr(exc, "retryable", False):
+                        reason = str(exc.args[0]) if exc.args else type(exc).__name__
+                        self._failed = (time.monotonic(), reason[:200])
+                    raise
+                self._failed = None
                 self.refreshes += 1
             return str(self.creds.token)
+
+    def _refuse_while_failing(self) -> None:
+        """google-auth already retries a failing token endpoint with backoff; asking again
+        for every call of a discovery multiplies that wait (minutes when Google is down).
+        For a short while after such a failure, fail at once with the same reason."""
+        if self._failed is None:
+            return
+        when, reason = self._failed
+        if time.monotonic() - when < _FAILING_HOLD_S:
+            raise gx.RefreshError(f"the token endpoint failed just now: {reason}", retryable=True)  # type: ignore[no-untyped-call]
 
     def _usable(self, stale: str | None) -> bool:
         return bool(self.creds.valid) and (stale is None or self.creds.token != stale)

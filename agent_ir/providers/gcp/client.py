@@ -121,7 +121,8 @@ class GcpClient:
                             method, url, json=body, params=params, auth=self._auth
                         )
             except GcpUnavailable as exc:
-                if attempt == self.settings.max_attempts:
+                # google-auth has retried a failing token endpoint already.
+                if attempt == self.settings.max_attempts or exc.detail == "token":
                     raise
                 await self._pause(delay, exc.retry_after)
                 delay *= 2

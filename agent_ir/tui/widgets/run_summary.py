@@ -1,7 +1,8 @@
 """RunSummary: how a run ended, in words.
 
 The incident id, the count of steps in each status, what that means for the exit code,
-each failed step's error, and any warning (for example steps a restore could not undo).
+each failed step's error, each provider that did not answer (nothing there is contained),
+and any warning (for example steps a restore could not undo).
 
 No bindings. Reactive state: ``incident``.
 """
@@ -19,7 +20,11 @@ from agent_ir.tui.safe import clean
 
 _VERDICT = {
     ExitCode.OK: ("COMPLETE", "bold green", "every step verified, already so, or skipped"),
-    ExitCode.PARTIAL: ("PARTIAL", "bold yellow", "some steps did not verify; see below"),
+    ExitCode.PARTIAL: (
+        "PARTIAL",
+        "bold yellow",
+        "some steps did not verify or a provider did not answer; see below",
+    ),
     ExitCode.FAILED: ("FAILED", "bold red", "nothing was changed that could be verified"),
 }
 
@@ -49,6 +54,9 @@ class RunSummary(Static):
             if result.status is Status.FAILED:
                 text.append("FAILED ", style="bold red")
                 text.append(f"{result.step.id}: {result.error or 'no detail'}\n")
+        for provider, status in outcome.unavailable.items():
+            text.append("NOT CONTAINED ", style="bold red")
+            text.append(f"{provider}: {status}\n")
         for warning in outcome.warnings:
             text.append("warning: ", style="bold yellow")
             text.append(f"{warning}\n")
