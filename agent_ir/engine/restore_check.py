@@ -60,19 +60,22 @@ REVIVES: dict[tuple[str, str], str] = {
 
 def prior_restores_and_newer(directory: Path, incident: str, records: list[jr.Record]) -> list[str]:
     """Why ``incident`` must not be restored: already restored, or superseded by a newer
-    incident of the same agent touching the same targets (empty: it may be)."""
+    incident of the same agent touching the same targets and not itself restored since
+    (empty: it may be)."""
     start = records[0].payload
     agent = start.get("agent")
     targets = _targets(start)
     started = records[0].ts
     problems: list[str] = []
-    for summary in jr.list_incidents(directory):
+    summaries = jr.list_incidents(directory)
+    undone = {s.restore_of for s in summaries if s.restore_of}
+    for summary in summaries:
         if summary.id == incident:
             continue
         if summary.restore_of == incident:
             problems.append(f"already restored by {summary.id} ({summary.status})")
             continue
-        if summary.restore_of or summary.agent != agent:
+        if summary.restore_of or summary.agent != agent or summary.id in undone:
             continue
         other = jr.Journal.read(jr.incident_path(directory, summary.id))
         if not other or other[0].ts <= started:
