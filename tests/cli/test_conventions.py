@@ -100,7 +100,7 @@ def test_help_shows_examples_and_exit_codes(cli) -> None:
 
 
 def test_journal_times_are_iso_utc_and_completion_offers_what_was_seen(cli) -> None:
-    revoke = cli("--lab", "revoke", "invoice-agent", "--reason", "test", "--yes", "-o", "json")
+    revoke = cli("revoke", "invoice-agent", "--reason", "test", "--yes", "-o", "json")
     assert revoke.code == ExitCode.OK, revoke.err
     incident = revoke.json()["incident"]
     listed = cli("journal", "list", "-o", "json").json()["incidents"]
