@@ -10,7 +10,7 @@ from tests.engine.test_journal_trust import INCIDENT, _cut_tail, _incident
 
 
 def _state_journal(root: Path) -> Path:
-    return root / "state" / "agent-ir" / "journal" / "lab"
+    return root / "state" / "agent-ir" / "lab" / "journal"  # the default lab's journals
 
 
 def test_restore_and_resume_refuse_a_damaged_journal_unless_forced(cli, tmp_path: Path) -> None:
