@@ -5,12 +5,17 @@ Regenerate the baselines with ``pytest tests/tui/test_snapshots.py --snapshot-up
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from agent_ir.tui.widgets import incident_table
 from tests.tui.conftest import AppFactory
 from tests.tui.helpers import confirm, open_agent, revoke, settle
 
@@ -85,6 +90,23 @@ def test_run_summary(console: AppFactory, snap_compare: Any) -> None:
     assert snap_compare(console(), terminal_size=SIZE, run_before=drive)
 
 
+@pytest.fixture
+def fixed_start(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The Journal tab shows when each incident started (UTC and local): the lab's clock is
+    the moment the test session began, so the shown time is pinned, in UTC."""
+    shown = incident_table.row
+    pinned = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    monkeypatch.setattr(
+        incident_table, "row", lambda item: shown(dataclasses.replace(item, started=pinned))
+    )
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("fixed_start")
 def test_journal_after_a_run(console: AppFactory, snap_compare: Any) -> None:
     async def drive(pilot: Pilot[None]) -> None:
         await open_agent(pilot, AGENT)
