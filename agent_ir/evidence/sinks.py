@@ -18,6 +18,7 @@ import hmac
 import json
 import os
 import socket
+import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -178,7 +179,8 @@ class SplunkHecSink:
             "X-Splunk-Request-Channel": self.channel,
             "Content-Type": "application/json",
         }
-        verify: Any = str(self.settings.ca_bundle) if self.settings.ca_bundle else True
+        cafile = str(self.settings.ca_bundle) if self.settings.ca_bundle else None
+        verify = ssl.create_default_context(cafile=cafile)
         base = self.settings.url.rstrip("/")
         try:
             with httpx.Client(verify=verify, timeout=self.settings.timeout_s) as client:
