@@ -17,7 +17,7 @@ Splunk <token>`` (401 code 2 without, 403 code 4 when wrong), a GUID in
 ``/services/collector/event`` answered ``{"text": "Success", "code": 0, "ackId": N}``, and
 ``/services/collector/ack`` answering ``{"acks": {"N": true}}`` for what it holds. Like a
 Splunk index it keeps every event it is sent, repeats included, and ``fail_with`` (500 or
-503) refuses everything.
+503) refuses everything; ``hold_acks`` leaves every ack false (indexing never confirmed).
 """
 
 from __future__ import annotations
@@ -107,6 +107,7 @@ class HecReceiver:
         self.ack_queries = 0
         self.rejected = 0
         self.fail_with: int | None = None
+        self.hold_acks = False
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
@@ -193,7 +194,7 @@ class HecReceiver:
             wanted = json.loads(body)["acks"]
         except (ValueError, KeyError, TypeError):
             return 400, {"text": "Invalid data format", "code": 6}
-        held = self.acked.get(channel, set())
+        held = set() if self.hold_acks else self.acked.get(channel, set())
         return 200, {"acks": {str(a): a in held for a in wanted if isinstance(a, int)}}
 
 

@@ -114,3 +114,32 @@ def test_a_wrong_token_is_refused_and_stays_pending(tmp_path, hec, monkeypatch) 
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     assert deliver(evidence.sinks, journal) == []
     assert hec.indexed and not status(evidence.sinks, journal)[0].pending
+
+
+def test_an_unacknowledged_batch_stays_pending(tmp_path, hec) -> None:
+    from tests.evidence.helpers import write_incident
+
+    journal = tmp_path / "journal"
+    write_incident(journal)
+    sink = {**hec_sink(hec), "ack_timeout_s": 0.2}  # a bound on the wait, not an assertion
+    evidence = EvidenceSettings.model_validate({"sinks": [sink]})
+    hec.hold_acks = True
+    assert deliver(evidence.sinks, journal) == ["sink splunk: ack 0 not confirmed within 0.2s"]
+    (state,) = status(evidence.sinks, journal)
+    assert sum(state.pending.values()) == len(journal_records(journal))
+    first = list(hec.events)
+    assert first  # sent, but not counted as delivered until Splunk confirms indexing
+
+    hec.hold_acks = False
+    assert deliver(evidence.sinks, journal) == []
+    assert not status(evidence.sinks, journal)[0].pending
+    resent = hec.events[len(first) :]
+    assert resent[0] == first[0]  # the same event, under the same delivery key
+    assert resent[0]["unmapped"]["agent_ir"]["delivery"]
+
+
+def journal_records(journal: Path) -> list[Any]:
+    from agent_ir.engine import journal as jr
+
+    (path,) = journal.glob("*.jsonl")
+    return jr.Journal.read(path)
