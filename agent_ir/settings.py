@@ -111,7 +111,30 @@ class WebhookSinkSettings(_Strict):
     timeout_s: float = Field(5, gt=0, le=60)
 
 
-SinkSettings = Annotated[FileSinkSettings | WebhookSinkSettings, Field(discriminator="type")]
+class SplunkHecSinkSettings(_Strict):
+    """Send each record's OCSF events to a Splunk HTTP Event Collector, with indexer
+    acknowledgement: a record counts as delivered only once Splunk has indexed it."""
+
+    type: Literal["splunk_hec"]
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    url: str = Field(pattern=r"^https://", description="the collector, e.g. https://splunk:8088")
+    token_env: str | None = Field(None, description="variable holding the HEC token")
+    token_file: Path | None = Field(None, description="file holding the HEC token")
+    channel: str | None = Field(
+        None,
+        pattern=r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
+        description="X-Splunk-Request-Channel GUID; by default one derived from name and url",
+    )
+    host: str | None = Field(None, description="the events' host; by default this machine's")
+    index: str | None = None
+    ca_bundle: Path | None = None
+    timeout_s: float = Field(5, gt=0, le=60)
+    ack_timeout_s: float = Field(30, gt=0, le=600, description="how long to wait for the ack")
+
+
+SinkSettings = Annotated[
+    FileSinkSettings | WebhookSinkSettings | SplunkHecSinkSettings, Field(discriminator="type")
+]
 
 
 class SignalReceiverSettings(_Strict):

@@ -1,4 +1,5 @@
-"""Sinks: where the journal's OCSF events go as a run happens (a file, an HTTPS webhook).
+"""Sinks: where the journal's OCSF events go as a run happens (a file, an HTTPS webhook,
+a Splunk HTTP Event Collector).
 
 The journal is the queue. Each sink keeps, in ``<journal dir>/sinks/<name>.json``, how far
 it has delivered each incident (the last record's seq); whatever lies beyond is pending
@@ -6,7 +7,8 @@ and is delivered, in order, on the next attempt. Nothing is lost to a crash: the
 is on disk before a sink hears of it, and the cursor moves only after the sink accepted.
 A crash between the two re-sends one record, so every delivery carries an idempotency key
 (``<incident>:<seq>:<hash>``): the webhook sends it as ``Idempotency-Key``, the file sink
-skips keys it already holds.
+skips keys it already holds, and Splunk gets it in each event's
+``unmapped.agent_ir.delivery`` (HEC itself has no idempotency key; a search can dedupe).
 """
 
 from __future__ import annotations
@@ -15,14 +17,22 @@ import hashlib
 import hmac
 import json
 import os
+import socket
+import ssl
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from agent_ir.engine import journal as jr
 from agent_ir.errors import DeliveryError, JournalError
-from agent_ir.settings import FileSinkSettings, SinkSettings, WebhookSinkSettings
+from agent_ir.settings import (
+    FileSinkSettings,
+    SinkSettings,
+    SplunkHecSinkSettings,
+    WebhookSinkSettings,
+)
 
 STATE_DIR = "sinks"
 
@@ -139,6 +149,103 @@ class WebhookSink:
         )
 
 
+class SplunkHecSink:
+    """Posts one record's events to ``/services/collector/event`` as concatenated JSON
+    objects, then polls ``/services/collector/ack`` for its ``ackId``.
+
+    HEC's 200 only says the data looked valid; indexer acknowledgement says it was indexed,
+    so ``send`` returns (and the cursor moves) only once the ack is true, and raises when it
+    is not within ``ack_timeout_s``: the record stays pending and is sent again.
+    """
+
+    EVENT_PATH = "/services/collector/event"
+    ACK_PATH = "/services/collector/ack"
+
+    def __init__(self, settings: SplunkHecSinkSettings) -> None:
+        self.name = settings.name
+        self.settings = settings
+        self.channel = settings.channel or str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"agent-ir:{settings.name}:{settings.url}")
+        )
+        self.host = settings.host or socket.gethostname()
+
+    def send(self, key: str, incident: str, seq: int, events: list[dict[str, Any]]) -> None:
+        """Post the batch, then wait for Splunk to acknowledge indexing it."""
+        import httpx
+
+        body = "".join(json.dumps(self._envelope(e, key), sort_keys=True) for e in events)
+        headers = {
+            "Authorization": f"Splunk {self._token()}",
+            "X-Splunk-Request-Channel": self.channel,
+            "Content-Type": "application/json",
+        }
+        cafile = str(self.settings.ca_bundle) if self.settings.ca_bundle else None
+        verify = ssl.create_default_context(cafile=cafile)
+        base = self.settings.url.rstrip("/")
+        try:
+            with httpx.Client(verify=verify, timeout=self.settings.timeout_s) as client:
+                answer = self._answer(
+                    client.post(base + self.EVENT_PATH, content=body, headers=headers)
+                )
+                ack = answer.get("ackId")
+                if not isinstance(ack, int) or isinstance(ack, bool):
+                    raise DeliveryError(
+                        f"sink {self.name}: no ackId (enable indexer acknowledgement on the token)"
+                    )
+                self._await_ack(client, base + self.ACK_PATH, headers, ack)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"sink {self.name}: {type(exc).__name__}: {exc}") from exc
+
+    def _envelope(self, event: dict[str, Any], key: str) -> dict[str, Any]:
+        """HEC's event object: OCSF ``time`` is epoch milliseconds, HEC's epoch seconds."""
+        envelope: dict[str, Any] = {
+            "time": event.get("time", time.time() * 1000) / 1000,
+            "host": self.host,
+            "source": "agent-ir",
+            "sourcetype": "ocsf",
+            "event": _keyed(event, key),
+        }
+        if self.settings.index:
+            envelope["index"] = self.settings.index
+        return envelope
+
+    def _await_ack(self, client: Any, url: str, headers: dict[str, str], ack: int) -> None:
+        """Poll until the ack is true; bounded by ``ack_timeout_s``, backing off to 2 s."""
+        deadline = time.monotonic() + self.settings.ack_timeout_s
+        pause = 0.05
+        while True:
+            answer = self._answer(client.post(url, json={"acks": [ack]}, headers=headers))
+            acks = answer.get("acks")
+            if isinstance(acks, dict) and acks.get(str(ack)) is True:
+                return
+            if time.monotonic() + pause > deadline:
+                raise DeliveryError(
+                    f"sink {self.name}: ack {ack} not confirmed within "
+                    f"{self.settings.ack_timeout_s:g}s"
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+    def _answer(self, response: Any) -> dict[str, Any]:
+        """HEC's JSON answer on 200; otherwise its ``text`` and ``code`` in the error."""
+        try:
+            doc = response.json()
+        except ValueError:
+            doc = None
+        doc = doc if isinstance(doc, dict) else {}
+        if response.status_code == 200:
+            return doc
+        detail = ""
+        if isinstance(doc.get("text"), str):
+            detail = f" {doc['text'][:120]} (code {doc.get('code')})"
+        raise DeliveryError(f"sink {self.name}: HTTP {response.status_code}{detail}")
+
+    def _token(self) -> str:
+        return read_secret(
+            self.settings.token_env, self.settings.token_file, f"sink {self.name}"
+        ).decode()
+
+
 def read_secret(env: str | None, file: Path | None, what: str) -> bytes:
     """A secret from the variable or file the configuration names (never a literal)."""
     if env:
@@ -158,6 +265,8 @@ def make_sink(settings: SinkSettings) -> Sink:
     """The sink a configuration entry describes."""
     if isinstance(settings, FileSinkSettings):
         return FileSink(settings)
+    if isinstance(settings, SplunkHecSinkSettings):
+        return SplunkHecSink(settings)
     return WebhookSink(settings)
 
 

@@ -10,6 +10,14 @@ or 400 with an RFC 8935 error code (``invalid_key``, ``invalid_issuer``,
 ``"<timestamp>.<body>"``, keeps each ``Idempotency-Key`` once (a repeat is answered 409 and
 counted), and records the events. Setting ``fail_with`` to an HTTP status makes it refuse
 everything, to show that a sink outage neither stops containment nor loses events.
+
+:class:`HecReceiver` speaks enough of Splunk's HTTP Event Collector: ``Authorization:
+Splunk <token>`` (401 code 2 without, 403 code 4 when wrong), a GUID in
+``X-Splunk-Request-Channel`` (400 code 10 / 11), concatenated JSON event objects on
+``/services/collector/event`` answered ``{"text": "Success", "code": 0, "ackId": N}``, and
+``/services/collector/ack`` answering ``{"acks": {"N": true}}`` for what it holds. Like a
+Splunk index it keeps every event it is sent, repeats included, and ``fail_with`` (500 or
+503) refuses everything; ``hold_acks`` leaves every ack false (indexing never confirmed).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import hmac
 import json
 import ssl
 import threading
+import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -81,6 +90,112 @@ class WebhookReceiver:
                 return 409
             self.received.deliveries[key] = json.loads(body)
             return 202
+
+
+_HEC_FAILURES = {500: (8, "Internal server error"), 503: (9, "Server is busy")}
+_HecAnswer = tuple[int, dict[str, Any]]
+
+
+class HecReceiver:
+    """An HTTPS Splunk HTTP Event Collector on loopback, with indexer acknowledgement."""
+
+    def __init__(self, token: str, context: ssl.SSLContext) -> None:
+        self.token = token
+        self.indexed: list[dict[str, Any]] = []
+        self.channels: set[str] = set()
+        self.acked: dict[str, set[int]] = {}
+        self.ack_queries = 0
+        self.rejected = 0
+        self.fail_with: int | None = None
+        self.hold_acks = False
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The collector's base URL (the sink appends ``/services/collector/...``)."""
+        return f"https://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """Every indexed OCSF event, in arrival order, repeats included."""
+        return [envelope["event"] for envelope in self.indexed]
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def accept(self, headers: dict[str, str], body: bytes) -> _HecAnswer:
+        """Route one post by its path (the handler's ``:path`` pseudo-header)."""
+        with self._lock:
+            refused = self._refuse(headers)
+            if refused is not None:
+                return refused
+            channel = headers["x-splunk-request-channel"]
+            path = headers.get(":path", "").split("?")[0]
+            if path == "/services/collector/event":
+                return self._index(channel, body)
+            if path == "/services/collector/ack":
+                return self._ack(channel, body)
+            return 404, {"text": "The requested URL was not found on this server.", "code": 404}
+
+    def _refuse(self, headers: dict[str, str]) -> _HecAnswer | None:
+        if self.fail_with is not None:
+            code, text = _HEC_FAILURES.get(self.fail_with, (8, "Internal server error"))
+            return self.fail_with, {"text": text, "code": code}
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme != "Splunk" or not token:
+            self.rejected += 1
+            return 401, {"text": "Token is required", "code": 2}
+        if not hmac.compare_digest(token.encode(), self.token.encode()):
+            self.rejected += 1
+            return 403, {"text": "Invalid token", "code": 4}
+        channel = headers.get("x-splunk-request-channel", "")
+        if not channel:
+            return 400, {"text": "Data channel is missing", "code": 10}
+        try:
+            uuid.UUID(channel)
+        except ValueError:
+            return 400, {"text": "Invalid data channel", "code": 11}
+        return None
+
+    def _index(self, channel: str, body: bytes) -> _HecAnswer:
+        """Parse the concatenated objects; all or nothing, as one ackId."""
+        text, decoder, objects, at = body.decode("utf-8", "replace"), json.JSONDecoder(), [], 0
+        while at < len(text.rstrip()):
+            try:
+                doc, at = decoder.raw_decode(text, at)
+            except ValueError:
+                return 400, {"text": "Invalid data format", "code": 6, "invalid-event-number": 0}
+            if not isinstance(doc, dict) or "event" not in doc:
+                return 400, {"text": "Event field is required", "code": 12}
+            objects.append(doc)
+            while at < len(text) and text[at].isspace():
+                at += 1
+        if not objects:
+            return 400, {"text": "No data", "code": 5}
+        self.indexed.extend(objects)
+        self.channels.add(channel)
+        held = self.acked.setdefault(channel, set())
+        ack = len(held)
+        held.add(ack)
+        return 200, {"text": "Success", "code": 0, "ackId": ack}
+
+    def _ack(self, channel: str, body: bytes) -> _HecAnswer:
+        """True for every ackId this channel was given (indexing is immediate here)."""
+        self.ack_queries += 1
+        try:
+            wanted = json.loads(body)["acks"]
+        except (ValueError, KeyError, TypeError):
+            return 400, {"text": "Invalid data format", "code": 6}
+        held = set() if self.hold_acks else self.acked.get(channel, set())
+        return 200, {"acks": {str(a): a in held for a in wanted if isinstance(a, int)}}
 
 
 class SetReceiver:
@@ -154,12 +269,15 @@ class SetReceiver:
         return 400, {"err": err, "description": description}
 
 
-def _handler(receiver: WebhookReceiver | SetReceiver) -> type[BaseHTTPRequestHandler]:
+def _handler(
+    receiver: WebhookReceiver | SetReceiver | HecReceiver,
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
             headers = {k.lower(): v for k, v in self.headers.items()}
+            headers[":path"] = self.path
             answer = receiver.accept(headers, body)
             code, doc = answer if isinstance(answer, tuple) else (answer, None)
             data = json.dumps(doc).encode() if doc else b""
