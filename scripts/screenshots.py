@@ -58,11 +58,12 @@ async def press(pilot: Pilot[None], *keys: str) -> None:
 
 
 async def confirm(pilot: Pilot[None], reason: str) -> None:
-    """On a plan: open the typed confirmation and fill it in (not yet submitted)."""
+    """On a plan: open the typed confirmation and fill it in (not yet submitted); focus
+    ends in the reason, where enter submits."""
     await pilot.press("enter")
     await pilot.pause()
-    await fill(pilot, "#confirm-reason", reason)
     await fill(pilot, "#confirm-agent", AGENT)
+    await fill(pilot, "#confirm-reason", reason)
 
 
 def shooter(app: AgentIRApp, out: Path, saved: list[Path]) -> Callable[[str], None]:
