@@ -34,6 +34,15 @@ def iam_state(aws_client: Any, lab: Lab) -> dict[str, Any]:
     return json.loads(json.dumps(state, sort_keys=True, default=str))
 
 
+def without_session_cutoffs(state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` without the AWSRevokeOlderSessions policies a restore keeps on purpose
+    (they deny only sessions issued before the revoke: held sessions stay ended)."""
+    for account in state.values():
+        for role in account.get("roles", {}).values():
+            role.get("inline", {}).pop("AWSRevokeOlderSessions", None)
+    return state
+
+
 def _account_state(iam: Any) -> dict[str, Any]:
     users = {}
     for user in iam.list_users()["Users"]:

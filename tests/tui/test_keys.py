@@ -117,7 +117,8 @@ async def test_no_invisible_container_takes_focus(console: AppFactory) -> None:
         await pilot.press("p")
         await settle(pilot)
         kinds = {type(w) for w in app.screen.focus_chain}
-        assert kinds == {OptionList, Toggle, Button}
+        # the list, the parameters' own fields (contain-agent's reach is typed), the buttons
+        assert kinds == {OptionList, Toggle, Input, Button}
 
 
 async def test_enter_after_the_name_moves_to_the_reason(console: AppFactory) -> None:

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Static
 from agent_ir.engine.report import IncidentReport, summary_lines, when
 from agent_ir.errors import AgentIRError
 from agent_ir.tui.messages import Restore
+from agent_ir.tui.safe import plain
 from agent_ir.tui.screens.base import ConsoleScreen
 from agent_ir.tui.session import ConsoleSession
 
@@ -61,9 +62,9 @@ class IncidentScreen(ConsoleScreen):
         try:
             self.report = await asyncio.to_thread(self.session.incident_report, self.incident)
         except AgentIRError as exc:
-            text.update(f"Cannot read {self.incident}: {exc.message}")
+            text.update(plain(f"Cannot read {self.incident}: {exc.message}"))
             return
-        text.update("\n".join(incident_lines(self.report)))
+        text.update(plain("\n".join(incident_lines(self.report))))
 
     def action_back(self) -> None:
         """Back to the agent."""

@@ -14,6 +14,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from agent_ir.tui.plan_summary import PlanSummary, summary_text
+from agent_ir.tui.safe import clean
 
 
 class PlanHeader(Static):
@@ -37,5 +38,5 @@ class PlanHeader(Static):
         """Draw ``summary``."""
         self.plan_hash = summary.plan_hash
         self.set_class(bool(summary.irreversible), "-irreversible")
-        self.update(summary_text(summary))
+        self.update(clean(summary_text(summary)))
         self.display = True

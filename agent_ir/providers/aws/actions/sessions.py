@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agent_ir.actions.base import Draft, PlanContext, PlannedStep, Reversibility
@@ -59,8 +59,12 @@ class RevokeRoleSessions(AwsAction):
         return drafts
 
     def prepare(self, step: PlannedStep, now: datetime) -> dict[str, Any]:
-        """The cut-off instant, fixed before the call: ``now`` rounded *up* to the second, so
-        a session issued earlier in the same second is cut too (``DateLessThan`` is strict)."""
+        """The cut-off instant, fixed before the call: the wall clock (AWS compares
+        ``aws:TokenIssueTime`` with its own time, so an engine clock that is frozen or
+        simulated, as in tests and exercises, must not move it), rounded *up* to the
+        second, so a session issued earlier in the same second is cut too (``DateLessThan``
+        is strict)."""
+        now = datetime.now(UTC)
         ceiling = now if now.microsecond == 0 else now.replace(microsecond=0) + timedelta(seconds=1)
         return {"cutoff": ceiling.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
