@@ -35,7 +35,7 @@ from typing import Any
 
 from agent_ir.engine import journal as jr
 from agent_ir.errors import ConfigError, DeliveryError
-from agent_ir.evidence.sinks import read_secret
+from agent_ir.evidence.sinks import read_secret, trust
 from agent_ir.settings import SignalReceiverSettings, SignalsSettings
 
 CAEP = "https://schemas.openid.net/secevent/caep/event-type/"
@@ -158,7 +158,7 @@ def push(receiver: SignalReceiverSettings, token: str) -> None:
             receiver.bearer_token_env, receiver.bearer_token_file, f"receiver {receiver.name}"
         )
         headers["Authorization"] = f"Bearer {secret.decode()}"
-    verify: Any = str(receiver.ca_bundle) if receiver.ca_bundle else True
+    verify = trust(receiver.ca_bundle)
     try:
         with httpx.Client(verify=verify, timeout=receiver.timeout_s) as client:
             response = client.post(receiver.endpoint, content=token, headers=headers)

@@ -37,6 +37,11 @@ from agent_ir.settings import (
 STATE_DIR = "sinks"
 
 
+
+def trust(ca_bundle: Path | None) -> ssl.SSLContext:
+    """The TLS trust for a sink or receiver: the system's, or the configured CA bundle."""
+    return ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
+
 class Sink(Protocol):
     """One destination; ``send`` raises DeliveryError when it did not take the batch."""
 
@@ -134,7 +139,7 @@ class WebhookSink:
             "X-Agent-IR-Timestamp": stamp,
             "X-Agent-IR-Signature": f"sha256={mac}",
         }
-        verify: Any = str(self.settings.ca_bundle) if self.settings.ca_bundle else True
+        verify = trust(self.settings.ca_bundle)
         try:
             with httpx.Client(verify=verify, timeout=self.settings.timeout_s) as client:
                 response = client.post(self.settings.url, content=body, headers=headers)
@@ -179,8 +184,7 @@ class SplunkHecSink:
             "X-Splunk-Request-Channel": self.channel,
             "Content-Type": "application/json",
         }
-        cafile = str(self.settings.ca_bundle) if self.settings.ca_bundle else None
-        verify = ssl.create_default_context(cafile=cafile)
+        verify = trust(self.settings.ca_bundle)
         base = self.settings.url.rstrip("/")
         try:
             with httpx.Client(verify=verify, timeout=self.settings.timeout_s) as client:

@@ -28,6 +28,7 @@ import json
 import ssl
 import threading
 import uuid
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -47,22 +48,22 @@ class Received:
         return [e for d in self.deliveries.values() for e in d.get("events", [])]
 
 
-class WebhookReceiver:
-    """An HTTPS endpoint on loopback that verifies and records webhook deliveries."""
+class _Loopback(ABC):
+    """An HTTPS server on loopback that hands every POST to the subclass's ``accept``."""
 
-    def __init__(self, secret: bytes, context: ssl.SSLContext) -> None:
-        self.secret = secret
-        self.received = Received()
-        self.fail_with: int | None = None
+    def __init__(self, context: ssl.SSLContext) -> None:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
-    def url(self) -> str:
-        """Where to post."""
-        return f"https://127.0.0.1:{self._server.server_address[1]}/events"
+    def _base(self) -> str:
+        return f"https://127.0.0.1:{self._server.server_address[1]}"
+
+    @abstractmethod
+    def accept(self, headers: dict[str, str], body: bytes) -> int | tuple[int, dict[str, Any]]:
+        """The status (and JSON body) to answer one post with."""
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -71,6 +72,21 @@ class WebhookReceiver:
     def __exit__(self, *exc_info: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class WebhookReceiver(_Loopback):
+    """An HTTPS endpoint on loopback that verifies and records webhook deliveries."""
+
+    def __init__(self, secret: bytes, context: ssl.SSLContext) -> None:
+        self.secret = secret
+        self.received = Received()
+        self.fail_with: int | None = None
+        super().__init__(context)
+
+    @property
+    def url(self) -> str:
+        """Where to post."""
+        return f"{self._base}/events"
 
     def accept(self, headers: dict[str, str], body: bytes) -> int:
         """The status to answer one post with; records it when accepted."""
@@ -96,7 +112,7 @@ _HEC_FAILURES = {500: (8, "Internal server error"), 503: (9, "Server is busy")}
 _HecAnswer = tuple[int, dict[str, Any]]
 
 
-class HecReceiver:
+class HecReceiver(_Loopback):
     """An HTTPS Splunk HTTP Event Collector on loopback, with indexer acknowledgement."""
 
     def __init__(self, token: str, context: ssl.SSLContext) -> None:
@@ -108,28 +124,17 @@ class HecReceiver:
         self.rejected = 0
         self.fail_with: int | None = None
         self.hold_acks = False
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(context)
 
     @property
     def url(self) -> str:
         """The collector's base URL (the sink appends ``/services/collector/...``)."""
-        return f"https://127.0.0.1:{self._server.server_address[1]}"
+        return self._base
 
     @property
     def events(self) -> list[dict[str, Any]]:
         """Every indexed OCSF event, in arrival order, repeats included."""
         return [envelope["event"] for envelope in self.indexed]
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def accept(self, headers: dict[str, str], body: bytes) -> _HecAnswer:
         """Route one post by its path (the handler's ``:path`` pseudo-header)."""
@@ -198,7 +203,7 @@ class HecReceiver:
         return 200, {"acks": {str(a): a in held for a in wanted if isinstance(a, int)}}
 
 
-class SetReceiver:
+class SetReceiver(_Loopback):
     """An HTTPS push endpoint on loopback that verifies and records Security Event Tokens."""
 
     def __init__(
@@ -211,23 +216,12 @@ class SetReceiver:
         self.headers: dict[str, dict[str, Any]] = {}
         self.repeats = 0
         self.rejected: list[str] = []
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(context)
 
     @property
     def url(self) -> str:
         """The push endpoint."""
-        return f"https://127.0.0.1:{self._server.server_address[1]}/ssf/push"
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"{self._base}/ssf/push"
 
     def accept(self, headers: dict[str, str], body: bytes) -> int | tuple[int, dict[str, str]]:
         """Verify one pushed token; 202, or 400 with the RFC 8935 error."""
@@ -269,9 +263,7 @@ class SetReceiver:
         return 400, {"err": err, "description": description}
 
 
-def _handler(
-    receiver: WebhookReceiver | SetReceiver | HecReceiver,
-) -> type[BaseHTTPRequestHandler]:
+def _handler(receiver: _Loopback) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
