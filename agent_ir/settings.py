@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_ir.errors import ConfigError, Problem, SecretInConfigError
-from agent_ir.lab.world import InventoryAgent
+from agent_ir.inventory_spec import InventoryAgent
 from agent_ir.providers.entra.config import EntraSettings
 from agent_ir.providers.gcp.config import GcpSettings
 from agent_ir.providers.okta.config import OktaSettings, read_key_file

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from agent_ir.lab.world import InventoryAgent
+from agent_ir.inventory_spec import InventoryAgent
 from agent_ir.model import Agent, AgentLink, Edge, EdgeKind, Identity, LinkSource
 
 _AGENTISH = re.compile(r"(^|[-_.@ ])(agent|bot|gpt|llm|copilot|assistant|ai)([-_.@ ]|\d|$)", re.I)

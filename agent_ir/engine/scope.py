@@ -17,7 +17,7 @@ from agent_ir.model import Agent, Identity
 
 if TYPE_CHECKING:
     from agent_ir.engine.inventory import Inventory
-    from agent_ir.lab.world import InventoryAgent
+    from agent_ir.inventory_spec import InventoryAgent
 
 MAX_ROUNDS = 8
 """How many times the focus may widen: a chain longer than this is read in one go anyway,

@@ -14,12 +14,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent_ir.errors import Problem, WorldError
+from agent_ir.inventory_spec import InventoryAgent
 from agent_ir.lab.entra_world import EntraWorld
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.gcp_world import GcpWorld
 from agent_ir.lab.okta_world import OktaWorld
 from agent_ir.lab.section import WorldSection
-from agent_ir.model import ProviderName
 from agent_ir.yamlsrc import Located, load_file, load_text, parse_model
 
 AGENT_TAG = "agent-ir:agent"
@@ -122,21 +122,6 @@ class AwsWorld(_Strict):
     """The AWS side of a world: one or more accounts; the first is where the responder lives."""
 
     accounts: list[AccountSpec] = Field(default_factory=list)
-
-
-class InventoryIdentity(_Strict):
-    """One identity of an agent in the explicit inventory."""
-
-    provider: ProviderName
-    id: str
-
-
-class InventoryAgent(_Strict):
-    """An agent named explicitly, with its owner and identities."""
-
-    name: str
-    owner: str | None = None
-    identities: list[InventoryIdentity] = Field(default_factory=list)
 
 
 class FaultsSection(_Strict):

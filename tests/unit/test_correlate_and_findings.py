@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from agent_ir.engine.correlate import correlate, looks_like_agent
 from agent_ir.engine.inventory import build_inventory, view
-from agent_ir.lab.world import InventoryAgent, InventoryIdentity
+from agent_ir.inventory_spec import InventoryAgent, InventoryIdentity
 from agent_ir.model import Credential, Identity, LinkSource
 from agent_ir.providers.aws.translate import assume_role_edges, principals_from_details
 from agent_ir.providers.base import Discovery
