@@ -151,7 +151,8 @@ def client_roles(call: Call, client_id: str) -> LabResponse:
 
 
 def assign_client_role(call: Call, client_id: str) -> LabResponse:
-    """``POST /oauth2/v1/clients/{clientId}/roles`` ``{"type"}`` → 201, a new assignment id."""
+    """``POST /oauth2/v1/clients/{clientId}/roles`` ``{"type"}`` → 200 (not 201, unlike a
+    user's), a new assignment id."""
     app = _client(call, client_id)
     if isinstance(app, LabResponse):
         return app
@@ -162,7 +163,7 @@ def assign_client_role(call: Call, client_id: str) -> LabResponse:
         return invalid("type", "The role is already assigned to the client")
     role = Role(new_id("irb"), kind, call.now)
     app.roles.append(role)
-    return LabResponse.from_json(201, role.to_json("CLIENT"))
+    return LabResponse.from_json(200, role.to_json("CLIENT"))
 
 
 def get_client_role(call: Call, client_id: str, role_id: str) -> LabResponse:

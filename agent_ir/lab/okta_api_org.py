@@ -43,15 +43,19 @@ def get_org(call: Call) -> LabResponse:
             "status": "ACTIVE",
             "created": stamp(state.created),
             "lastUpdated": stamp(state.created),
-            "_links": {"self": {"href": f"{call.base}/api/v1/org"}},
+            "_links": {
+                "contacts": {"href": f"{call.base}/api/v1/org/contacts"},
+                "preferences": {"href": f"{call.base}/api/v1/org/preferences"},
+            },
         },
     )
 
 
 def list_api_tokens(call: Call) -> LabResponse:
-    """``GET /api/v1/api-tokens`` (default 20 per page, at most 200)."""
+    """``GET /api/v1/api-tokens``: Okta's description of it has no query parameters; pages
+    of 200 follow one another through ``Link`` (a ``limit`` is still honoured)."""
     tokens = list(call.state.api_tokens.values())
-    return call.listing(tokens, lambda t: t.id, lambda t: t.to_json(call.base), default_limit=20)
+    return call.listing(tokens, lambda t: t.id, lambda t: t.to_json(call.base), default_limit=200)
 
 
 def get_api_token(call: Call, token_id: str) -> LabResponse:
@@ -183,15 +187,22 @@ def get_operation(call: Call, op_id: str) -> LabResponse:
     if op is None:
         return not_found(f"{op_id} (Operation)")
     done = op.completes <= call.now
+    agent = call.state.ai_agents.get(op.agent_id)
+    resource = {
+        "id": op.agent_id,
+        "type": "AI_AGENT",
+        "status": agent.status if agent is not None else "DELETED",
+        "_links": {"self": {"href": f"{call.base}{_AGENTS}/{op.agent_id}"}},
+    }
     return LabResponse.from_json(
         200,
         {
             "id": op.id,
-            "type": "ACTIVATE" if op.target_status == "ACTIVE" else "DEACTIVATE",
+            "type": "ai-agent:Activate" if op.target_status == "ACTIVE" else "ai-agent:Deactivate",
             "status": "COMPLETED" if done else "IN_PROGRESS",
             "created": stamp(op.created),
             "completed": stamp(op.completes) if done else None,
-            "resource": {"id": op.agent_id, "type": "AI_AGENT"},
+            "resource": resource,
         },
     )
 

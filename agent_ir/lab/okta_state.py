@@ -107,13 +107,21 @@ class Secret:
             "secret_hash": hashlib.sha256(self.value.encode()).hexdigest()[:22],
             "created": stamp(self.created),
             "lastUpdated": stamp(self.last_updated),
-            "_links": {
-                "self": {"href": f"{base}/api/v1/apps/{app_id}/credentials/secrets/{self.id}"}
-            },
+            "_links": self._links(f"{base}/api/v1/apps/{app_id}/credentials/secrets/{self.id}"),
         }
         if reveal:
             data["client_secret"] = self.value
         return data
+
+    def _links(self, href: str) -> dict[str, Any]:
+        """Okta links a secret to its lifecycle (OAuthClientSecretLinks has no ``self``)."""
+        post = {"hints": {"allow": ["POST"]}}
+        if self.status == "ACTIVE":
+            return {"deactivate": {"href": f"{href}/lifecycle/deactivate", **post}}
+        return {
+            "activate": {"href": f"{href}/lifecycle/activate", **post},
+            "delete": {"href": href, "hints": {"allow": ["DELETE"]}},
+        }
 
 
 @dataclass(slots=True)
@@ -289,7 +297,7 @@ class App:
                     "token_endpoint_auth_method": self.auth_method,
                 },
             },
-            "settings": {"app": {}, "notifications": {}, "oauthClient": client},
+            "settings": {"notifications": {}, "oauthClient": client},
             "_links": {
                 "self": {"href": f"{base}/api/v1/apps/{self.id}"},
                 "deactivate" if self.status == "ACTIVE" else "activate": {

@@ -154,10 +154,9 @@ class Discoverer:
     async def _api_tokens(self) -> list[dict[str, Any]]:
         if not self.may("okta.apiTokens.read"):
             return []
-        # The SDK's list_api_tokens takes no paging parameters: page by hand.
-        return await self.client.raw_pages(
-            "listing API tokens", "/api/v1/api-tokens", {"limit": str(self.settings.page_size)}
-        )
+        # Okta describes no query parameters for this list (the SDK sends none): follow the
+        # ``Link`` pages it answers with, by hand.
+        return await self.client.raw_pages("listing API tokens", "/api/v1/api-tokens", {})
 
     async def _ai_agents(self) -> list[dict[str, Any]]:
         if not self.may("okta.aiAgents.read"):
