@@ -13,7 +13,8 @@ the aws cli work against it unmodified. In front of it the lab adds what moto la
 * moto's ``/moto-api`` back door is not exposed (AWS has none);
 * fault answers in AWS's shape: throttling is HTTP 400 ``Throttling`` / ``Rate exceeded``
   (botocore retries it in every retry mode); errors are IAM's 500 ``ServiceFailure``, or
-  503 ``ServiceUnavailable`` for STS.
+  503 ``ServiceUnavailable`` for STS; S3 answers 503 ``SlowDown`` and 500 ``InternalError``
+  in its own ``<Error>`` body.
 
 Starting seeds the world (see :mod:`agent_ir.lab.aws_seed`) with moto's authentication off.
 moto keeps its state in process-wide globals, hence one AWS emulator per process.
@@ -26,15 +27,17 @@ import re
 import secrets
 import threading
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from agent_ir.errors import LabError
-from agent_ir.lab.aws_auth import AwsGate
+from agent_ir.lab.aws_auth import AwsGate, s3_error
 from agent_ir.lab.aws_seed import REGION, ResponderCredentials, responder_role_arn, seed_world
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.files import write_private
@@ -180,7 +183,7 @@ class AwsEmulator:
             answer, caller = self.auth.check(request, *signer)
             if answer is not None or caller is None:
                 return answer or aws_error(403, "AccessDenied", "Access Denied")
-            return moto(request, self.server.port)
+            return _plain_error(moto(request, self.server.port), signer[1])
 
     def provider_settings(self, directory: Path) -> dict[str, Any]:
         """Write the responder's credentials file and return the ``providers.aws`` settings."""
@@ -235,8 +238,27 @@ def aws_error(status: int, code: str, message: str, service: str = "iam") -> Lab
     return LabResponse.from_text(status, body, "text/xml", [("x-amzn-RequestId", request_id)])
 
 
+def _plain_error(response: LabResponse, service: str) -> LabResponse:
+    """moto's query-protocol error, as IAM and STS send it: moto's error bodies carry a
+    lower-case ``<message>`` beside ``<Message>``, an element the service models do not
+    have (tests/conformance/test_aws_conformance.py)."""
+    if response.status < 300 or b"<message>" not in response.body:
+        return response
+    try:
+        root = ET.fromstring(response.body)
+    except ET.ParseError:
+        return response
+    fields = {el.tag.rpartition("}")[2]: el.text or "" for el in root.iter()}
+    if "Code" not in fields:
+        return response
+    message = fields.get("Message") or fields.get("message", "")
+    return aws_error(response.status, fields["Code"], escape(message), service)
+
+
 def _fault_error(request: LabRequest) -> LabResponse:
     service = _service_of(request)
+    if service == "s3":
+        return s3_error(500, "InternalError", "We encountered an internal error. Please try again.")
     if service == "sts":
         return aws_error(503, "ServiceUnavailable", "Service is unable to handle request.", service)
     return aws_error(
@@ -248,6 +270,8 @@ def _fault_error(request: LabRequest) -> LabResponse:
 
 
 def _fault_throttle(request: LabRequest, spec: FaultSpec) -> LabResponse:
+    if _service_of(request) == "s3":
+        return s3_error(503, "SlowDown", "Please reduce your request rate.")
     return aws_error(400, "Throttling", "Rate exceeded", _service_of(request))
 
 

@@ -284,24 +284,16 @@ class AwsGate:
         ``(None, caller)`` when moto may carry the request out."""
         caller = self.index.caller(key_id)
         token = request.header("X-Amz-Security-Token")
-        if caller is None or not caller.active or token != caller.token:
-            return _invalid_token(service), None
+        if caller is None or not caller.active:
+            return _refusal(service, "unknown-key"), None
+        if token != caller.token:
+            # a temporary key without its token is a key no one knows
+            return _refusal(service, "unknown-key" if token is None else "bad-token"), None
         if not _signature_matches(request, caller, service):
-            return (
-                aws_error(
-                    403,
-                    "SignatureDoesNotMatch",
-                    "The request signature we calculated does not match the signature you "
-                    "provided. Check your AWS Secret Access Key and signing method. Consult "
-                    "the service documentation for details.",
-                    service,
-                ),
-                None,
-            )
+            return _refusal(service, "signature"), None
         now = self.clock()
         if caller.expires is not None and caller.expires <= now:
-            message = "The security token included in the request is expired"
-            return aws_error(403, "ExpiredToken", message, service), None
+            return _refusal(service, "expired"), None
         if service == "s3":
             return self._s3(caller, request, now), caller
         params = form_params(request)
@@ -325,7 +317,7 @@ class AwsGate:
         except NotEvaluated:
             decision = Decision.IMPLICIT_DENY
         if decision is not Decision.ALLOW:
-            return _s3_error(403, "AccessDenied", "Access Denied")
+            return s3_error(403, "AccessDenied", "Access Denied")
         if action == "ListAllMyBuckets":
             body = (
                 '<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
@@ -333,7 +325,7 @@ class AwsGate:
                 "</ListAllMyBucketsResult>"
             )
             return LabResponse.from_text(200, body, "application/xml")
-        return _s3_error(404, "NoSuchBucket", "The specified bucket does not exist")
+        return s3_error(404, "NoSuchBucket", "The specified bucket does not exist")
 
     def _authorise(
         self, caller: Caller, service: str, action: str, params: Mapping[str, str], now: datetime
@@ -501,7 +493,9 @@ def s3_action(request: LabRequest) -> tuple[str, str]:
     return verb, f"arn:aws:s3:::{bucket}/{key}"
 
 
-def _s3_error(status: int, code: str, message: str) -> LabResponse:
+def s3_error(status: int, code: str, message: str) -> LabResponse:
+    """S3's REST error answer: ``<Error>`` with code, message and request id (S3 API
+    Reference, Error responses)."""
     request_id = str(uuid.uuid4())
     body = (
         f"<Error><Code>{code}</Code><Message>{message}</Message>"
@@ -538,9 +532,45 @@ def aws_error(status: int, code: str, message: str, service: str = "iam") -> Lab
     return LabResponse.from_text(status, body, "text/xml", [("x-amzn-RequestId", request_id)])
 
 
-def _invalid_token(service: str) -> LabResponse:
-    message = "The security token included in the request is invalid."
-    return aws_error(403, "InvalidClientTokenId", message, service)
+_SIGNATURE_MESSAGE = (
+    "The request signature we calculated does not match the signature you provided. Check "
+    "your AWS Secret Access Key and signing method. Consult the service documentation for "
+    "details."
+)
+_REFUSALS: dict[str, dict[str, tuple[int, str, str]]] = {
+    "query": {
+        "unknown-key": (
+            403,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        ),
+        "bad-token": (
+            403,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        ),
+        "signature": (403, "SignatureDoesNotMatch", _SIGNATURE_MESSAGE),
+        "expired": (403, "ExpiredToken", "The security token included in the request is expired"),
+    },
+    "s3": {
+        "unknown-key": (
+            403,
+            "InvalidAccessKeyId",
+            "The AWS Access Key Id you provided does not exist in our records.",
+        ),
+        "bad-token": (400, "InvalidToken", "The provided token is malformed or otherwise invalid."),
+        "signature": (403, "SignatureDoesNotMatch", _SIGNATURE_MESSAGE),
+        "expired": (400, "ExpiredToken", "The provided token has expired."),
+    },
+}
+"""How each service refuses a request it cannot authenticate: IAM and STS with the query
+protocol's common errors, S3 with its own codes, statuses and ``<Error>`` body."""
+
+
+def _refusal(service: str, why: str) -> LabResponse:
+    if service == "s3":
+        return s3_error(*_REFUSALS["s3"][why])
+    return aws_error(*_REFUSALS["query"][why], service)
 
 
 def _denied(

@@ -28,11 +28,14 @@ WHO = Who(responder="tester", reason="conformance")
 
 @dataclass
 class Recorded(Exchange):
-    """An exchange with the request's raw query string and the response's raw body."""
+    """An exchange with the request's raw query string, headers and body, and the
+    response's raw body and headers."""
 
     raw_query: str = ""
     raw_body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    raw_request: bytes = b""
 
 
 class Recorder:
@@ -45,6 +48,11 @@ class Recorder:
 
     def __call__(self, request: LabRequest) -> LabResponse:
         response = self.app(request)
+        self.record(request, response)
+        return response
+
+    def record(self, request: LabRequest, response: LabResponse) -> None:
+        """Keep one exchange (also those answered in front of the app, such as faults)."""
         exchange = Recorded(
             request.method,
             request.path,
@@ -55,10 +63,11 @@ class Recorder:
             request.query,
             response.body,
             list(response.headers),
+            list(request.headers),
+            request.body,
         )
         with self._lock:
             self.exchanges.append(exchange)
-        return response
 
 
 def _json(raw: bytes) -> Any:
