@@ -29,9 +29,33 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from agent_ir.errors import Problem
 from agent_ir.model import ProviderName
+from agent_ir.yamlsrc import Located
 
 Outcome = Literal["success", "denied"]
+
+DATA_EVENTS = frozenset(
+    {
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:HeadObject",
+        "s3:ListBucket",
+        "s3:ListObjects",
+        "s3:ListObjectsV2",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:BatchGetItem",
+        "lambda:Invoke",
+        "lambda:InvokeFunction",
+    }
+)
+"""Actions CloudTrail logs as data events: never in event history (``LookupEvents``)."""
 
 
 class ActivitySpec(BaseModel):
@@ -86,17 +110,22 @@ def plan(spec: ActivitySpec, now: datetime, salt: str = "") -> list[PlannedCall]
     span = timedelta(days=spec.past_days)
     moments = sorted(_moment(spec, now, span, rng) for _ in range(spec.count))
     refused = set(rng.sample(range(spec.count), spec.denied))
-    resources = spec.resources or [""]
-    return [
-        PlannedCall(
-            when,
-            spec.actions[n % len(spec.actions)],
-            resources[rng.randrange(len(resources))],
-            "denied" if n in refused else "success",
-            n,
+    calls = []
+    for n, when in enumerate(moments):
+        action = spec.actions[n % len(spec.actions)]
+        fitting = _fitting(spec.resources, action) or [""]
+        resource = fitting[rng.randrange(len(fitting))]
+        calls.append(
+            PlannedCall(when, action, resource, "denied" if n in refused else "success", n)
         )
-        for n, when in enumerate(moments)
-    ]
+    return calls
+
+
+def _fitting(resources: list[str], action: str) -> list[str]:
+    """The resources of the action's own service (an ARN's third part), else all."""
+    service = action.split(":", 1)[0]
+    own = [r for r in resources if r.split(":")[2:3] == [service]]
+    return own or resources
 
 
 def _moment(spec: ActivitySpec, now: datetime, span: timedelta, rng: random.Random) -> datetime:
@@ -115,3 +144,34 @@ def _moment(spec: ActivitySpec, now: datetime, span: timedelta, rng: random.Rand
             return moment
     # the window and the hours barely overlap: fall back to any moment in the window
     return start + span * rng.random()
+
+
+def activity_problems(
+    entries: list[ActivitySpec], known: dict[str, set[str]], doc: Located
+) -> list[Problem]:
+    """Entries naming principals the world does not define, or (AWS) data events, which
+    CloudTrail's event history never returns."""
+    problems = []
+    for index, spec in enumerate(entries):
+        ids = known.get(spec.provider, set())
+        where: tuple[str | int, ...] = ("activity", index)
+        if ids and spec.identity not in ids:
+            message = f"no {spec.provider} identity {spec.identity!r} in this world"
+            problems.append(doc.problem((*where, "identity"), message))
+        for v_index, hop in enumerate(spec.via):
+            if ids and hop not in ids:
+                message = f"no {spec.provider} identity {hop!r} in this world"
+                problems.append(doc.problem((*where, "via", v_index), message))
+        if spec.provider != "aws":
+            continue
+        for a_index, action in enumerate(spec.actions):
+            if ":" not in action:
+                message = f"{action!r}: an AWS action is service:Name (kms:Decrypt)"
+                problems.append(doc.problem((*where, "actions", a_index), message))
+            elif action in DATA_EVENTS:
+                message = (
+                    f"{action} is a CloudTrail data event; LookupEvents returns management "
+                    "events only, so it would never be seen (use a management event)"
+                )
+                problems.append(doc.problem((*where, "actions", a_index), message))
+    return problems
