@@ -224,8 +224,12 @@ def dispatch(args: argparse.Namespace) -> ExitCode:
     """Run the command the arguments name."""
     from agent_ir.cli import incident_commands as inc
     from agent_ir.cli import tabletop_commands
+    from agent_ir.cli.activity_commands import cmd_activity
 
+    if getattr(args, "output", "text") == "csv" and args.command != "activity":
+        raise UsageError("-o csv is for activity only (use json or ndjson)")
     commands: dict[str, Callable[[argparse.Namespace], ExitCode]] = {
+        "activity": cmd_activity,
         "console": cmd_console,
         "inventory": cmd_inventory,
         "show": cmd_show,
