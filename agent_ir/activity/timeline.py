@@ -13,11 +13,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from agent_ir.activity.findings import Containment, assess, last_containment
 from agent_ir.activity.model import ActivityEvent, ActivityPage, ActivityWindow, Hop
+from agent_ir.engine.incident import journal_dir
 from agent_ir.errors import AgentIRError, ProviderError, ProviderUnavailable, unexpected
-from agent_ir.model import Agent, Edge, Identity, ProviderName
+from agent_ir.model import Agent, Edge, Finding, Identity, ProviderName, iso
 from agent_ir.providers.base import activity_reader
 
 if TYPE_CHECKING:
@@ -75,6 +78,9 @@ class Timeline:
     statuses: list[ProviderStatus]
     truncated: bool = False
     scope: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    containment: Containment | None = None
+    """The agent's last containment still in force, from the journal (None: none)."""
 
     @property
     def partial(self) -> bool:
@@ -94,6 +100,12 @@ class Timeline:
             "truncated": self.truncated,
             "partial": self.partial,
             "providers": [s.to_json() for s in self.statuses],
+            "containment": (
+                {"incident": self.containment.incident, "at": iso(self.containment.at)}
+                if self.containment
+                else None
+            ),
+            "findings": [f.to_json() for f in self.findings],
             "events": [e.to_json(raw=raw) for e in self.events],
         }
 
@@ -235,4 +247,13 @@ async def build_timeline(
     ordered = {n: results[n] for n in names}
     timeline = assemble(agent.name, window, subs, ordered, inv.graph.labels)
     timeline.scope = inv.scope
+    add_findings(timeline, journal_dir(engine))
     return timeline
+
+
+def add_findings(timeline: Timeline, journals: Path) -> None:
+    """Set the timeline's containment (from the journal) and its activity findings."""
+    timeline.containment = last_containment(journals, timeline.agent)
+    timeline.findings = assess(
+        timeline.events, timeline.window, timeline.containment, timeline.truncated
+    )

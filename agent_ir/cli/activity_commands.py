@@ -134,13 +134,22 @@ def timeline_text(timeline: Timeline) -> str:
     for status in timeline.statuses:
         state = status.state + (f": {status.reason}" if status.reason else "")
         lines.append(f"  {status.provider:<6} {state} ({status.events} events)")
+    if timeline.containment is not None:
+        held = timeline.containment
+        lines.append(f"  contained by {held.incident} at {iso(held.at)}")
+    for finding in timeline.findings:
+        lines.append(
+            f"  finding {finding.severity.value.upper()} {finding.code}: {finding.message}"
+        )
     lines.append("")
+    cutoff = timeline.containment.cutoff if timeline.containment else None
     for event in timeline.events:
         mark = {"success": "ok", "denied": "DENIED", "failure": "FAILED"}[event.outcome]
         when = event.when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
         lines.append(
             f"{when}  {event.provider:<5} {event.identity:<22} {event.action:<32} "
             f"{mark:<6} {event.resource}"
+            + ("  [after containment]" if cutoff and event.when >= cutoff else "")
         )
         if event.via == "chain":
             lines.append("      via " + " -> ".join(h.text() for h in event.chain))
