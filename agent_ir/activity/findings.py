@@ -34,6 +34,10 @@ SPIKE_MIN_EVENTS = 20
 """The fewest events in the last hour that can be a spike (a quiet agent's 1 → 6 is not)."""
 SPIKE_MIN_BASELINE_H = 6.0
 """The fewest hours of baseline a spike is judged against."""
+UNDENIABLE = frozenset({"sts:GetCallerIdentity"})
+"""Calls that need no permission and cannot be denied (AWS: "no permissions are required
+to perform this operation"): a held, revoked session still gets an answer, which grants
+nothing, so they are counted apart and never named as a containment failure."""
 NAMED = 10
 """How many successful calls after containment the finding names (the rest are counted)."""
 
@@ -74,6 +78,11 @@ def after_containment(
     return sorted((e for e in events if e.when >= cutoff), key=lambda e: e.when)
 
 
+def got_through(event: ActivityEvent) -> bool:
+    """Whether a call succeeded in doing something containment should have stopped."""
+    return event.outcome == "success" and event.action not in UNDENIABLE
+
+
 def describe(event: ActivityEvent) -> str:
     """One event in a finding's words: when, who, what, on what."""
     what = f"{event.action} on {event.resource}" if event.resource else event.action
@@ -88,11 +97,13 @@ def containment_finding(
     after = after_containment(events, containment)
     if not after:
         return None
-    succeeded = [e for e in after if e.outcome == "success"]
+    succeeded = [e for e in after if got_through(e)]
     denied = [e for e in after if e.outcome == "denied"]
+    free = sum(1 for e in after if e.outcome == "success" and e.action in UNDENIABLE)
     head = (
         f"{len(after)} call(s) after containment {containment.incident} "
         f"({iso(containment.at)}): {len(succeeded)} succeeded, {len(denied)} denied"
+        + (f", {free} needing no permission" if free else "")
     )
     if not succeeded:
         return Finding("activity-after-containment", Severity.LOW, head + "; the cut holds")
