@@ -152,7 +152,7 @@ def attempts_markdown(result: TabletopResult) -> list[str]:
         out += ["", "| when (UTC) | outcome | provider | identity | action | resource |"]
         out.append("|---|---|---|---|---|---|")
         for e in result.attempts:
-            outcome = e.outcome
+            outcome: str = e.outcome
             if got_through(e):
                 outcome = "**SUCCEEDED**"
             elif e.outcome == "success":
