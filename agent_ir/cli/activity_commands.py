@@ -11,6 +11,7 @@ from typing import Any
 
 from agent_ir.activity.model import ActivityEvent, ActivityWindow
 from agent_ir.activity.timeline import Timeline, build_timeline
+from agent_ir.activity.trace import join, read_trace
 from agent_ir.cli.commands import emit_json, with_engine
 from agent_ir.cli.completion import remember_agents
 from agent_ir.cli.environment import environment
@@ -67,9 +68,9 @@ def window_of(args: argparse.Namespace, now: datetime) -> ActivityWindow:
 
 def cmd_activity(args: argparse.Namespace) -> ExitCode:
     """Read the agent's activity timeline and print it."""
-    if args.trace:
-        raise UsageError("--trace: joining OTLP spans is not built yet (issue 16, point 3)")
     window = window_of(args, datetime.now(UTC))
+    trace = read_trace(args.trace) if args.trace else None  # a bad file fails before the lab
+
     only: list[ProviderName] | None = None
     if args.provider:
         only = [p for p in PROVIDERS if p in set(args.provider)]
@@ -78,6 +79,13 @@ def cmd_activity(args: argparse.Namespace) -> ExitCode:
             settings, lambda engine: build_timeline(engine, args.agent, window, only)
         )
     remember_agents([timeline.agent], replace=False)
+    if trace is not None:
+        timeline.events = join(timeline.events, trace)
+        print(
+            f"agent-ir: trace {trace.path}: {len(trace.spans)} spans ({trace.gen_ai} GenAI); "
+            f"{trace.joined} of {len(timeline.events)} events joined to a tool call",
+            file=sys.stderr,
+        )
     if args.output in ("json", "ndjson"):
         emit_json(timeline.to_json(), args.output, records="events")
     elif args.output == "csv":

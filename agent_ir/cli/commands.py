@@ -181,6 +181,7 @@ def cmd_lab(args: argparse.Namespace) -> ExitCode:
         "generate": lab_commands.generate,
         "check": lab_commands.check,
         "reset": lab_commands.reset,
+        "trace": lab_commands.trace,
     }
     if args.lab_command not in handlers:
         raise UsageError("lab: choose one of " + ", ".join(handlers))

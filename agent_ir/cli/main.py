@@ -326,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     lab_commands.add(
         "reset", "start the default lab (used when nothing is configured) over from its world"
     )
+    p = lab_commands.add("trace", "write the OTLP JSON trace of an agent's seeded lab activity")
+    p.add_argument("agent", help="the agent whose runtime trace to write (invoice-agent)")
     p = commands.add("completion", "print a shell completion script")
     p.add_argument("shell", nargs="?", choices=SHELLS, help="bash, zsh or fish")
     p.add_argument("--list", choices=KINDS, help=argparse.SUPPRESS)

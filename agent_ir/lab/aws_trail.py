@@ -603,9 +603,15 @@ def _seeded_call(
         error=error,
         source_ip=spec.source_ip,
         user_agent=spec.user_agent,
-        request_id=_uuid("req", spec.seed, index, call.number),
+        request_id=seeded_request_id(spec, index, call.number),
         event_id=_uuid("evt", spec.seed, index, call.number),
     )
+
+
+def seeded_request_id(spec: ActivitySpec, index: int, number: int) -> str:
+    """The request id of the ``number``th seeded call of entry ``index`` (the lab's story
+    trace carries the same, as an agent's SDK would have seen it)."""
+    return _uuid("req", spec.seed, index, number)
 
 
 def _parameters(action: str, resource: str) -> dict[str, Any] | None:
