@@ -11,7 +11,8 @@ it sits in the tree::
     │   ├── ConfigError              the configuration file
     │   │   └── SecretInConfigError  a literal secret where only its source belongs
     │   ├── WorldError               a lab world file
-    │   └── PlaybookError            a playbook file
+    │   ├── PlaybookError            a playbook file
+    │   └── TraceError               an OpenTelemetry trace file (``activity --trace``)
     ├── NotFoundError                unknown agent, incident or playbook
     ├── LabError                     the lab cannot start or is not installed
     ├── ProviderError                a provider failed; carries the provider name
@@ -94,6 +95,12 @@ class PlaybookError(InputError):
     """A playbook file is invalid."""
 
     kind = "playbook"
+
+
+class TraceError(InputError):
+    """An OpenTelemetry trace file (OTLP JSON) cannot be read."""
+
+    kind = "trace file"
 
 
 class NotFoundError(AgentIRError):

@@ -181,6 +181,7 @@ def cmd_lab(args: argparse.Namespace) -> ExitCode:
         "generate": lab_commands.generate,
         "check": lab_commands.check,
         "reset": lab_commands.reset,
+        "trace": lab_commands.trace,
     }
     if args.lab_command not in handlers:
         raise UsageError("lab: choose one of " + ", ".join(handlers))
@@ -224,8 +225,12 @@ def dispatch(args: argparse.Namespace) -> ExitCode:
     """Run the command the arguments name."""
     from agent_ir.cli import incident_commands as inc
     from agent_ir.cli import tabletop_commands
+    from agent_ir.cli.activity_commands import cmd_activity
 
+    if getattr(args, "output", "text") == "csv" and args.command != "activity":
+        raise UsageError("-o csv is for activity only (use json or ndjson)")
     commands: dict[str, Callable[[argparse.Namespace], ExitCode]] = {
+        "activity": cmd_activity,
         "console": cmd_console,
         "inventory": cmd_inventory,
         "show": cmd_show,

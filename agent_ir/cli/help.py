@@ -9,6 +9,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "console": ("agent-ir console", "agent-ir --config prod.yaml --read-only console"),
     "inventory": ("agent-ir inventory", "agent-ir inventory -o ndjson"),
     "show": ("agent-ir show invoice-agent", "agent-ir show invoice-agent -o json"),
+    "activity": (
+        "agent-ir activity invoice-agent --since 3d",
+        "agent-ir activity invoice-agent --provider aws -o csv > activity.csv",
+    ),
     "doctor": ("agent-ir doctor", "agent-ir --config prod.yaml doctor -o json"),
     "plan": (
         "agent-ir plan invoice-agent",

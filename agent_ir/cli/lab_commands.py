@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,37 @@ def reset(args: argparse.Namespace) -> ExitCode:
             lab.save_state()
     print(f"lab reset: world '{world.name}' seeded afresh; state in {root}")
     return ExitCode.OK
+
+
+def trace(args: argparse.Namespace) -> ExitCode:
+    """Write on stdout the trace the agent's runtime would have exported for the lab's
+    seeded activity, timed from the same seeding instant (see ``lab/story_trace.py``)."""
+    from agent_ir.lab.story_trace import story_trace
+
+    world, now = _seeded(args)
+    json.dump(story_trace(world, now, args.agent), sys.stdout, separators=(",", ":"))
+    sys.stdout.write("\n")
+    return ExitCode.OK
+
+
+def _seeded(args: argparse.Namespace) -> tuple[Any, datetime]:
+    """The world and seeding instant of the lab a next command would use: the default
+    lab's kept state (seeded now if it has none); with ``--world``/``--lab``, a fresh lab
+    seeded now (the next ``--lab`` command seeds again, a few seconds later: the events
+    then match by request id, not to the second)."""
+    from agent_ir.lab import state
+    from agent_ir.lab.runner import Lab
+    from agent_ir.lab.world import load_world
+
+    if args.world is not None or args.lab:
+        print("agent-ir: a fresh lab: its times follow this instant", file=sys.stderr)
+        return load_world(args.world or default_world()), datetime.now(UTC)
+    world = load_world(default_world())
+    root = lab_state_dir()
+    with lab_state_lock(root):
+        saved = state.load(root / STATE_FILE, world)
+        if saved is not None:
+            return world, saved.seeded_at
+        with Lab(world, state_file=root / STATE_FILE) as lab:
+            lab.save_state()
+            return world, lab.now

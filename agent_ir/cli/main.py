@@ -31,7 +31,8 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{where}: {message}" if where else message)
 
 
-OUTPUTS = ("text", "json", "ndjson")
+OUTPUTS = ("text", "json", "ndjson", "csv")
+"""csv is for ``activity`` only; other commands refuse it."""
 
 
 def _global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -198,6 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add("show", "one agent: identities, credentials, grants, delegation")
     _agent(p)
     commands.add("doctor", "check configuration, connectivity and own permissions")
+    p = commands.add("activity", "what an agent did: one timeline over the providers' audit logs")
+    _agent(p)
+    p.add_argument("--since", default="24h", help="how far back: 24h, 30m, 7d or ISO 8601")
+    p.add_argument("--until", help="the window's end (default now): a span back or ISO 8601")
+    p.add_argument(
+        "--provider", action="append", choices=("aws", "entra", "gcp", "okta"), help="only these"
+    )
+    p.add_argument("--limit", type=int, default=1000, help="at most this many events (newest)")
+    p.add_argument("--trace", type=Path, metavar="FILE", help="OTLP JSON spans to join")
 
     p = commands.add("plan", "show what a playbook would do to an agent (no changes)")
     _agent(p)
@@ -316,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     lab_commands.add(
         "reset", "start the default lab (used when nothing is configured) over from its world"
     )
+    p = lab_commands.add("trace", "write the OTLP JSON trace of an agent's seeded lab activity")
+    p.add_argument("agent", help="the agent whose runtime trace to write (invoice-agent)")
     p = commands.add("completion", "print a shell completion script")
     p.add_argument("shell", nargs="?", choices=SHELLS, help="bash, zsh or fish")
     p.add_argument("--list", choices=KINDS, help=argparse.SUPPRESS)

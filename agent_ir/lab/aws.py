@@ -37,8 +37,17 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from agent_ir.errors import LabError
-from agent_ir.lab.aws_auth import AwsGate, s3_error
+from agent_ir.lab.activity_world import ActivitySpec
+from agent_ir.lab.aws_auth import AwsGate, Caller, form_params, s3_action, s3_error
 from agent_ir.lab.aws_seed import REGION, ResponderCredentials, responder_role_arn, seed_world
+from agent_ir.lab.aws_trail import (
+    LOOKUP_TARGET,
+    Recorder,
+    Signer,
+    Trail,
+    cloudtrail_error,
+    seed_history,
+)
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.files import write_private
 from agent_ir.lab.server import EmulatorServer, FaultShapes, LabRequest, LabResponse
@@ -54,8 +63,9 @@ _NAMESPACES = {
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
 }
-SERVICES = ("iam", "sts", "s3")
-"""The AWS services the emulator answers for (S3 authorised only, see aws_auth)."""
+SERVICES = ("iam", "sts", "s3", "cloudtrail")
+"""The AWS services the emulator answers for (S3 authorised only, see aws_auth; CloudTrail
+``LookupEvents`` only, see aws_trail)."""
 
 _UNSIGNED_ACTIONS = {"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"}
 _SIGNATURE_CREDENTIAL = re.compile(r"Credential=([A-Za-z0-9]+)/[^/,]*/[^/,]*/([a-z0-9-]+)/")
@@ -76,6 +86,8 @@ class AwsEmulator:
         *,
         now: datetime,
         faults: FaultSpec | None = None,
+        activity: list[ActivitySpec] | None = None,
+        world_name: str = "world",
     ) -> None:
         if not world.accounts:
             raise LabError("the AWS emulator needs at least one account in the world")
@@ -87,6 +99,10 @@ class AwsEmulator:
         self._moto: WsgiBridge | None = None
         self._responder: ResponderCredentials | None = None
         self._tls = tls
+        self.activity = [(i, a) for i, a in enumerate(activity or []) if a.provider == "aws"]
+        self.world_name = world_name
+        self.trail = Trail(self.account_ids)
+        self.recorder = Recorder(self.trail)
         self.server = EmulatorServer(
             "aws",
             self.handle,
@@ -145,6 +161,8 @@ class AwsEmulator:
             "iam": {a: iam_backends[a]["global"] for a in self.account_ids},
             "sts": {a: sts_backends[a]["global"] for a in self.account_ids},
             "responder": self.responder,
+            "trail": self.trail.export(),
+            "sources": self.recorder.export(),
         }
 
     def import_state(self, state: Any) -> None:
@@ -157,6 +175,9 @@ class AwsEmulator:
                 for account_id, backend in saved.items():
                     backends[account_id][backend.region_name] = backend
             self._responder = state["responder"]
+            if "trail" in state:
+                self.trail.restore(state["trail"])
+                self.recorder.restore(state["sources"])
             # moto draws new ids (access keys, sessions) from one stream, seeded alike in
             # every process: going on from the seeded sequence would draw ids the saved
             # state already holds.
@@ -181,9 +202,51 @@ class AwsEmulator:
             )
         with self._gate.shared():
             answer, caller = self.auth.check(request, *signer)
-            if answer is not None or caller is None:
+            if caller is None:
                 return answer or aws_error(403, "AccessDenied", "Access Denied")
-            return _plain_error(moto(request, self.server.port), signer[1])
+            if signer[1] == "cloudtrail":
+                return answer or self._cloudtrail(request, caller)
+            response = answer or _plain_error(moto(request, self.server.port), signer[1])
+            if not self._is_responder(caller):
+                self._record(request, signer[1], caller, response)
+            return response
+
+    def _cloudtrail(self, request: LabRequest, caller: Caller) -> LabResponse:
+        """CloudTrail's JSON protocol: only ``LookupEvents`` (event history)."""
+        if request.header("X-Amz-Target") != LOOKUP_TARGET:
+            return cloudtrail_error(400, "UnknownOperationException", "not emulated")
+        try:
+            body = request.json() if request.body else {}
+        except ValueError:
+            return cloudtrail_error(400, "SerializationException", "body is not JSON")
+        if not isinstance(body, dict):
+            return cloudtrail_error(400, "SerializationException", "body is not an object")
+        return self.trail.lookup(caller.account, body)
+
+    def _is_responder(self, caller: Caller) -> bool:
+        """The console's own calls are not the story the trail tells."""
+        responder = self._responder
+        if responder is None:
+            return False
+        if caller.arn == responder.user_arn:
+            return True
+        return caller.role is not None and caller.role.arn == responder_role_arn(caller.account)
+
+    def _record(
+        self, request: LabRequest, service: str, caller: Caller, response: LabResponse
+    ) -> None:
+        if service == "s3":
+            action, resource = s3_action(request)
+            parameters: dict[str, str] = {}
+            action = "ListBuckets" if action == "ListAllMyBuckets" else action
+        else:
+            parameters = form_params(request)
+            action = parameters.pop("Action", "")
+            parameters.pop("Version", None)
+            resource = parameters.get("RoleArn", "") if action == "AssumeRole" else ""
+        self.recorder.call(
+            caller, service, action, resource, parameters, response, datetime.now(UTC)
+        )
 
     def provider_settings(self, directory: Path) -> dict[str, Any]:
         """Write the responder's credentials file and return the ``providers.aws`` settings."""
@@ -211,8 +274,26 @@ class AwsEmulator:
         _moto_api(self._moto, "/moto-api/reset")
         _moto_api(self._moto, "/moto-api/seed", query=f"a={_RANDOM_SEED}")
         self._responder = seed_world(self.world, self.now, self._responder)
+        self.trail.clear()
+        self.recorder.clear()
+        seed_history(self.trail, self.activity, self._signers(), self.now, self.world_name)
         # moto's own authentication stays off: the lab's gate (aws_auth) authenticates and
         # authorises every request before moto sees it.
+
+    def _signers(self) -> dict[str, Signer]:
+        """Every seeded user (with its first active key) and role, by ARN."""
+        from moto.iam.models import iam_backends
+
+        signers: dict[str, Signer] = {}
+        for account in self.account_ids:
+            backend = iam_backends[account]["global"]
+            for user in backend.users.values():
+                keys = [k for k in user.access_keys if k.status == "Active"]
+                key_id = keys[0].access_key_id if keys else ""
+                signers[user.arn] = Signer(account, user.arn, user.id, key_id)
+            for role in backend.roles.values():
+                signers[role.arn] = Signer(account, role.arn, role.id)
+        return signers
 
     def _release(self) -> None:
         global _active

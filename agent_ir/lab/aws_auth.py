@@ -25,6 +25,7 @@ request. Here instead:
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -296,6 +297,8 @@ class AwsGate:
             return _refusal(service, "expired"), None
         if service == "s3":
             return self._s3(caller, request, now), caller
+        if service == "cloudtrail":
+            return self._json_call(caller, request, now), caller
         params = form_params(request)
         action = params.get("Action", "")
         if action == "GetCallerIdentity" and service == "sts":
@@ -326,6 +329,23 @@ class AwsGate:
             )
             return LabResponse.from_text(200, body, "application/xml")
         return s3_error(404, "NoSuchBucket", "The specified bucket does not exist")
+
+    def _json_call(self, caller: Caller, request: LabRequest, now: datetime) -> LabResponse | None:
+        """Authorise a JSON-protocol call (CloudTrail): the action is the target's suffix."""
+        target = request.header("X-Amz-Target") or ""
+        action = f"cloudtrail:{target.rsplit('.', 1)[-1]}"
+        context = RequestContext(
+            caller.arn, caller.account, action, "*", self._condition_keys(caller, {}, now)
+        )
+        try:
+            decision = identity_decision(self._policies(caller), self._boundary(caller), context)
+        except NotEvaluated:
+            decision = Decision.IMPLICIT_DENY
+        if decision is Decision.ALLOW:
+            return None
+        message = f"User: {caller.arn} is not authorized to perform: {action} {_why(decision)}"
+        body = json.dumps({"__type": "AccessDeniedException", "Message": message})
+        return LabResponse.from_text(400, body, "application/x-amz-json-1.1")
 
     def _authorise(
         self, caller: Caller, service: str, action: str, params: Mapping[str, str], now: datetime

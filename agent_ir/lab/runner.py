@@ -83,7 +83,14 @@ EmulatorFactory = Callable[[World, LabTLS, datetime], Emulator | None]
 def _aws(world: World, tls: LabTLS, now: datetime) -> Emulator | None:
     from agent_ir.lab.aws import AwsEmulator
 
-    return AwsEmulator(world.aws, tls, now=now, faults=world.faults.aws)
+    return AwsEmulator(
+        world.aws,
+        tls,
+        now=now,
+        faults=world.faults.aws,
+        activity=world.activity,
+        world_name=world.name,
+    )
 
 
 def _by_name(module: str) -> EmulatorFactory:

@@ -36,6 +36,7 @@ from agent_ir.tabletop.run import (
     Response,
     TabletopResult,
     apply_inject,
+    attempts_after_containment,
     journal_events,
     judge,
     sort_timeline,
@@ -274,6 +275,7 @@ class LiveExercise:
                 result.timeline += [e for e in events if e not in result.timeline]
             latest = result.containment
             result.respond_at = latest.t if latest else self.t
+            await attempts_after_containment(self.engine, result, self._started)
             await judge(self.engine, result)
             sort_timeline(result)
             markdown, data = self.report_paths

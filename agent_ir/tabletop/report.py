@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent_ir.model import Finding
+from agent_ir.activity.findings import got_through
+from agent_ir.activity.model import ActivityEvent
+from agent_ir.model import Finding, iso
 from agent_ir.tabletop.run import TabletopResult
 
 RECOMMENDATIONS: dict[str, str] = {
@@ -52,6 +54,8 @@ def report_json(result: TabletopResult) -> dict[str, Any]:
             for p in result.probes
         ],
         "timeline": [e.to_json() for e in result.timeline],
+        "after_containment": [attempt_json(e) for e in result.attempts],
+        "after_containment_notes": list(result.attempts_notes),
         "collateral_damage": result.collateral,
         "irreversible_steps": result.irreversible,
         "recommendations": recommendations(result.findings),
@@ -99,6 +103,7 @@ def report_markdown(result: TabletopResult) -> str:
         out += [f"- [{r.provider}] {r.path} ({r.decided_by}: {r.detail})" for r in result.residual]
     else:
         out.append("None: no path the attacker holds still works.")
+    out += attempts_markdown(result)
     out += ["", "## Timeline", "", "| t (s) | kind | what |", "|---:|---|---|"]
     for event in result.timeline:
         out.append(f"| {event.t:.1f} | {event.kind} | {_cell(event.text)} |")
@@ -119,6 +124,50 @@ def report_markdown(result: TabletopResult) -> str:
     out += ["", "## Recommendations", ""]
     out += [f"- {r}" for r in data["recommendations"]] or ["None: the agent has no findings."]
     return "\n".join(out) + "\n"
+
+
+def attempt_json(event: ActivityEvent) -> dict[str, Any]:
+    """One attempt after containment: the event without its raw record."""
+    return {
+        "when": iso(event.when),
+        "provider": event.provider,
+        "identity": event.identity,
+        "session": event.session or None,
+        "action": event.action,
+        "resource": event.resource or None,
+        "outcome": event.outcome,
+        "error": event.error or None,
+    }
+
+
+def attempts_markdown(result: TabletopResult) -> list[str]:
+    """The section listing the attacker's calls after containment, with their outcome."""
+    out = ["", "## The attacker's attempts after containment (audit logs)", ""]
+    if result.attempts:
+        got = [e for e in result.attempts if got_through(e)]
+        out.append(
+            f"{len(result.attempts)} call(s), {len(got)} succeeded"
+            + (": **containment did not hold for these**." if got else ".")
+        )
+        out += ["", "| when (UTC) | outcome | provider | identity | action | resource |"]
+        out.append("|---|---|---|---|---|---|")
+        for e in result.attempts:
+            outcome: str = e.outcome
+            if got_through(e):
+                outcome = "**SUCCEEDED**"
+            elif e.outcome == "success":
+                outcome = "answered (needs no permission)"
+            who = e.identity + (f" ({e.session})" if e.session else "")
+            out.append(
+                f"| {iso(e.when)} | {outcome} | {e.provider} | {_cell(who)} "
+                f"| {_cell(e.action)} | {_cell(e.resource or '-')} |"
+            )
+    elif result.containment is None:
+        out.append("None: no containment was run.")
+    else:
+        out.append("None recorded in the audit logs read.")
+    out += [f"- not read: {n}" for n in result.attempts_notes]
+    return out
 
 
 def _cell(text: str) -> str:

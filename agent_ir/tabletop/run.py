@@ -14,16 +14,20 @@ from __future__ import annotations
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from agent_ir.actions.base import Reversibility
+from agent_ir.activity.findings import after_containment
+from agent_ir.activity.model import ActivityEvent, ActivityWindow
+from agent_ir.activity.timeline import build_timeline
 from agent_ir.engine import journal as jr
 from agent_ir.engine.executor import Tuning
 from agent_ir.engine.incident import Who, execute, journal_dir, load_incident, plan_for
 from agent_ir.engine.inventory import Engine, Inventory
 from agent_ir.engine.planner import Plan
+from agent_ir.errors import AgentIRError
 from agent_ir.lab.runner import Lab
 from agent_ir.lab.world import load_world
 from agent_ir.model import Finding
@@ -125,6 +129,10 @@ class TabletopResult:
     verdicts: list[Verdict] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     collateral: list[str] = field(default_factory=list)
+    attempts: list[ActivityEvent] = field(default_factory=list)
+    """The attacker's calls after the containment, from the providers' audit logs."""
+    attempts_notes: list[str] = field(default_factory=list)
+    """Providers whose audit log could not be read (the list above is then partial)."""
 
     @property
     def containment(self) -> Response | None:
@@ -199,6 +207,7 @@ async def _play(
     tuning: Tuning | None,
     result: TabletopResult,
 ) -> None:
+    began = datetime.now(UTC)
     inventory = await engine.inventory()
     agent = inventory.agent(result.agent)
     result.findings = list(agent.findings)
@@ -246,8 +255,31 @@ async def _play(
         result.timeline.append(event)
         if event.kind == "change":
             _probe(probe, result, max(inject.at, end), f"after the change at {inject.at:g}s")
+    await attempts_after_containment(engine, result, began)
     await judge(engine, result)
     sort_timeline(result)
+
+
+async def attempts_after_containment(
+    engine: Engine, result: TabletopResult, began: datetime
+) -> None:
+    """Read the agent's activity over the exercise and keep what followed the containment
+    (the probe's calls with the credentials the attacker held are among them)."""
+    window = ActivityWindow(
+        began - timedelta(minutes=1), datetime.now(UTC) + timedelta(minutes=1), 10_000
+    )
+    try:
+        timeline = await build_timeline(engine, result.agent, window)
+    except AgentIRError as exc:
+        result.attempts_notes.append(f"the activity could not be read: {exc.message}")
+        return
+    result.attempts_notes += [
+        f"{s.provider}: {s.reason}"
+        for s in timeline.statuses
+        if s.state in ("unavailable", "unsupported")
+    ]
+    if timeline.containment is not None:
+        result.attempts = after_containment(timeline.events, timeline.containment)
 
 
 def irreversible_steps(plan: Plan) -> list[str]:

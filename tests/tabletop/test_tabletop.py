@@ -71,6 +71,25 @@ def test_contain_agent_fully_contains_the_default_story(default_story) -> None:
     assert "None: no path the attacker holds still works." in markdown
 
 
+def test_the_report_lists_the_attackers_attempts_after_containment_as_denied(
+    default_story,
+) -> None:
+    run, markdown = default_story
+    attempts = run.json()["after_containment"]
+    aws = [a for a in attempts if a["provider"] == "aws"]
+    # the probe's held sessions keep trying after the revoke, and are refused (only
+    # GetCallerIdentity, which no policy can deny, is answered)
+    refused = [a for a in aws if a["action"] != "sts:GetCallerIdentity"]
+    assert refused and {a["outcome"] for a in refused} == {"denied"}
+    assert {a["action"] for a in refused} >= {"s3:ListBuckets", "sts:AssumeRole"}
+    assert any(a["session"] for a in aws)
+    assert "## The attacker's attempts after containment (audit logs)" in markdown
+    section = markdown.split("## The attacker's attempts after containment")[1].split("## ")[0]
+    assert f"{len(attempts)} call(s), 0 succeeded." in section
+    assert "| denied | aws |" in section and "SUCCEEDED" not in section
+    assert "answered (needs no permission)" in section
+
+
 def test_no_secret_reaches_the_output(default_story) -> None:
     run, markdown = default_story
     for text in (run.out, run.err, markdown):

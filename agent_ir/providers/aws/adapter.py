@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +15,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
+from agent_ir.activity.model import ActivityPage, ActivityWindow
 from agent_ir.errors import ProviderError
 from agent_ir.model import Credential, Identity, ProviderName
 from agent_ir.providers.aws import translate
@@ -60,7 +61,11 @@ class AwsProvider:
     name: ClassVar[ProviderName] = "aws"
     read_permissions: ClassVar[tuple[str, ...]] = tuple(READ_PERMISSIONS)
     abilities: ClassVar[Ability] = (
-        Ability.DISCOVER | Ability.CHECK_PERMISSIONS | Ability.CONTAIN | Ability.RESTORE
+        Ability.DISCOVER
+        | Ability.CHECK_PERMISSIONS
+        | Ability.CONTAIN
+        | Ability.RESTORE
+        | Ability.READ_ACTIVITY
     )
 
     def __init__(self, settings: AwsSettings, context: ProviderContext) -> None:
@@ -83,6 +88,7 @@ class AwsProvider:
         self._lock = asyncio.Lock()
         self._requests = 0
         self._count_lock = threading.Lock()
+        self._trails: dict[str, Any] = {}
 
     @classmethod
     def from_settings(cls, section: AwsSettings, context: ProviderContext) -> AwsProvider:
@@ -189,6 +195,30 @@ class AwsProvider:
             )
         self._counted()
         return await self._run(what, functools.partial(getattr(iam, method), **kwargs))
+
+    async def cloudtrail_call(self, account: str, what: str, **kwargs: Any) -> Any:
+        """One CloudTrail ``LookupEvents`` in ``account``, on the pool, with errors mapped."""
+        sessions = await self._sessions()
+        found = next((a for a in sessions if a.id == account), None)
+        if found is None:
+            raise ProviderError(
+                "aws", f"account {account} is not configured (add it under accounts)"
+            )
+        client = self._trails.get(account)
+        if client is None:
+            client = self._trails[account] = self._client(found.session, "cloudtrail")
+        self._counted()
+        return await self._run(what, functools.partial(client.lookup_events, **kwargs))
+
+    async def read_activity(
+        self, identities: Sequence[Identity], window: ActivityWindow
+    ) -> ActivityPage:
+        """What ``identities`` did, from CloudTrail event history (see ``activity.py``)."""
+        from agent_ir.providers.aws import activity
+
+        return await activity.read_activity(
+            activity.lookup_through(self.cloudtrail_call), identities, window
+        )
 
     # -- discovery ----------------------------------------------------------------------
 
