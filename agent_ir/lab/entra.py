@@ -35,6 +35,7 @@ from agent_ir.errors import LabError
 from agent_ir.lab.entra_catalog import RESPONDER_NAME, stable_id
 from agent_ir.lab.entra_graph import GraphApi
 from agent_ir.lab.entra_graph_agents import AGENT_ROUTES
+from agent_ir.lab.entra_graph_audit import AUDIT_ROUTES
 from agent_ir.lab.entra_graph_reads import READ_ROUTES
 from agent_ir.lab.entra_graph_writes import write_routes
 from agent_ir.lab.entra_keys import LabCertificate, Material
@@ -92,7 +93,7 @@ class EntraEmulator:
         self.graph = GraphApi(
             self.tokens,
             self.budgets,
-            [*READ_ROUTES, *write_routes(self.material), *AGENT_ROUTES],
+            [*READ_ROUTES, *write_routes(self.material), *AGENT_ROUTES, *AUDIT_ROUTES],
         )
         self.directory = self._seed()
         self.server = EmulatorServer(
