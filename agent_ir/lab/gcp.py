@@ -135,6 +135,7 @@ class GcpEmulator:
             "resource_manager_url": base,
             "credentials_url": base,
             "policy_analyzer_url": base,
+            "logging_url": base,
             "token_uri": self.token_uri,
             "ca_bundle": self._tls.ca_path.name,
         }
