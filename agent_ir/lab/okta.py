@@ -47,6 +47,7 @@ from agent_ir.lab.okta_seed import (
     seed,
 )
 from agent_ir.lab.okta_state import new_id
+from agent_ir.lab.okta_syslog import management_call
 from agent_ir.lab.okta_world import OktaWorld
 from agent_ir.lab.server import EmulatorServer, LabRequest, LabResponse
 from agent_ir.lab.tls import LabTLS
@@ -151,7 +152,9 @@ class OktaEmulator:
             caller = authenticate(request, state, now, base + request.path)
             if isinstance(caller, LabResponse):
                 return caller
-            return dispatch(ROUTES, Call(request, state, now, base, caller))
+            response = dispatch(ROUTES, Call(request, state, now, base, caller))
+            management_call(state, request, now, caller, response.status, RESPONDER_ID)
+            return response
 
     def provider_settings(self, directory: Path) -> dict[str, Any]:
         """Write the responder's private key (0600) and return ``providers.okta``."""
