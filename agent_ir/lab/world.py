@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent_ir.errors import Problem, WorldError
 from agent_ir.inventory_spec import InventoryAgent
+from agent_ir.lab.activity_world import ActivitySpec
 from agent_ir.lab.entra_world import EntraWorld
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.gcp_world import GcpWorld
@@ -145,6 +146,8 @@ class World(_Strict):
     entra: EntraWorld = Field(default_factory=EntraWorld)
     gcp: GcpWorld = Field(default_factory=GcpWorld)
     okta: OktaWorld = Field(default_factory=OktaWorld)
+    activity: list[ActivitySpec] = Field(default_factory=list)
+    """Seeded audit-log history, every provider's (see ``lab/activity_world.py``)."""
 
     def has(self, provider: str) -> bool:
         """Whether the world describes anything for ``provider``."""

@@ -12,12 +12,13 @@ Errors every method may raise: :class:`~agent_ir.errors.ProviderUnavailable`,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Flag, auto
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+from agent_ir.activity.model import ActivityPage, ActivityWindow
 from agent_ir.model import Edge, Grant, Identity, ProviderName
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ class Ability(Flag):
     CONTAIN = auto()
     RESTORE = auto()
     CHECK_PERMISSIONS = auto()
+    READ_ACTIVITY = auto()
+    """Reads the provider's audit log (:class:`ActivityReader`)."""
 
 
 ProgressFn = Callable[[str, int, int | None], None]
@@ -139,3 +142,28 @@ class Provider(Protocol):
     async def aclose(self) -> None:
         """Release connections and threads."""
         ...
+
+
+@runtime_checkable
+class ActivityReader(Protocol):
+    """The optional ability to read what identities did, from the provider's audit log.
+
+    An adapter that implements it sets :attr:`Ability.READ_ACTIVITY`. Read-only, paged and
+    rate-limited like discovery; bounded by ``window.limit`` (newest kept, ``truncated``
+    set when the bound cut). Each event is attributed to one of ``identities`` (its id)
+    with the hops the record shows; no secret ever reaches an event. Raises the same
+    errors as the rest of the contract.
+    """
+
+    async def read_activity(
+        self, identities: Sequence[Identity], window: ActivityWindow
+    ) -> ActivityPage:
+        """Events of ``identities`` within ``window``."""
+        ...
+
+
+def activity_reader(provider: Provider) -> ActivityReader | None:
+    """The adapter as an activity reader, when it declares the ability."""
+    if Ability.READ_ACTIVITY in provider.abilities and isinstance(provider, ActivityReader):
+        return provider
+    return None
