@@ -19,16 +19,20 @@ lab's responder (success or refusal, with Entra's AADSTS code in ``status.errorC
 a service principal sign-in; every Graph write from such a client is a directory audit
 (a refused one with ``result: failure``). Graph reads leave no directory audit, as in
 Entra (they go to Microsoft Graph activity logs, which Graph does not serve). Seeded
-history comes from the world's ``activity`` section.
+history comes from the world's ``activity`` section (:func:`seed_history`).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from agent_ir.lab.activity_world import ActivitySpec, plan
+from agent_ir.lab.entra_catalog import GRAPH_APP_ID
 from agent_ir.lab.entra_store import Directory, Obj
 from agent_ir.lab.server import LabRequest
 
@@ -94,7 +98,7 @@ def sign_in(
     failure: str = "",
     credential: str = "clientSecret",
     key_id: str | None = None,
-    resource: tuple[str, str] = ("Microsoft Graph", "00000003-0000-0000-c000-000000000000"),
+    resource: tuple[str, str] = ("Microsoft Graph", GRAPH_APP_ID),
     ip: str = LAB_IP,
     user_agent: str = "",
     agent_parent: str | None = None,
@@ -213,3 +217,75 @@ _REASONS = {
 def record_audit(d: Directory, record: Obj) -> None:
     """Append a directory audit to the tenant's log."""
     _append(d.audit_log, record)
+
+
+# -- seeded history ----------------------------------------------------------------------------
+
+SIGN_IN_ACTIONS = ("signIn", "token")
+"""Seeded actions that are sign-ins (token requests); any other action is a directory
+audit with that ``activityDisplayName``."""
+
+
+def seed_history(
+    d: Directory, entries: Sequence[tuple[int, ActivitySpec]], now: datetime, world_name: str
+) -> int:
+    """Write the world's Entra ``activity:`` entries into the logs; returns how many.
+
+    ``identity`` names a service principal, agent identity or application (name, object
+    id or app id); an agent identity's sign-ins carry its blueprint as the parent. A
+    denied sign-in is AADSTS7000215 (a secret that no longer works), a denied write a
+    directory audit with ``result: failure``.
+    """
+    written = 0
+    for index, spec in entries:
+        sp = _principal(d, spec.identity)
+        if sp is None:
+            continue
+        for call in plan(spec, now, f"{world_name}:{index}"):
+            digest = _digest(world_name, index, call.number)
+            denied = call.outcome == "denied"
+            if call.action in SIGN_IN_ACTIONS:
+                record = sign_in(
+                    sp,
+                    str(sp["appId"]),
+                    call.when,
+                    error_code=7000215 if denied else 0,
+                    failure="Invalid client secret provided." if denied else "",
+                    resource=(call.resource or "Microsoft Graph", GRAPH_APP_ID),
+                    ip=spec.source_ip,
+                    user_agent=spec.user_agent,
+                    agent_parent=sp.get("agentIdentityBlueprintId")
+                    if sp.get("_kind") == "agent"
+                    else None,
+                )
+                record.update(id=_guid(digest), correlationId=_guid(digest[::-1]))
+                d.sign_in_log.append(record)
+            else:
+                claims = {"appid": sp["appId"], "oid": sp["id"]}
+                audit = directory_audit(claims, d, "POST", "", call.when, 403 if denied else 200)
+                audit.update(
+                    id="Directory_" + _guid(digest),
+                    correlationId=_guid(digest[::-1]),
+                    activityDisplayName=call.action,
+                )
+                audit["targetResources"][0].update(id=call.resource, displayName=call.resource)
+                audit["additionalDetails"] = [{"key": "User-Agent", "value": spec.user_agent}]
+                d.audit_log.append(audit)
+            written += 1
+    return written
+
+
+def _principal(d: Directory, ref: str) -> Obj | None:
+    wanted = ref.lower()
+    for sp in d.service_principals.latest_values():
+        if wanted in (str(sp["id"]).lower(), str(sp["appId"]).lower(), sp["displayName"].lower()):
+            return sp
+    return None
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+
+
+def _guid(digest: str) -> str:
+    return str(uuid.UUID(digest[:32]))

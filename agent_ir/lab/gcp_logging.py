@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from agent_ir.lab.activity_world import ActivitySpec, plan
 from agent_ir.lab.gcp_api import ApiError, denied
 from agent_ir.lab.gcp_state import GcpState
 from agent_ir.lab.server import LabRequest
@@ -257,3 +259,61 @@ def _lookup(entry: dict[str, Any], path: str) -> Any:
             return None
         current = current.get(part)
     return current
+
+
+# -- seeded history ----------------------------------------------------------------------------
+
+
+def seed_history(
+    state: GcpState, entries: Sequence[tuple[int, ActivitySpec]], now: datetime, world_name: str
+) -> int:
+    """Write the world's GCP ``activity:`` entries into the log; returns how many.
+
+    ``identity`` is the service account (email) whose credential starts the chain;
+    ``via`` the accounts impersonated in order, the last one acting, so its entries carry
+    ``serviceAccountDelegationInfo`` of the ones before it. ``actions`` are method names
+    (``storage.objects.get``, ``google.cloud.bigquery.v2.JobService.InsertJob``…), the
+    service taken from them; a denied call has status 7 ``PERMISSION_DENIED``.
+    """
+    written = 0
+    for index, spec in entries:
+        chain = [spec.identity, *spec.via]
+        acting, delegation = chain[-1], tuple(chain[:-1])
+        account = state.account(acting)
+        home = account.project if account is not None else state.world.projects[0].id
+        for call in plan(spec, now, f"{world_name}:{index}"):
+            resource = call.resource or f"projects/{home}"
+            entry = audit_entry(
+                project=_project_of(resource, home),
+                caller=acting,
+                delegation=delegation,
+                service=_service_of(call.action),
+                method=call.action,
+                resource=resource,
+                when=call.when,
+                status=(7, f"Permission denied on {resource}.")
+                if call.outcome == "denied"
+                else None,
+                ip=spec.source_ip,
+                user_agent=spec.user_agent,
+                write=is_write(call.action),
+            )
+            digest = hashlib.sha256(f"{world_name}|{index}|{call.number}".encode()).hexdigest()
+            entry["insertId"] = digest[:12]
+            state.audit_log.append(entry)
+            written += 1
+    return written
+
+
+def _service_of(method: str) -> str:
+    if "." not in method:
+        return "iamcredentials.googleapis.com"
+    parts = method.split(".")
+    name = parts[2] if parts[0] == "google" and len(parts) > 2 else parts[0]
+    return f"{name}.googleapis.com"
+
+
+def _project_of(resource: str, default: str) -> str:
+    parts = resource.split("/")
+    found = parts[1] if len(parts) > 1 and parts[0] == "projects" else ""
+    return found if found not in ("", "-", "_") else default

@@ -8,16 +8,20 @@
   (``user.lifecycle.deactivate``, ``user.session.clear``, ``system.api_token.revoke``…),
   and a refused one (403) as ``DENY``.
 
-Reads of the management API leave nothing in the System Log, as on Okta.
+Reads of the management API leave nothing in the System Log, as on Okta. Seeded history
+comes from the world's ``activity:`` section (:func:`seed_history`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from agent_ir.lab.activity_world import ActivitySpec, plan
 from agent_ir.lab.okta_org import TOKEN_GRANTED, LogEvent, OrgState
 from agent_ir.lab.server import LabRequest
 
@@ -217,4 +221,60 @@ def _event_type(method: str, path: str) -> tuple[str, str, str] | None:
         noun = clean.split("/")[3] if clean.count("/") >= 3 else "resource"
         verb = {"POST": "update", "PUT": "update", "DELETE": "delete"}[method]
         return f"{noun.rstrip('s')}.lifecycle.{verb}", f"{verb.title()} {noun}", "Resource"
+    return None
+
+
+# -- seeded history ----------------------------------------------------------------------------
+
+
+def seed_history(
+    state: OrgState, entries: Sequence[tuple[int, ActivitySpec]], now: datetime, world_name: str
+) -> int:
+    """Write the world's Okta ``activity:`` entries into the System Log; returns how many.
+
+    ``identity`` names a service app (label or client id: the actor is its client) or a
+    user (login or id: an API token's owner); ``actions`` are event types and
+    ``resources`` the targets' display names. A denied call is ``outcome.result: DENY``.
+    """
+    written = 0
+    for index, spec in entries:
+        actor = _actor(state, spec.identity)
+        if actor is None:
+            continue
+        actor_id, label, actor_type = actor
+        for call in plan(spec, now, f"{world_name}:{index}"):
+            digest = hashlib.sha256(f"{world_name}|{index}|{call.number}".encode()).hexdigest()
+            denied = call.outcome == "denied"
+            state.log.append(
+                LogEvent(
+                    digest[:36],
+                    call.when,
+                    actor_id,
+                    label,
+                    event_type=call.action,
+                    actor_type=actor_type,
+                    target_id=call.resource,
+                    target_label=call.resource,
+                    target_type="AppInstance",
+                    outcome="DENY" if denied else "SUCCESS",
+                    reason="Insufficient permissions" if denied else "",
+                    display=call.action,
+                    oauth_client=actor_id if actor_type == "PublicClientApp" else None,
+                    ip=spec.source_ip,
+                    user_agent=spec.user_agent,
+                )
+            )
+            written += 1
+    state.log.sort(key=lambda e: e.published)
+    return written
+
+
+def _actor(state: OrgState, ref: str) -> tuple[str, str, str] | None:
+    wanted = ref.lower()
+    for app in state.apps.values():
+        if wanted in (app.label.lower(), app.client_id.lower(), app.id.lower()):
+            return app.client_id, app.label, "PublicClientApp"
+    user = state.user(ref)
+    if user is not None:
+        return user.id, user.login, "User"
     return None
