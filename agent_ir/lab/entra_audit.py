@@ -112,7 +112,7 @@ def sign_in(
     }
     return {
         "id": sign_in_id,
-        "createdDateTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "createdDateTime": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "appId": client_id,
         "appDisplayName": (sp or {}).get("displayName"),
         "servicePrincipalId": (sp or {}).get("id"),
@@ -180,7 +180,7 @@ def directory_audit(
         "result": "failure" if failed else "success",
         "resultReason": _REASONS.get(status, "") if failed else "",
         "activityDisplayName": activity,
-        "activityDateTime": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z",
+        "activityDateTime": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "loggedByService": "Core Directory",
         "operationType": operation,
         "initiatedBy": {
