@@ -24,6 +24,7 @@ file); for tests and tabletops the agents' own secrets are available in-process
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,12 @@ from urllib.parse import unquote
 import yaml
 
 from agent_ir.errors import LabError
+from agent_ir.lab.activity_world import ActivitySpec
+from agent_ir.lab.entra_audit import seed_history
 from agent_ir.lab.entra_catalog import RESPONDER_NAME, stable_id
 from agent_ir.lab.entra_graph import GraphApi
 from agent_ir.lab.entra_graph_agents import AGENT_ROUTES
+from agent_ir.lab.entra_graph_audit import AUDIT_ROUTES
 from agent_ir.lab.entra_graph_reads import READ_ROUTES
 from agent_ir.lab.entra_graph_writes import write_routes
 from agent_ir.lab.entra_keys import LabCertificate, Material
@@ -65,7 +69,14 @@ _TOKEN_PATHS = {
 
 def create(world: World, tls: LabTLS, now: datetime) -> EntraEmulator:
     """The runner's factory: an Entra emulator for ``world`` (not started yet)."""
-    return EntraEmulator(world.entra, tls, now=now, faults=world.faults.entra)
+    return EntraEmulator(
+        world.entra,
+        tls,
+        now=now,
+        faults=world.faults.entra,
+        activity=[(i, a) for i, a in enumerate(world.activity) if a.provider == "entra"],
+        world_name=world.name,
+    )
 
 
 class EntraEmulator:
@@ -80,9 +91,13 @@ class EntraEmulator:
         *,
         now: datetime,
         faults: FaultSpec | None = None,
+        activity: Sequence[tuple[int, ActivitySpec]] = (),
+        world_name: str = "",
     ) -> None:
         self.world = world
         self.now = now
+        self._activity = list(activity)
+        self._world_name = world_name
         self._tls = tls
         self._initial_faults = faults or FaultSpec()
         self.material = Material()
@@ -92,7 +107,7 @@ class EntraEmulator:
         self.graph = GraphApi(
             self.tokens,
             self.budgets,
-            [*READ_ROUTES, *write_routes(self.material), *AGENT_ROUTES],
+            [*READ_ROUTES, *write_routes(self.material), *AGENT_ROUTES, *AUDIT_ROUTES],
         )
         self.directory = self._seed()
         self.server = EmulatorServer(
@@ -155,7 +170,9 @@ class EntraEmulator:
 
     def _seed(self) -> Directory:
         delay = self.world.limits.replication_delay_ms / 1000
-        return seed_directory(self.world, self.now, self.material, delay, time.monotonic)
+        d = seed_directory(self.world, self.now, self.material, delay, time.monotonic)
+        seed_history(d, self._activity, self.now, self._world_name)
+        return d
 
     def handle(self, request: LabRequest) -> LabResponse:
         """The emulator app: token endpoint paths, then Graph."""

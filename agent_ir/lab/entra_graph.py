@@ -12,9 +12,11 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from agent_ir.lab.entra_audit import directory_audit, record_audit
 from agent_ir.lab.entra_odata import (
     ODataError,
     Query,
@@ -160,11 +162,14 @@ class GraphApi:
         found, groups = matched
         roles = set(claims.get("roles") or [])
         if not found.handler_checks and not roles.intersection(found.permissions):
-            return graph_error(
+            refused = graph_error(
                 403,
                 "Authorization_RequestDenied",
                 "Insufficient privileges to complete the operation.",
             )
+            if found.write:
+                self._audit(claims, d, request.method, rest, refused.status)
+            return refused
         try:
             query = Query.parse(request, expandable=found.expandable)
         except ODataError as exc:
@@ -180,8 +185,21 @@ class GraphApi:
                 response = found.handler(call, **groups)
             except ODataError as exc:
                 response = graph_error(exc.status, exc.code, exc.message)
+            if found.write:
+                self._audit(claims, d, request.method, rest, response.status)
         response.headers.extend(charge.headers())
         return response
+
+    def _audit(
+        self, claims: dict[str, Any], d: Directory, method: str, rest: str, status: int
+    ) -> None:
+        """A directory audit for a write by anyone but the lab's responder."""
+        with d.lock:
+            caller = d.sp_by_app_id(str(claims.get("appid", "")))
+            if caller is not None and caller.get("_kind") == "responder":
+                return
+            now = datetime.now(UTC)
+            record_audit(d, directory_audit(claims, d, method, rest, now, status))
 
     def _match(self, method: str, rest: str, version: str) -> tuple[Route, dict[str, str]] | None:
         for candidate in self.routes:

@@ -2,7 +2,8 @@
 
 Supported, as far as the adapter and official clients use them: ``$select``, ``$filter``
 (``eq``/``ne`` on strings, GUIDs, booleans and null; ``and``/``or``/``not``; parentheses;
-``startswith(p,'x')``; ``p/any(t:t eq 'x')``), ``$top`` and ``$skiptoken`` paging with
+``startswith(p,'x')``; ``p/any(t:t eq 'x')``; ``ge``/``gt``/``le``/``lt`` against a
+DateTimeOffset literal such as ``2025-01-01T00:00:00Z``), ``$top`` and ``$skiptoken`` paging with
 ``@odata.nextLink``. Anything else is refused with Graph's 400 ``Request_UnsupportedQuery``.
 """
 
@@ -222,7 +223,7 @@ def _decode_token(token: str) -> str:
 # -- $filter ---------------------------------------------------------------------------------
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?(?![\w-]))|(?P<guid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+    r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<dt>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))|(?P<num>-?\d+(?:\.\d+)?(?![\w-]))|(?P<guid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
     r"|(?P<punct>[(),:])|(?P<word>[A-Za-z_][\w./]*))"
 )
 
@@ -261,6 +262,8 @@ def _tokenize(text: str) -> list[tuple[str, Any]]:
             out.append(("lit", float(value) if "." in value else int(value)))
         elif kind == "guid":
             out.append(("lit", value.lower()))
+        elif kind == "dt":
+            out.append(("lit", _moment(value)))
         elif kind == "word" and value in ("true", "false", "null"):
             out.append(("lit", {"true": True, "false": False, "null": None}[value]))
         else:
@@ -334,9 +337,13 @@ class _FilterParser:
             self.take("punct", ")")
             return lambda o: any(_equal(v, wanted) for v in (_lookup(o, path) or []))
         operator = self.take("word")
-        if operator not in ("eq", "ne"):
+        if operator not in ("eq", "ne", *_ORDERINGS):
             raise _unsupported(self.text)
         value = self.take("lit")
+        if operator in _ORDERINGS:
+            if not isinstance(value, datetime):
+                raise _unsupported(self.text)
+            return _ordered(word, _ORDERINGS[operator], value)
         if operator == "eq":
             return lambda o: _equal(_lookup(o, word), value)
         return lambda o: not _equal(_lookup(o, word), value)
@@ -349,6 +356,37 @@ def _lookup(obj: Obj, path: str) -> Any:
             return None
         current = current.get(part)
     return current
+
+
+_ORDERINGS: dict[str, Callable[[datetime, datetime], bool]] = {
+    "ge": lambda a, b: a >= b,
+    "gt": lambda a, b: a > b,
+    "le": lambda a, b: a <= b,
+    "lt": lambda a, b: a < b,
+}
+
+
+def _moment(text: str) -> datetime:
+    """A DateTimeOffset literal (or a stored timestamp) as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _ordered(
+    path: str, compare: Callable[[datetime, datetime], bool], wanted: datetime
+) -> Predicate:
+    """A ``ge``/``gt``/``le``/``lt`` term: only timestamps are ordered (as Graph's audit logs
+    allow on ``createdDateTime`` and ``activityDateTime``)."""
+
+    def test(obj: Obj) -> bool:
+        actual = _lookup(obj, path)
+        if not isinstance(actual, str):
+            return False
+        try:
+            return compare(_moment(actual), wanted)
+        except ValueError:
+            return False
+
+    return test
 
 
 def _equal(actual: Any, wanted: Any) -> bool:

@@ -117,6 +117,10 @@ class Directory:
     app_by_client_id: dict[str, str] = field(default_factory=dict)
     sp_by_client_id: dict[str, str] = field(default_factory=dict)
     user_by_upn: dict[str, str] = field(default_factory=dict)
+    sign_in_log: list[Obj] = field(default_factory=list)
+    """Sign-in events (``auditLogs/signIns``), in arrival order."""
+    audit_log: list[Obj] = field(default_factory=list)
+    """Directory audit events (``auditLogs/directoryAudits``), in arrival order."""
 
     def __post_init__(self) -> None:
         for name in (

@@ -30,6 +30,7 @@ from urllib.parse import parse_qs
 
 import jwt
 
+from agent_ir.lab.entra_audit import client_ip, record_sign_in, sign_in
 from agent_ir.lab.entra_catalog import EXCHANGE_AUDIENCE, GRAPH_APP_ID
 from agent_ir.lab.entra_credentials import (
     Signer,
@@ -91,11 +92,51 @@ class TokenService:
     # -- the token endpoint ----------------------------------------------------------------
 
     def token(self, request: LabRequest, base: str, d: Directory) -> LabResponse:
-        """Answer a client-credentials token request."""
+        """Answer a client-credentials token request; anyone's but the responder's is
+        logged as a service principal sign-in (refusals with their AADSTS code)."""
         try:
-            return LabResponse.from_json(200, self._issue(request, base, d))
+            issued = self._issue(request, base, d)
         except TokenRefused as refused:
+            self._log_sign_in(request, d, refused)
             return refused.response()
+        self._log_sign_in(request, d, None)
+        return LabResponse.from_json(200, issued)
+
+    def _log_sign_in(self, request: LabRequest, d: Directory, refused: TokenRefused | None) -> None:
+        form = {k: v[-1] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}
+        client_id = form.get("client_id", "").lower()
+        sp = d.sp_by_app_id(client_id) if client_id else None
+        if not client_id or (sp is not None and sp.get("_kind") == "responder"):
+            return
+        scope = form.get("scope", "").split()
+        resource = scope[0].removesuffix("/.default") if scope else ""
+        named = (
+            ("AzureADTokenExchange", EXCHANGE_AUDIENCE)
+            if resource == EXCHANGE_AUDIENCE
+            else ("Microsoft Graph", GRAPH_APP_ID)
+        )
+        credential = (
+            "clientSecret"
+            if "client_secret" in form
+            else "federatedIdentityCredential"
+            if sp is not None and sp.get("_kind") == "agent"
+            else "clientAssertion"
+        )
+        record = sign_in(
+            sp,
+            client_id,
+            datetime.now(UTC),
+            error_code=refused.code if refused else 0,
+            failure=refused.text if refused else "",
+            credential=credential,
+            resource=named,
+            ip=client_ip(request),
+            user_agent=request.header("User-Agent") or "",
+            agent_parent=(sp or {}).get("agentIdentityBlueprintId")
+            if (sp or {}).get("_kind") == "agent"
+            else None,
+        )
+        record_sign_in(d, record)
 
     def _issue(self, request: LabRequest, base: str, d: Directory) -> dict[str, Any]:
         form = {k: v[-1] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}

@@ -21,16 +21,19 @@ the hazard that re-enabling a service account revives its unexpired tokens.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from agent_ir.errors import LabError
+from agent_ir.lab.activity_world import ActivitySpec
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.files import write_private
 from agent_ir.lab.gcp_api import GcpApi, fault_error, fault_throttle
 from agent_ir.lab.gcp_auth import KeyVault, key_file_text
 from agent_ir.lab.gcp_aws_verify import AwsLink
+from agent_ir.lab.gcp_logging import seed_history
 from agent_ir.lab.gcp_state import GcpState
 from agent_ir.lab.gcp_sts import STS_PATH
 from agent_ir.lab.gcp_world import GcpWorld
@@ -49,7 +52,14 @@ class GcpEmulator:
     provider = "gcp"
 
     def __init__(
-        self, world: GcpWorld, tls: LabTLS, *, now: datetime, faults: FaultSpec | None = None
+        self,
+        world: GcpWorld,
+        tls: LabTLS,
+        *,
+        now: datetime,
+        faults: FaultSpec | None = None,
+        activity: Sequence[tuple[int, ActivitySpec]] = (),
+        world_name: str = "",
     ) -> None:
         if not world.projects:
             raise LabError("the GCP emulator needs at least one project in the world")
@@ -57,8 +67,10 @@ class GcpEmulator:
         self.now = now
         self._tls = tls
         self._initial_faults = faults or FaultSpec()
+        self._activity = list(activity)
+        self._world_name = world_name
         self.vault = KeyVault()
-        self.api = GcpApi(GcpState(world, now), self.vault, world.quota)
+        self.api = GcpApi(self._seeded(), self.vault, world.quota)
         self.server = EmulatorServer(
             "gcp",
             self.api,
@@ -89,10 +101,16 @@ class GcpEmulator:
     def reset(self) -> None:
         """Back to the world as seeded (same ids and key material), faults included."""
         with self.api.lock:
-            self.api.state = GcpState(self.world, self.now)
+            self.api.state = self._seeded()
             self.api.on_set_iam_policy = None
             self.api.calls.clear()
         self.server.faults.update(self._initial_faults)
+
+    def _seeded(self) -> GcpState:
+        """A fresh state from the world, with its seeded audit-log history."""
+        state = GcpState(self.world, self.now)
+        seed_history(state, self._activity, self.now, self._world_name)
+        return state
 
     def export_state(self) -> object:
         """The projects, accounts and keys, and the private keys behind them."""
@@ -135,6 +153,7 @@ class GcpEmulator:
             "resource_manager_url": base,
             "credentials_url": base,
             "policy_analyzer_url": base,
+            "logging_url": base,
             "token_uri": self.token_uri,
             "ca_bundle": self._tls.ca_path.name,
         }
@@ -167,4 +186,11 @@ def create(world: World, tls: LabTLS, now: datetime) -> GcpEmulator | None:
     """The runner's factory: an emulator for the world's ``gcp`` section, if it has one."""
     if world.gcp.is_empty():
         return None
-    return GcpEmulator(world.gcp, tls, now=now, faults=world.faults.gcp)
+    return GcpEmulator(
+        world.gcp,
+        tls,
+        now=now,
+        faults=world.faults.gcp,
+        activity=[(i, a) for i, a in enumerate(world.activity) if a.provider == "gcp"],
+        world_name=world.name,
+    )

@@ -14,6 +14,8 @@ One HTTPS port serves every emulated service; their paths do not collide::
     GET  /v3/projects/P;  POST /v3/projects/P:VERB           cloudresourcemanager v3 (v1 too)
     GET  /v1/projects/P/locations/global/activityTypes/serviceAccountKeyLastAuthentication/activities:query
                                                              policyanalyzer v1
+    POST /v2/entries:list                                    logging v2 (Cloud Audit Logs,
+                                                             :mod:`agent_ir.lab.gcp_logging`)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -50,6 +53,8 @@ STATUS_BY_CODE = {
 _ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 _RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 _READ_VERBS = {"getIamPolicy", "testIamPermissions", "query"}
+LOGGING_LIST_PATH = "/v2/entries:list"
+"""Cloud Logging v2 (``logging.googleapis.com``): reading the audit log."""
 OAUTH_PATHS = ("/token", "/v1/token")
 """The OAuth endpoints (their errors are OAuth's ``{"error", "error_description"}``)."""
 
@@ -237,6 +242,8 @@ class GcpApi:
 
             return token_exchange(self, request)
         path = unquote(request.path)
+        if path == LOGGING_LIST_PATH:
+            return self._entries_list(request)
         segments = path.strip("/").split("/")
         verb = ""
         if ":" in segments[-1]:
@@ -268,7 +275,65 @@ class GcpApi:
                 self._charge(caller, request.method == "GET" or verb in _READ_VERBS)
                 payload = handler(call)
             except ApiError as error:
+                self._audit(call, handler, error)
                 return google_error(error)
+            self._audit(call, handler, None)
+        return LabResponse.from_json(200, payload)
+
+    def _audit(self, call: Call, handler: Handler, error: ApiError | None) -> None:
+        """Log the call in Cloud Audit Logs unless the lab's responder made it (a quota
+        refusal never reached the service, so it is not logged)."""
+        if call.caller == self.state.responder_email or (error and error.code == 429):
+            return
+        from agent_ir.lab import gcp_logging
+
+        service, method = gcp_logging.method_of(handler, call.segments)
+        resource = "/".join(call.segments[1:])
+        account = self.state.account(call.segments[4]) if len(call.segments) > 4 else None
+        project_ref = account.project if account is not None else call.segments[2]
+        project = self.state.project(project_ref) if len(call.segments) > 2 else None
+        entry = gcp_logging.audit_entry(
+            project=project.id if project is not None else self.state.world.projects[0].id,
+            caller=call.caller,
+            delegation=self.state.delegation_of(call.request.header("Authorization") or ""),
+            service=service,
+            method=method,
+            resource=resource,
+            when=datetime.now(UTC),
+            status=gcp_logging.rpc_status(error.code, error.message) if error else None,
+            ip=gcp_logging.caller_ip(call.request),
+            user_agent=call.request.header("User-Agent") or "",
+            write=gcp_logging.is_write(method),
+        )
+        gcp_logging.record(self.state, entry)
+
+    def _entries_list(self, request: LabRequest) -> LabResponse:
+        """Cloud Logging v2 ``entries:list`` (never itself logged: reading the log is the
+        responder's work, and a data-access entry per page would bury the agent's)."""
+        from agent_ir.lab import gcp_logging
+
+        if request.method != "POST":
+            return google_error(ApiError(405, "entries:list takes POST."))
+        with self.lock:
+            caller, why = bearer_caller(self.state, self.vault, request)
+            if caller is None:
+                return google_error(
+                    ApiError(
+                        401,
+                        f"Request had invalid authentication credentials ({why}).",
+                        reason="ACCESS_TOKEN_EXPIRED",
+                    )
+                )
+            try:
+                body = request.json() if request.body.strip() else {}
+                if not isinstance(body, dict):
+                    raise ApiError(400, "Invalid JSON payload received: expected an object.")
+                self._charge(caller, True)
+                payload = gcp_logging.entries_list(self.state, caller, body)
+            except ValueError:
+                return google_error(ApiError(400, "Invalid JSON payload received."))
+            except ApiError as error:
+                return google_error(error, "logging.googleapis.com")
         return LabResponse.from_json(200, payload)
 
     def _charge(self, caller: str, read: bool) -> None:

@@ -205,7 +205,12 @@ def generate_access_token(call: Call) -> dict[str, Any]:
                 reason="SERVICE_ACCOUNT_DISABLED",
             )
         actor = account.email
-    token, expires = state.mint(target.email, tuple(scopes), lifetime)
+    delegation = (
+        *state.delegation_of(call.request.header("Authorization") or ""),
+        call.caller,
+        *(a.email for a in chain),
+    )
+    token, expires = state.mint(target.email, tuple(scopes), lifetime, delegation)
     return {"accessToken": token, "expireTime": expire_time(expires)}
 
 

@@ -210,6 +210,9 @@ class Token:
     email: str
     expires: float
     scopes: tuple[str, ...]
+    delegation: tuple[str, ...] = ()
+    """Who minted it through ``generateAccessToken``, first caller first (audit logs'
+    ``serviceAccountDelegationInfo``)."""
 
 
 IAM_HOST = "iam.googleapis.com"

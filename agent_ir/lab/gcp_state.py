@@ -13,6 +13,7 @@ import copy
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from agent_ir.lab.gcp_records import (
     NEVER,
@@ -29,13 +30,14 @@ from agent_ir.lab.gcp_roles import role_allows
 from agent_ir.lab.gcp_world import RESPONDER_ACCOUNT, GcpWorld, ProjectSpec, ServiceAccountSpec
 
 RESPONDER_ROLES = (
+    "roles/logging.privateLogViewer",
     "roles/iam.securityAdmin",
     "roles/iam.serviceAccountAdmin",
     "roles/iam.serviceAccountKeyAdmin",
     "roles/policyanalyzer.activityAnalysisViewer",
 )
 """What the lab's responder holds on every project: read everything, change policies,
-disable and enable accounts and keys. Never an owner or editor."""
+disable and enable accounts and keys, read the audit logs. Never an owner or editor."""
 
 
 class GcpState:
@@ -49,6 +51,8 @@ class GcpState:
         self.accounts: dict[str, ServiceAccount] = {}
         self.by_unique_id: dict[str, str] = {}
         self.tokens: dict[str, Token] = {}
+        self.audit_log: list[dict[str, Any]] = []
+        """Cloud Audit Log entries (:mod:`agent_ir.lab.gcp_logging`), in arrival order."""
         self.federated: dict[str, FederatedToken] = {}
         self.federated_members: dict[str, set[str]] = {}
         """The members each federated principal stands for, as its last token said."""
@@ -220,11 +224,18 @@ class GcpState:
                     return True
         return False
 
-    def mint(self, email: str, scopes: tuple[str, ...], lifetime_s: int) -> tuple[str, float]:
-        """Issue an access token for ``email``; returns it and its expiry (epoch seconds)."""
+    def mint(
+        self,
+        email: str,
+        scopes: tuple[str, ...],
+        lifetime_s: int,
+        delegation: tuple[str, ...] = (),
+    ) -> tuple[str, float]:
+        """Issue an access token for ``email`` (minted through ``delegation``, if any);
+        returns it and its expiry (epoch seconds)."""
         token = "ya29.lab." + secrets.token_urlsafe(32)
         expires = time.time() + lifetime_s
-        self.tokens[token] = Token(email, expires, scopes)
+        self.tokens[token] = Token(email, expires, scopes, delegation)
         if len(self.tokens) > 50_000:
             now = time.time()
             self.tokens = {t: v for t, v in self.tokens.items() if v.expires > now}
@@ -236,6 +247,11 @@ class GcpState:
         self.federated[token] = found
         self.federated_members[found.principal()] = found.members()
         return token
+
+    def delegation_of(self, authorization: str) -> tuple[str, ...]:
+        """The impersonation chain behind a request's bearer token (empty when none)."""
+        found = self.tokens.get(authorization.partition(" ")[2].strip())
+        return found.delegation if found is not None else ()
 
     def token_owner(self, token: str) -> tuple[str | None, str]:
         """The live account (or federated principal) a bearer token stands for, or None

@@ -19,6 +19,7 @@ the lab directory and names it in the ``providers.okta`` settings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from agent_ir.lab import (
     okta_api_org,
     okta_api_users,
 )
+from agent_ir.lab.activity_world import ActivitySpec
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.files import write_private
 from agent_ir.lab.okta_auth import TokenEndpoint, authenticate
@@ -47,6 +49,7 @@ from agent_ir.lab.okta_seed import (
     seed,
 )
 from agent_ir.lab.okta_state import new_id
+from agent_ir.lab.okta_syslog import management_call, seed_history
 from agent_ir.lab.okta_world import OktaWorld
 from agent_ir.lab.server import EmulatorServer, LabRequest, LabResponse
 from agent_ir.lab.tls import LabTLS
@@ -75,9 +78,13 @@ class OktaEmulator:
         *,
         now: datetime,
         faults: FaultSpec | None = None,
+        activity: Sequence[tuple[int, ActivitySpec]] = (),
+        world_name: str = "",
     ) -> None:
         self.world = world
         self.now = now
+        self._activity = list(activity)
+        self._world_name = world_name
         self.keys = KeyStore()
         self.limiter = RateLimiter(world.rate_limit)
         self._initial_faults = faults or FaultSpec()
@@ -102,7 +109,7 @@ class OktaEmulator:
 
     def start(self) -> None:
         """Seed the org and start serving."""
-        self._state = seed(self.world, self.now, self.keys)
+        self._state = self._seeded()
         self.server.start()
 
     def stop(self) -> None:
@@ -113,7 +120,7 @@ class OktaEmulator:
     def reset(self) -> None:
         """Back to the world as seeded (same keys, secrets and token values), limits and
         faults included."""
-        fresh = seed(self.world, self.now, self.keys)
+        fresh = self._seeded()
         if self._state is not None:
             with self._state.lock:
                 self._state = fresh
@@ -121,6 +128,12 @@ class OktaEmulator:
             self._state = fresh
         self.limiter.reset(self.world.rate_limit)
         self.server.faults.update(self._initial_faults)
+
+    def _seeded(self) -> OrgState:
+        """A fresh org from the world, with its seeded System Log history."""
+        state = seed(self.world, self.now, self.keys)
+        seed_history(state, self._activity, self.now, self._world_name)
+        return state
 
     def export_state(self) -> object:
         """The org and the keys and secret values it refers to."""
@@ -151,7 +164,9 @@ class OktaEmulator:
             caller = authenticate(request, state, now, base + request.path)
             if isinstance(caller, LabResponse):
                 return caller
-            return dispatch(ROUTES, Call(request, state, now, base, caller))
+            response = dispatch(ROUTES, Call(request, state, now, base, caller))
+            management_call(state, request, now, caller, response.status, RESPONDER_ID)
+            return response
 
     def provider_settings(self, directory: Path) -> dict[str, Any]:
         """Write the responder's private key (0600) and return ``providers.okta``."""
@@ -210,4 +225,11 @@ class OktaEmulator:
 
 def create(world: World, tls: LabTLS, now: datetime) -> OktaEmulator:
     """The runner's factory: an Okta emulator for the world's ``okta`` section."""
-    return OktaEmulator(world.okta, tls, now=now, faults=world.faults.okta)
+    return OktaEmulator(
+        world.okta,
+        tls,
+        now=now,
+        faults=world.faults.okta,
+        activity=[(i, a) for i, a in enumerate(world.activity) if a.provider == "okta"],
+        world_name=world.name,
+    )

@@ -80,8 +80,11 @@ def revoke_api_token(call: Call, token_id: str) -> LabResponse:
 def list_logs(call: Call) -> LabResponse:
     """``GET /api/v1/logs`` with ``since`` (default: seven days ago), ``until``,
     ``filter``, ``sortOrder`` and ``limit`` (default 100, at most 1000). The lab records
-    two event types: ``app.oauth2.as.token.grant.access_token`` and
-    ``application.lifecycle.create``."""
+    token grants (granted or refused), app creation and other management writes by
+    anyone but the responder (:mod:`agent_ir.lab.okta_syslog`)."""
+    for name in ("since", "until"):
+        if call.param(name) and _moment(call.param(name)) is None:
+            return invalid(name, f"{name}: Invalid date. Use ISO 8601 format.")
     since = _moment(call.param("since")) or call.now - timedelta(days=7)
     until = _moment(call.param("until")) or call.now + timedelta(seconds=1)
     events = [e for e in call.state.log if since <= e.published < until]

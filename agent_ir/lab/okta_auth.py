@@ -34,6 +34,7 @@ from agent_ir.lab.okta_keys import (
 )
 from agent_ir.lab.okta_org import AccessToken, LogEvent, OrgState
 from agent_ir.lab.okta_state import App
+from agent_ir.lab.okta_syslog import client_ip, token_refused
 from agent_ir.lab.server import LabRequest, LabResponse
 
 TOKEN_LIFETIME = timedelta(hours=1)
@@ -148,6 +149,7 @@ class TokenEndpoint:
             )
         app = self._client(request, form, state, now, f"{base}/oauth2/v1/token")
         if isinstance(app, LabResponse):
+            token_refused(state, request, now, _asked_client(request, form), "invalid_client")
             return app
         requested = form.get("scope", "").split()
         if not requested:
@@ -155,6 +157,7 @@ class TokenEndpoint:
         granted = {g.scope_id for g in app.scope_grants}
         refused = [s for s in requested if s not in granted]
         if refused:
+            token_refused(state, request, now, app.client_id, "invalid_scope")
             return _oauth_error(
                 400, "invalid_scope", f"The following scopes are not allowed: {refused}"
             )
@@ -179,7 +182,16 @@ class TokenEndpoint:
         state.access_tokens[value] = AccessToken(
             app.id, frozenset(requested), now + TOKEN_LIFETIME, jkt
         )
-        state.log.append(LogEvent(secrets.token_hex(18), now, app.client_id, app.label))
+        state.log.append(
+            LogEvent(
+                secrets.token_hex(18),
+                now,
+                app.client_id,
+                app.label,
+                ip=client_ip(request),
+                user_agent=request.header("User-Agent") or "",
+            )
+        )
         body: dict[str, Any] = {
             "token_type": "DPoP" if jkt else "Bearer",
             "expires_in": int(TOKEN_LIFETIME.total_seconds()),
@@ -230,6 +242,17 @@ class TokenEndpoint:
         ):
             return failed
         return app
+
+
+def _asked_client(request: LabRequest, form: dict[str, str]) -> str:
+    """The client id a token request named (its assertion's subject, or its secret's id)."""
+    if form.get("client_assertion_type") == ASSERTION_TYPE:
+        try:
+            _, claims = unverified(form.get("client_assertion", ""))
+        except JwtRefused:
+            return form.get("client_id", "")
+        return str(claims.get("sub") or form.get("client_id", ""))
+    return _secret_credentials(request, form)[0]
 
 
 def _secret_credentials(request: LabRequest, form: dict[str, str]) -> tuple[str, str, str]:

@@ -89,10 +89,11 @@ APP_CREATED = "application.lifecycle.create"
 
 @dataclass(slots=True)
 class LogEvent:
-    """A System Log event: an access token granted to a client (the default), or an app
-    created (``application.lifecycle.create``, its target the new app). An event caused
-    through an API token names it in ``transaction.detail.requestApiTokenId``, as Okta's
-    does."""
+    """A System Log event: an access token granted to a client (the default; refused when
+    ``outcome`` is ``FAILURE``), an app created (``application.lifecycle.create``, its
+    target the new app), or another management call recorded by
+    :mod:`agent_ir.lab.okta_syslog`. An event caused through an API token names it in
+    ``transaction.detail.requestApiTokenId``, as Okta's does."""
 
     uuid: str
     published: datetime
@@ -105,6 +106,15 @@ class LogEvent:
     target_id: str = ""
     target_label: str = ""
     api_token_id: str | None = None
+    outcome: str = "SUCCESS"
+    """``SUCCESS``, ``FAILURE`` or ``DENY``."""
+    reason: str = ""
+    display: str = ""
+    target_type: str = ""
+    oauth_client: str | None = None
+    """``client.id``: the OAuth client that made the request (None: none, as with SSWS)."""
+    ip: str = "127.0.0.1"
+    user_agent: str = ""
 
     def to_json(self, base: str) -> dict[str, Any]:
         """The event as ``GET /api/v1/logs`` lists it."""
@@ -113,25 +123,57 @@ class LogEvent:
             target = [{"id": "orgAS", "type": "AuthorizationServer", "displayName": "Okta API"}]
         else:
             target = [
-                {"id": self.target_id, "type": "AppInstance", "displayName": self.target_label}
+                {
+                    "id": self.target_id,
+                    "type": self.target_type or "AppInstance",
+                    "displayName": self.target_label,
+                }
             ]
         detail = {"requestApiTokenId": self.api_token_id} if self.api_token_id else {}
+        client = self.oauth_client
+        if client is None and self.actor_type == "PublicClientApp":
+            client = self.client_id
+        display = self.display or (
+            "OAuth2 access token is granted" if granted else "Add application"
+        )
         return {
             "uuid": self.uuid,
             "published": stamp(self.published),
             "eventType": self.event_type,
             "version": "0",
-            "severity": "INFO",
-            "displayMessage": "OAuth2 access token is granted" if granted else "Add application",
+            "severity": "INFO" if self.outcome == "SUCCESS" else "WARN",
+            "displayMessage": display,
             "actor": {
                 "id": self.client_id,
                 "type": self.actor_type,
                 "alternateId": self.client_id,
                 "displayName": self.label,
+                "detailEntry": None,
             },
-            "outcome": {"result": "SUCCESS"},
+            "client": {
+                "id": client,
+                "ipAddress": self.ip,
+                "userAgent": {
+                    "rawUserAgent": self.user_agent or None,
+                    "os": None,
+                    "browser": None,
+                },
+                "zone": "null",
+                "device": "Unknown",
+                "geographicalContext": None,
+            },
+            "authenticationContext": {
+                "authenticationProvider": None,
+                "credentialProvider": None,
+                "credentialType": None,
+                "issuer": None,
+                "externalSessionId": "unknown",
+                "interface": None,
+            },
+            "outcome": {"result": self.outcome, "reason": self.reason or None},
             "target": target,
             "transaction": {"type": "WEB", "id": self.uuid[:20], "detail": detail},
+            "debugContext": {"debugData": {}},
         }
 
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from agent_ir.activity.model import ActivityPage, ActivityWindow
 from agent_ir.errors import PermissionDenied
-from agent_ir.model import ProviderName
+from agent_ir.model import Identity, ProviderName
 from agent_ir.providers.base import (
     Ability,
     CheckReport,
@@ -76,7 +77,11 @@ class EntraProvider:
     name: ClassVar[ProviderName] = "entra"
     read_permissions: ClassVar[tuple[str, ...]] = READ_PERMISSIONS
     abilities: ClassVar[Ability] = (
-        Ability.DISCOVER | Ability.CHECK_PERMISSIONS | Ability.CONTAIN | Ability.RESTORE
+        Ability.DISCOVER
+        | Ability.CHECK_PERMISSIONS
+        | Ability.CONTAIN
+        | Ability.RESTORE
+        | Ability.READ_ACTIVITY
     )
 
     def __init__(self, settings: EntraSettings, context: ProviderContext) -> None:
@@ -241,6 +246,16 @@ class EntraProvider:
             if when is not None and row.get("keyId"):
                 out[str(row["keyId"])] = when
         return out
+
+    # -- activity ------------------------------------------------------------------------
+
+    async def read_activity(
+        self, identities: Sequence[Identity], window: ActivityWindow
+    ) -> ActivityPage:
+        """Sign-ins and directory audits of ``identities`` (:mod:`.activity`)."""
+        from agent_ir.providers.entra.activity import EntraActivityReader
+
+        return await EntraActivityReader(self.graph).read(identities, window)
 
     # -- doctor --------------------------------------------------------------------------
 

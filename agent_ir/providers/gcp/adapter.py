@@ -11,11 +11,12 @@ Translation into identities, grants and edges is in :mod:`~agent_ir.providers.gc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
+from agent_ir.activity.model import ActivityPage, ActivityWindow
 from agent_ir.errors import ObjectMissing, PermissionDenied
 from agent_ir.model import Credential, Identity, ProviderName
 from agent_ir.providers.base import (
@@ -53,7 +54,11 @@ class GcpProvider:
     name: ClassVar[ProviderName] = "gcp"
     read_permissions: ClassVar[tuple[str, ...]] = READ_PERMISSIONS
     abilities: ClassVar[Ability] = (
-        Ability.DISCOVER | Ability.CHECK_PERMISSIONS | Ability.CONTAIN | Ability.RESTORE
+        Ability.DISCOVER
+        | Ability.CHECK_PERMISSIONS
+        | Ability.CONTAIN
+        | Ability.RESTORE
+        | Ability.READ_ACTIVITY
     )
 
     def __init__(self, settings: GcpSettings, context: ProviderContext) -> None:
@@ -100,6 +105,14 @@ class GcpProvider:
                     self.settings, lambda http: TokenSource(creds, http, timeout)
                 )
             return self._client
+
+    async def read_activity(
+        self, identities: Sequence[Identity], window: ActivityWindow
+    ) -> ActivityPage:
+        """Cloud Audit Log entries of ``identities`` (:mod:`.activity`)."""
+        from agent_ir.providers.gcp.activity import GcpActivityReader
+
+        return await GcpActivityReader(await self.client(), self.settings).read(identities, window)
 
     @property
     def requests(self) -> int:

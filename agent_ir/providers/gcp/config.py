@@ -12,7 +12,7 @@ Credentials, first that applies:
 
 Endpoints default to Google's. A lab (``agent-ir lab serve``) serves every API on one HTTPS
 port, so its configuration sets ``iam_url``, ``resource_manager_url``, ``credentials_url``
-and ``policy_analyzer_url`` to that one base URL, ``token_uri`` to ``<base>/token`` and
+``policy_analyzer_url`` and ``logging_url`` to that one base URL, ``token_uri`` to ``<base>/token`` and
 ``ca_bundle`` to the lab CA::
 
     providers:
@@ -23,6 +23,7 @@ and ``policy_analyzer_url`` to that one base URL, ``token_uri`` to ``<base>/toke
         resource_manager_url: https://127.0.0.1:40123
         credentials_url: https://127.0.0.1:40123
         policy_analyzer_url: https://127.0.0.1:40123
+        logging_url: https://127.0.0.1:40123
         token_uri: https://127.0.0.1:40123/token
         ca_bundle: ca.pem
 """
@@ -51,6 +52,7 @@ class GcpSettings(BaseModel):
     resource_manager_url: str = "https://cloudresourcemanager.googleapis.com"
     credentials_url: str = "https://iamcredentials.googleapis.com"
     policy_analyzer_url: str = "https://policyanalyzer.googleapis.com"
+    logging_url: str = "https://logging.googleapis.com"
     token_uri: str | None = Field(None, description="OAuth token endpoint for key files")
     ca_bundle: Path | None = None
     key_activity: bool = Field(

@@ -26,10 +26,11 @@ waiting for ``X-Rate-Limit-Reset`` (:mod:`~agent_ir.providers.okta.ratelimit`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from agent_ir.model import ProviderName
+from agent_ir.activity.model import ActivityPage, ActivityWindow
+from agent_ir.model import Identity, ProviderName
 from agent_ir.providers.base import (
     Ability,
     CheckReport,
@@ -51,7 +52,11 @@ class OktaProvider:
     name: ClassVar[ProviderName] = "okta"
     read_permissions: ClassVar[tuple[str, ...]] = READ_SCOPES
     abilities: ClassVar[Ability] = (
-        Ability.DISCOVER | Ability.CHECK_PERMISSIONS | Ability.CONTAIN | Ability.RESTORE
+        Ability.DISCOVER
+        | Ability.CHECK_PERMISSIONS
+        | Ability.CONTAIN
+        | Ability.RESTORE
+        | Ability.READ_ACTIVITY
     )
 
     def __init__(self, settings: OktaSettings, context: ProviderContext) -> None:
@@ -144,6 +149,14 @@ class OktaProvider:
                 note = "granted, but not in the configured scopes"
             report.permissions.append(PermissionCheck(scope, allowed, note))
         return report
+
+    async def read_activity(
+        self, identities: Sequence[Identity], window: ActivityWindow
+    ) -> ActivityPage:
+        """System Log events of ``identities`` (:mod:`.activity`)."""
+        from agent_ir.providers.okta.activity import OktaActivityReader
+
+        return await OktaActivityReader(self.client).read(identities, window)
 
     async def aclose(self) -> None:
         """Close the HTTP session."""
