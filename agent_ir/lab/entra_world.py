@@ -305,6 +305,12 @@ class EntraWorld(WorldSection):
         ids.discard(self.graph_sp_id())
         return ids
 
+    def activity_refs(self) -> set[str]:
+        """Object ids and names of service principals (the seeding resolves either)."""
+        refs = self.identity_ids()
+        refs.update(name for name in self.principal_names() if name != GRAPH_NAME)
+        return refs
+
     # -- cross-checks ---------------------------------------------------------------------
 
     def problems(self, doc: Located, prefix: PathKey) -> list[Problem]:

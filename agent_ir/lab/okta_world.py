@@ -238,6 +238,15 @@ class OktaWorld(WorldSection):
         ids.update(user_id(u) for u in self.users if u.agent)
         return ids
 
+    def activity_refs(self) -> set[str]:
+        """Ids, app labels and client ids, user logins (the seeding resolves any)."""
+        refs = self.identity_ids()
+        refs.update(a.label for a in self.apps)
+        refs.update(client_id(a) for a in self.apps)
+        refs.update(u.login for u in self.users)
+        refs.update(user_id(u) for u in self.users)
+        return refs
+
     def problems(self, doc: Located, prefix: PathKey) -> list[Problem]:
         """Duplicates and dangling references, each located."""
         found: list[Problem] = []

@@ -21,6 +21,11 @@ class WorldSection(BaseModel):
         """The ids an inventory may name for this provider (as its adapter reports them)."""
         return set()
 
+    def activity_refs(self) -> set[str]:
+        """What a seeded ``activity:`` entry may name as its identity: the ids, and any
+        names the section's seeding also resolves (lower-cased where it compares so)."""
+        return self.identity_ids()
+
     def problems(self, doc: Located, prefix: PathKey) -> list[Problem]:
         """Cross-reference problems inside the section, located under ``prefix``."""
         return []

@@ -233,7 +233,7 @@ def _cross_check(world: World, doc: Located) -> list[Problem]:
     for name in ("entra", "gcp", "okta"):
         section: WorldSection = getattr(world, name)
         problems.extend(section.problems(doc, (name,)))
-        others[name] = section.identity_ids()
+        others[name] = section.activity_refs()
     problems.extend(activity_problems(world.activity, {"aws": known, **others}, doc))
     agent_names: set[str] = set()
     for i_index, agent in enumerate(world.inventory):
