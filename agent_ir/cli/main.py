@@ -22,6 +22,7 @@ from agent_ir.cli.help import epilog
 from agent_ir.cli.terminal import guarded_streams
 from agent_ir.errors import AgentIRError, UsageError
 from agent_ir.exit_codes import ExitCode, for_error
+from agent_ir.providers import registry
 
 
 class _Parser(argparse.ArgumentParser):
@@ -297,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, help="with --exercise: the after-action report (.md)")
     p.add_argument("--report-json", type=Path, help="with --exercise: the report as JSON")
     p = lab_commands.add("faults", "show or change a running lab's fault injection")
-    p.add_argument("provider", choices=("aws", "entra", "gcp", "okta"))
+    p.add_argument("provider", choices=registry.names())
     p.add_argument(
         "settings",
         nargs="*",
@@ -309,7 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accounts", type=int, default=2, help="how many AWS accounts")
     p.add_argument("--seed", type=int, default=7, help="random seed")
     p.add_argument(
-        "--providers", default="aws", help="comma-separated: aws,entra,gcp,okta (default aws)"
+        "--providers",
+        default="aws",
+        help=f"comma-separated: {','.join(registry.names())} (default aws)",
     )
     p = lab_commands.add("check", "validate world files")
     p.add_argument("files", nargs="+", type=Path)

@@ -29,7 +29,7 @@ from agent_ir.errors import (
     Throttled,
     unexpected,
 )
-from agent_ir.model import PROVIDERS, ProviderName
+from agent_ir.model import ProviderName
 from agent_ir.providers.base import Provider
 
 
@@ -167,8 +167,7 @@ class Executor:
         groups = await asyncio.gather(
             *(
                 self._provider(by_provider[p], finished, prior, approved)
-                for p in PROVIDERS
-                if p in by_provider
+                for p in sorted(by_provider)
             )
         )
         results = {r.step.id: r for group in groups for r in group}

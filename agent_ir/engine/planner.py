@@ -22,7 +22,7 @@ from agent_ir.engine.inventory import Engine, Inventory
 from agent_ir.engine.residual import AccessPath, Residual, access_paths, residual
 from agent_ir.engine.verdict import Verdict, verdict
 from agent_ir.errors import AgentIRError, ProviderError, unexpected
-from agent_ir.model import PROVIDERS, Agent, Identity, ProviderName, iso
+from agent_ir.model import Agent, Identity, ProviderName, iso
 from agent_ir.playbook.loader import step_params
 from agent_ir.playbook.model import Condition, Playbook, Step
 
@@ -80,7 +80,7 @@ class Plan:
     def providers(self) -> list[ProviderName]:
         """Providers with at least one step, in canonical order."""
         present = {s.provider for s in self.steps}
-        return [p for p in PROVIDERS if p in present]
+        return sorted(present)
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON shape of a plan."""
@@ -201,7 +201,7 @@ async def make_plan(
             continue
         action_params = step_params(step, params)
         spec = CATALOG[step.action]
-        for provider in step.providers or list(PROVIDERS):
+        for provider in step.providers or sorted(adapters):
             adapter = adapters.get(provider)
             if adapter is None:
                 if step.providers:
@@ -248,9 +248,8 @@ async def make_plan(
                 pending.append((impl, adapter, planned))
     failed: dict[ProviderName, str] = {}
     steps = name_collateral(await _read_live(pending, notes, failed), agent, inv.graph)
-    order = {p: i for i, p in enumerate(PROVIDERS)}
     index = {s.id: i for i, s in enumerate(steps)}
-    steps.sort(key=lambda s: (order[s.provider], s.phase, index[s.id]))
+    steps.sort(key=lambda s: (s.provider, s.phase, index[s.id]))
     plan = Plan(
         agent=agent.name,
         playbook=playbook.name,

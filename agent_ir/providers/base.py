@@ -32,6 +32,10 @@ class Ability(Flag):
     CONTAIN = auto()
     RESTORE = auto()
     CHECK_PERMISSIONS = auto()
+    READ_PERMISSIONS = auto()
+    """Declares ``read_permissions``: what discovery itself needs (for ``permissions``)."""
+    READ_ACTIVITY = auto()
+    """Reads the provider's own audit log of what an identity did."""
 
 
 ProgressFn = Callable[[str, int, int | None], None]
@@ -117,6 +121,8 @@ class Provider(Protocol):
 
     name: ClassVar[ProviderName]
     abilities: ClassVar[Ability]
+    read_permissions: ClassVar[tuple[str, ...]]
+    """What discovery needs; meaningful when ``abilities`` has ``READ_PERMISSIONS``."""
 
     @classmethod
     def from_settings(cls, section: Any, context: ProviderContext) -> Provider:

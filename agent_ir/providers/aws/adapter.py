@@ -60,7 +60,11 @@ class AwsProvider:
     name: ClassVar[ProviderName] = "aws"
     read_permissions: ClassVar[tuple[str, ...]] = tuple(READ_PERMISSIONS)
     abilities: ClassVar[Ability] = (
-        Ability.DISCOVER | Ability.CHECK_PERMISSIONS | Ability.CONTAIN | Ability.RESTORE
+        Ability.DISCOVER
+        | Ability.CHECK_PERMISSIONS
+        | Ability.READ_PERMISSIONS
+        | Ability.CONTAIN
+        | Ability.RESTORE
     )
 
     def __init__(self, settings: AwsSettings, context: ProviderContext) -> None:

@@ -76,7 +76,11 @@ class EntraProvider:
     name: ClassVar[ProviderName] = "entra"
     read_permissions: ClassVar[tuple[str, ...]] = READ_PERMISSIONS
     abilities: ClassVar[Ability] = (
-        Ability.DISCOVER | Ability.CHECK_PERMISSIONS | Ability.CONTAIN | Ability.RESTORE
+        Ability.DISCOVER
+        | Ability.CHECK_PERMISSIONS
+        | Ability.READ_PERMISSIONS
+        | Ability.CONTAIN
+        | Ability.RESTORE
     )
 
     def __init__(self, settings: EntraSettings, context: ProviderContext) -> None:

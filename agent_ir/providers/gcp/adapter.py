@@ -53,7 +53,11 @@ class GcpProvider:
     name: ClassVar[ProviderName] = "gcp"
     read_permissions: ClassVar[tuple[str, ...]] = READ_PERMISSIONS
     abilities: ClassVar[Ability] = (
-        Ability.DISCOVER | Ability.CHECK_PERMISSIONS | Ability.CONTAIN | Ability.RESTORE
+        Ability.DISCOVER
+        | Ability.CHECK_PERMISSIONS
+        | Ability.READ_PERMISSIONS
+        | Ability.CONTAIN
+        | Ability.RESTORE
     )
 
     def __init__(self, settings: GcpSettings, context: ProviderContext) -> None:

@@ -51,7 +51,11 @@ class OktaProvider:
     name: ClassVar[ProviderName] = "okta"
     read_permissions: ClassVar[tuple[str, ...]] = READ_SCOPES
     abilities: ClassVar[Ability] = (
-        Ability.DISCOVER | Ability.CHECK_PERMISSIONS | Ability.CONTAIN | Ability.RESTORE
+        Ability.DISCOVER
+        | Ability.CHECK_PERMISSIONS
+        | Ability.READ_PERMISSIONS
+        | Ability.CONTAIN
+        | Ability.RESTORE
     )
 
     def __init__(self, settings: OktaSettings, context: ProviderContext) -> None:
