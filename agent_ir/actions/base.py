@@ -133,7 +133,9 @@ class PlanContext:
     targets: list[Identity]
     params: ActionParams
     now: datetime
-    adapter: Any = None
+    facts: object = None
+    """The provider's discovery facts (its plugin's ``facts`` type), from
+    :meth:`~agent_ir.providers.base.Provider.plan_facts`; None when planning without one."""
     notes: list[str] = field(default_factory=list)
 
 

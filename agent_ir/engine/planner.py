@@ -222,7 +222,7 @@ async def make_plan(
                 targets=scope_targets(step, agent, inv, provider),
                 params=action_params,
                 now=now,
-                adapter=adapter,
+                facts=adapter.plan_facts(),
             )
             drafts = _not_yet_planned(impl.plan(ctx), provider, step, acted, notes)
             notes.extend(f"step {step.id}: {n}" for n in ctx.notes)

@@ -142,6 +142,11 @@ class Provider(Protocol):
         """This provider's implementations of catalog actions, by action name."""
         ...
 
+    def plan_facts(self) -> object:
+        """What the last discovery learnt that the actions plan from, as an instance of the
+        type the provider's plugin names in ``facts`` (empty before any discovery)."""
+        ...
+
     async def aclose(self) -> None:
         """Release connections and threads."""
         ...

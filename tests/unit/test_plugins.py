@@ -52,3 +52,13 @@ def test_a_provider_name_is_checked_against_the_installed_plugins() -> None:
     with pytest.raises(ValidationError, match="Input should be 'aws', 'entra', 'gcp' or 'okta'"):
         names.validate_python("azure")
     assert names.json_schema() == {"enum": ["aws", "entra", "gcp", "okta"], "type": "string"}
+
+
+def test_each_adapter_hands_its_actions_the_facts_type_its_plugin_declares() -> None:
+    import typing
+
+    for name, plugin in registry.plugins().items():
+        facts = plugin.load_facts()
+        assert facts is not None, f"{name} declares no discovery facts type"
+        hints = typing.get_type_hints(plugin.load_adapter().plan_facts)
+        assert hints["return"] is facts, name

@@ -7,7 +7,7 @@ import functools
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -44,6 +44,14 @@ READ_PERMISSIONS = [
     "iam:GetAccessKeyLastUsed",
 ]
 AUTH_DETAIL_FILTER = ["User", "Role", "Group", "LocalManagedPolicy"]
+
+
+@dataclass(slots=True)
+class AwsFacts:
+    """What AWS discovery learnt that the actions plan from: every principal read (its
+    trust policy among them), by ARN."""
+
+    principals: dict[str, translate.Principal] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -366,6 +374,10 @@ class AwsProvider:
             docs[item["PolicyArn"]] = parse_document(doc["PolicyVersion"]["Document"])
         principals = translate.principals_from_details(account.id, details, docs)
         return principals[0] if principals else None
+
+    def plan_facts(self) -> AwsFacts:
+        """The principals of the last discovery."""
+        return AwsFacts(dict(self.principals))
 
     async def aclose(self) -> None:
         """Stop the thread pool."""

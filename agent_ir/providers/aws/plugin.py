@@ -26,6 +26,7 @@ PLUGIN = ProviderPlugin(
     title="AWS",
     settings=AwsSettings,
     adapter="agent_ir.providers.aws.adapter:AwsProvider",
+    facts="agent_ir.providers.aws.adapter:AwsFacts",
     abilities=Ability.DISCOVER
     | Ability.CHECK_PERMISSIONS
     | Ability.READ_PERMISSIONS

@@ -292,6 +292,10 @@ class EntraProvider:
             report.permissions.append(PermissionCheck(permission, allowed, note))
         return report
 
+    def plan_facts(self) -> Snapshot:
+        """The snapshot of the last discovery."""
+        return self.snapshot
+
     async def aclose(self) -> None:
         """Close the Graph connection pool and MSAL's session."""
         await self.graph.aclose()

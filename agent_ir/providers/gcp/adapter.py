@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
@@ -45,6 +46,14 @@ READ_PERMISSIONS = (
     "policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query",
 )
 KEY_ACTIVITY = "locations/global/activityTypes/serviceAccountKeyLastAuthentication/activities:query"
+
+
+@dataclass(slots=True)
+class GcpFacts:
+    """What GCP discovery learnt that the actions plan from: the IAM policies it read, by
+    resource (``projects/P``, ``serviceAccounts/EMAIL``)."""
+
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class GcpProvider:
@@ -362,6 +371,10 @@ class GcpProvider:
             note = "on every project" if not missing else "missing on " + ", ".join(missing)
             report.permissions.append(PermissionCheck(permission, not missing, note))
         return report
+
+    def plan_facts(self) -> GcpFacts:
+        """The policies of the last discovery."""
+        return GcpFacts(dict(self.policies))
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -11,6 +11,7 @@ PLUGIN = ProviderPlugin(
     title="Google Cloud",
     settings=GcpSettings,
     adapter="agent_ir.providers.gcp.adapter:GcpProvider",
+    facts="agent_ir.providers.gcp.adapter:GcpFacts",
     abilities=Ability.DISCOVER
     | Ability.CHECK_PERMISSIONS
     | Ability.READ_PERMISSIONS

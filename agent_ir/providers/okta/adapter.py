@@ -27,6 +27,7 @@ waiting for ``X-Rate-Limit-Reset`` (:mod:`~agent_ir.providers.okta.ratelimit`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from agent_ir.model import ProviderName
@@ -148,6 +149,10 @@ class OktaProvider:
                 note = "granted, but not in the configured scopes"
             report.permissions.append(PermissionCheck(scope, allowed, note))
         return report
+
+    def plan_facts(self) -> Facts:
+        """The facts of the last discovery, with the console's own ids."""
+        return replace(self.facts, responder_ids=set(self.responder_ids))
 
     async def aclose(self) -> None:
         """Close the HTTP session."""
