@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent_ir.cli.commands import emit_json, wants_json
+from agent_ir.cli.common import emit_json, wants_json
 from agent_ir.cli.environment import (
     STATE_FILE,
     default_world,

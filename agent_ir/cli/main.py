@@ -331,6 +331,20 @@ def _terminated(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _completion(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ExitCode:
+    """Print a shell completion script for ``parser``, or (for that script) cached names."""
+    from agent_ir.cli import completion
+
+    if args.list:
+        for name in completion.cached(args.list):
+            print(name)
+        return ExitCode.OK
+    if args.shell is None:
+        raise UsageError("completion: name a shell (bash, zsh or fish)")
+    sys.stdout.write(completion.script(parser, args.shell))
+    return ExitCode.OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit code. Everything it writes as text passes
     the terminal sanitiser (provider strings are attacker-shaped data)."""
@@ -350,6 +364,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 parser.print_help()
                 return ExitCode.OK
             args.command = "console"
+        if args.command == "completion":
+            return int(_completion(args, parser))
         from agent_ir.cli import commands
 
         return int(commands.dispatch(args))

@@ -25,7 +25,7 @@ def required_permissions(playbooks: list[Playbook] | None) -> dict[str, dict[str
         read = sorted(adapter.read_permissions) if reads else []
         write: set[str] = set()
         for action in sorted(actions):
-            impl = adapter.action_impls().get(action)
+            impl = plugin.actions().get(action)
             if impl is not None:
                 write.update(impl.permissions)
                 write.update(impl.restore_permissions)

@@ -25,6 +25,7 @@ from agent_ir.errors import AgentIRError, ProviderError, unexpected
 from agent_ir.model import Agent, Identity, ProviderName, iso
 from agent_ir.playbook.loader import step_params
 from agent_ir.playbook.model import Condition, Playbook, Step
+from agent_ir.providers import registry
 
 ANSWERED = "answered"
 
@@ -210,7 +211,7 @@ async def make_plan(
             if provider in inv.errors:
                 notes.append(f"step {step.id}: {provider} did not answer discovery; no steps")
                 continue
-            impl_cls = adapter.action_impls().get(step.action)
+            impl_cls = registry.plugin(provider).actions().get(step.action)
             if impl_cls is None:
                 if any(i.provider == provider for i in agent.identities):
                     notes.append(f"step {step.id}: {provider} has no '{step.action}' action")

@@ -12,7 +12,7 @@ Errors every method may raise: :class:`~agent_ir.errors.ProviderUnavailable`,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Flag, auto
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 from agent_ir.model import Edge, Grant, Identity, ProviderName
 
 if TYPE_CHECKING:
-    from agent_ir.actions.base import ProviderAction
+    pass
 
 
 class Ability(Flag):
@@ -135,11 +135,6 @@ class Provider(Protocol):
 
     async def check(self, permissions: list[str]) -> CheckReport:
         """Who the responder is in this provider and which of ``permissions`` it holds."""
-        ...
-
-    @classmethod
-    def action_impls(cls) -> Mapping[str, type[ProviderAction[Any]]]:
-        """This provider's implementations of catalog actions, by action name."""
         ...
 
     def plan_facts(self) -> object:

@@ -13,6 +13,7 @@ alone costs over a second).
         title="Okta",
         settings=OktaSettings,
         adapter="agent_ir.providers.okta.adapter:OktaProvider",
+        actions_index="agent_ir.providers.okta.actions:ACTIONS",
         facts="agent_ir.providers.okta.adapter:OktaFacts",
         abilities=Ability.DISCOVER | Ability.CONTAIN | Ability.RESTORE,
     )
@@ -54,6 +55,10 @@ class ProviderPlugin:
     """The model of the provider's ``providers.<name>`` configuration section."""
     adapter: str
     """Import path (``module:Class``) of the :class:`~agent_ir.providers.base.Provider`."""
+    actions_index: str | None = None
+    """Import path of the provider's index of catalog action implementations (a mapping
+    from action name to :class:`~agent_ir.actions.base.ProviderAction` class); the adapter
+    never imports its actions, they import it."""
     facts: str | None = None
     """Import path of the type of the discovery facts the adapter hands its actions."""
     abilities: Ability = Ability.DISCOVER
@@ -70,4 +75,6 @@ class ProviderPlugin:
 
     def actions(self) -> Mapping[str, type[ProviderAction[Any]]]:
         """The provider's implementations of catalog actions, by action name."""
-        return self.load_adapter().action_impls()
+        if self.actions_index is None:
+            return {}
+        return cast("Mapping[str, type[ProviderAction[Any]]]", resolve(self.actions_index))

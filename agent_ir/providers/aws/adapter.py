@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,7 +30,7 @@ from agent_ir.providers.base import (
 from agent_ir.settings import AwsSettings
 
 if TYPE_CHECKING:
-    from agent_ir.actions.base import ProviderAction
+    pass
 
 T = TypeVar("T")
 
@@ -101,12 +101,6 @@ class AwsProvider:
         """Build the adapter; no call is made until it is used."""
         return cls(section, context)
 
-    @classmethod
-    def action_impls(cls) -> Mapping[str, type[ProviderAction[Any]]]:
-        """The AWS implementations of catalog actions."""
-        from agent_ir.providers.aws.actions import ACTIONS
-
-        return ACTIONS
 
     @property
     def endpoint(self) -> str:

@@ -27,6 +27,7 @@ PLUGIN = ProviderPlugin(
     settings=AwsSettings,
     adapter="agent_ir.providers.aws.adapter:AwsProvider",
     facts="agent_ir.providers.aws.adapter:AwsFacts",
+    actions_index="agent_ir.providers.aws.actions:ACTIONS",
     abilities=Ability.DISCOVER
     | Ability.CHECK_PERMISSIONS
     | Ability.READ_PERMISSIONS

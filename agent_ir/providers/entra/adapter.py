@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -42,7 +42,7 @@ from agent_ir.providers.entra.graph_client import GraphClient
 from agent_ir.providers.entra.snapshot import GRAPH_APP_ID, Snapshot, parse_time
 
 if TYPE_CHECKING:
-    from agent_ir.actions.base import ProviderAction
+    pass
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -97,12 +97,6 @@ class EntraProvider:
         """Build the adapter; no call is made until it is used."""
         return cls(section, context)
 
-    @classmethod
-    def action_impls(cls) -> Mapping[str, type[ProviderAction[Any]]]:
-        """The Entra implementations of catalog actions."""
-        from agent_ir.providers.entra.actions import ACTIONS
-
-        return ACTIONS
 
     @property
     def endpoint(self) -> str:
@@ -304,9 +298,9 @@ class EntraProvider:
 
 def _needed() -> list[str]:
     """What discovery and every action (applying and restoring) need, read first."""
-    from agent_ir.providers.entra.actions import ACTIONS
+    from agent_ir.providers.registry import plugin
 
-    write = {p for a in ACTIONS.values() for p in (*a.permissions, *a.restore_permissions)}
+    write = {p for a in plugin("entra").actions().values() for p in (*a.permissions, *a.restore_permissions)}
     return [*READ_PERMISSIONS, *sorted(write - set(READ_PERMISSIONS))]
 
 

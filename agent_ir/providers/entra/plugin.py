@@ -12,6 +12,7 @@ PLUGIN = ProviderPlugin(
     settings=EntraSettings,
     adapter="agent_ir.providers.entra.adapter:EntraProvider",
     facts="agent_ir.providers.entra.snapshot:Snapshot",
+    actions_index="agent_ir.providers.entra.actions:ACTIONS",
     abilities=Ability.DISCOVER
     | Ability.CHECK_PERMISSIONS
     | Ability.READ_PERMISSIONS

@@ -11,7 +11,6 @@ Translation into identities, grants and edges is in :mod:`~agent_ir.providers.gc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -32,7 +31,7 @@ from agent_ir.providers.gcp.client import GcpClient
 from agent_ir.providers.gcp.config import GcpSettings
 
 if TYPE_CHECKING:
-    from agent_ir.actions.base import ProviderAction
+    pass
 
 READ_PERMISSIONS = (
     "resourcemanager.projects.get",
@@ -88,12 +87,6 @@ class GcpProvider:
         """Build the adapter; credentials are loaded and no call made until it is used."""
         return cls(section, context)
 
-    @classmethod
-    def action_impls(cls) -> Mapping[str, type[ProviderAction[Any]]]:
-        """The GCP implementations of catalog actions."""
-        from agent_ir.providers.gcp.actions import ACTIONS
-
-        return ACTIONS
 
     @property
     def endpoint(self) -> str:
@@ -341,11 +334,11 @@ class GcpProvider:
 
     async def check(self, permissions: list[str]) -> CheckReport:
         """Who the responder is and which permissions it holds on every project."""
-        from agent_ir.providers.gcp.actions import ACTIONS
+        from agent_ir.providers.registry import plugin
 
         wanted = permissions or sorted(
             set(READ_PERMISSIONS).union(
-                *(set(a.permissions) | set(a.restore_permissions) for a in ACTIONS.values())
+                *(set(a.permissions) | set(a.restore_permissions) for a in plugin("gcp").actions().values())
             )
         )
         await self.client()

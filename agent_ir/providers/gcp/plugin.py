@@ -12,6 +12,7 @@ PLUGIN = ProviderPlugin(
     settings=GcpSettings,
     adapter="agent_ir.providers.gcp.adapter:GcpProvider",
     facts="agent_ir.providers.gcp.adapter:GcpFacts",
+    actions_index="agent_ir.providers.gcp.actions:ACTIONS",
     abilities=Ability.DISCOVER
     | Ability.CHECK_PERMISSIONS
     | Ability.READ_PERMISSIONS

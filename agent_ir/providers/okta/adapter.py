@@ -26,9 +26,8 @@ waiting for ``X-Rate-Limit-Reset`` (:mod:`~agent_ir.providers.okta.ratelimit`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from agent_ir.model import ProviderName
 from agent_ir.providers.base import (
@@ -43,7 +42,7 @@ from agent_ir.providers.okta.config import READ_SCOPES, OktaSettings
 from agent_ir.providers.okta.discovery import Discoverer, Facts
 
 if TYPE_CHECKING:
-    from agent_ir.actions.base import ProviderAction
+    pass
 
 
 class OktaProvider:
@@ -78,12 +77,6 @@ class OktaProvider:
         """Build the adapter; nothing is imported from the SDK and no call is made yet."""
         return cls(section, context)
 
-    @classmethod
-    def action_impls(cls) -> Mapping[str, type[ProviderAction[Any]]]:
-        """The Okta implementations of catalog actions."""
-        from agent_ir.providers.okta.actions import ACTIONS
-
-        return ACTIONS
 
     @property
     def endpoint(self) -> str:

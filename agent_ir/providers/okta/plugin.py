@@ -12,6 +12,7 @@ PLUGIN = ProviderPlugin(
     settings=OktaSettings,
     adapter="agent_ir.providers.okta.adapter:OktaProvider",
     facts="agent_ir.providers.okta.discovery:Facts",
+    actions_index="agent_ir.providers.okta.actions:ACTIONS",
     abilities=Ability.DISCOVER
     | Ability.CHECK_PERMISSIONS
     | Ability.READ_PERMISSIONS
