@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -39,7 +40,11 @@ class ToyProvider:
                 key = self.settings.api_key_file.read_text(encoding="utf-8").strip()
             except OSError as exc:
                 raise ConfigError(f"toy: cannot read {self.settings.api_key_file}") from exc
-            verify: Any = str(self.settings.ca_bundle) if self.settings.ca_bundle else True
+            verify: Any = (
+                ssl.create_default_context(cafile=str(self.settings.ca_bundle))
+                if self.settings.ca_bundle
+                else True
+            )
             self._http = httpx.AsyncClient(
                 base_url=self.settings.base_url,
                 verify=verify,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import ssl
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -275,7 +276,7 @@ class ToyProbe:
         emulator = lab.emulators["toy"]
         assert isinstance(emulator, ToyEmulator)
         self.emulator = emulator
-        self.ca = str(lab.ca_path)
+        self.ca = ssl.create_default_context(cafile=str(lab.ca_path))
         self.keys: list[tuple[str, str]] = []
 
     def arm(self, inventory: Inventory, agent: str) -> None:
