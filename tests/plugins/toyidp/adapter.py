@@ -78,7 +78,7 @@ class ToyProvider:
     def _wait(self, error: ProviderError, attempt: int) -> float:
         """Retry-After when the provider said, else a short exponential backoff."""
         if error.retry_after is not None:
-            return min(error.retry_after, self.settings.max_retry_wait_s)
+            return min(float(error.retry_after), self.settings.max_retry_wait_s)
         return min(0.05 * 2**attempt, self.settings.max_retry_wait_s)
 
     async def discover(self) -> Discovery:
