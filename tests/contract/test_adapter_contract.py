@@ -29,9 +29,9 @@ from tests.tabletop.section_lab import section_world
 
 AGENT = "invoice-agent"
 ACTION = {"entra": "disable-identity"}
-AGENTS = {"okta": "build-agent-01"}
+AGENTS = {"okta": "support-agent-05"}
 """The agent whose credentials each provider's round trip disables (invoice-agent's Okta
-app signs with a key pair, which disable-credentials leaves to disable-identity)."""
+app has one key, and Okta cannot deactivate an app's only active credential)."""
 API_PREFIX = {"entra": "/v1.0/"}
 """Where a provider's throttling is tested, when not everywhere: MSAL gives up on a 429
 from the authority's metadata (a sign-in, not an API call), so Entra's is Graph's."""
