@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_ir.model import ProviderName
+from agent_ir.providers.known import KnownProvider
 
 
 class InventoryIdentity(BaseModel):
@@ -14,7 +14,7 @@ class InventoryIdentity(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    provider: ProviderName
+    provider: KnownProvider
     id: str
 
 

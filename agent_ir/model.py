@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
-ProviderName = Literal["aws", "entra", "gcp", "okta"]
-PROVIDERS: tuple[ProviderName, ...] = ("aws", "entra", "gcp", "okta")
+ProviderName = str
+"""A provider's registered name (see :mod:`agent_ir.providers.registry`); providers are
+listed in canonical order, which is the names' sorted order."""
 
 
 class Severity(StrEnum):
@@ -217,7 +218,7 @@ class Agent:
     def providers(self) -> list[ProviderName]:
         """The providers the agent spans, in canonical order."""
         present = {i.provider for i in self.identities}
-        return [p for p in PROVIDERS if p in present]
+        return sorted(present)
 
     @property
     def risk(self) -> Severity | None:

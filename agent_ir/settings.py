@@ -10,6 +10,7 @@ exists the CLI falls back to the default lab world.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 from collections.abc import Iterator
@@ -17,10 +18,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from agent_ir.errors import ConfigError, Problem, SecretInConfigError
 from agent_ir.inventory_spec import InventoryAgent
+from agent_ir.providers import registry
 from agent_ir.providers.entra.config import EntraSettings
 from agent_ir.providers.gcp.config import GcpSettings
 from agent_ir.providers.okta.config import OktaSettings, read_key_file
@@ -76,12 +78,24 @@ class AwsSettings(_Strict):
 
 
 class ProvidersSettings(_Strict):
-    """One optional section per provider."""
+    """One optional section per installed provider plugin, of the plugin's settings model.
+
+    The four built-in sections are declared here for typed access by their own modules;
+    any other installed provider adds its own (see :func:`settings_model`)."""
 
     aws: AwsSettings | None = None
     entra: EntraSettings | None = None
     gcp: GcpSettings | None = None
     okta: OktaSettings | None = None
+
+    def section(self, provider: str) -> BaseModel | None:
+        """One provider's section, or None when it is not configured."""
+        section: BaseModel | None = getattr(self, provider, None)
+        return section
+
+    def configured(self) -> list[str]:
+        """The configured providers, in canonical order."""
+        return sorted(n for n in type(self).model_fields if getattr(self, n) is not None)
 
 
 class SigningSettings(_Strict):
@@ -218,6 +232,26 @@ class Settings(_Strict):
     source: Path | None = Field(None, exclude=True)
 
 
+def settings_model() -> type[Settings]:
+    """The settings model with a ``providers`` section for every installed provider."""
+    extra = tuple(
+        (name, plugin.settings)
+        for name, plugin in registry.plugins().items()
+        if name not in ProvidersSettings.model_fields
+    )
+    return _extended(extra) if extra else Settings
+
+
+@functools.cache
+def _extended(sections: tuple[tuple[str, type[BaseModel]], ...]) -> type[Settings]:
+    """A subclass of :class:`Settings` whose providers take the given extra sections."""
+    fields: dict[str, Any] = {name: (model | None, None) for name, model in sections}
+    providers = create_model("ProvidersSettings", __base__=ProvidersSettings, **fields)
+    return create_model(
+        "Settings", __base__=Settings, providers=(providers, Field(default_factory=providers))
+    )
+
+
 def default_path() -> Path:
     """The XDG location of the configuration file."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
@@ -241,7 +275,7 @@ def load_settings(path: Path) -> Settings:
     secrets = list(_find_secrets(doc, doc.data, ()))
     if secrets:
         raise SecretInConfigError(secrets)
-    settings = parse_model(doc, Settings, ConfigError)
+    settings = parse_model(doc, settings_model(), ConfigError)
     insecure = list(_plain_http(doc, settings))
     if insecure:
         raise ConfigError(insecure)

@@ -15,16 +15,52 @@ Example (each implementation's docstring carries its playbook YAML)::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
-from agent_ir.model import Agent, Identity, ProviderName
+from agent_ir.model import Agent, Edge, Grant, Identity, ProviderName
 
 if TYPE_CHECKING:
     from agent_ir.actions.catalog import ActionParams
-    from agent_ir.engine.inventory import Inventory
+
+
+class GraphView(Protocol):
+    """The delegation graph as actions read it (the engine's ``Graph`` is one)."""
+
+    def outgoing(self, principal: str) -> list[Edge]:
+        """Edges out of ``principal``."""
+        ...
+
+    def incoming(self, principal: str) -> list[Edge]:
+        """Edges into ``principal``."""
+        ...
+
+    def reach(self, starts: Iterable[str]) -> list[tuple[str, list[Edge]]]:
+        """Every principal reachable from ``starts``, with the path to it."""
+        ...
+
+
+class InventoryView(Protocol):
+    """What an action plans from: the inventory's identities, grants and graph (the
+    engine's ``Inventory`` is one), so the contract does not depend on the engine."""
+
+    @property
+    def identities(self) -> dict[str, Identity]:
+        """Every identity found, by id."""
+        ...
+
+    @property
+    def grants(self) -> dict[str, list[Grant]]:
+        """Grants by identity id."""
+        ...
+
+    @property
+    def graph(self) -> GraphView:
+        """The delegation and reachability graph."""
+        ...
 
 
 class Reversibility(StrEnum):
@@ -129,11 +165,13 @@ class PlanContext:
     """What an implementation sees while planning one step for one agent."""
 
     agent: Agent
-    inventory: Inventory
+    inventory: InventoryView
     targets: list[Identity]
     params: ActionParams
     now: datetime
-    adapter: Any = None
+    facts: object = None
+    """The provider's discovery facts (its plugin's ``facts`` type), from
+    :meth:`~agent_ir.providers.base.Provider.plan_facts`; None when planning without one."""
     notes: list[str] = field(default_factory=list)
 
 

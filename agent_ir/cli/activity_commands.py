@@ -12,12 +12,13 @@ from typing import Any
 from agent_ir.activity.model import ActivityEvent, ActivityWindow
 from agent_ir.activity.timeline import Timeline, build_timeline
 from agent_ir.activity.trace import join, read_trace
-from agent_ir.cli.commands import emit_json, with_engine
+from agent_ir.cli.common import emit_json, with_engine
 from agent_ir.cli.completion import remember_agents
 from agent_ir.cli.environment import environment
 from agent_ir.errors import UsageError
 from agent_ir.exit_codes import ExitCode
-from agent_ir.model import PROVIDERS, ProviderName, iso
+from agent_ir.model import ProviderName, iso
+from agent_ir.providers import registry
 
 _SPAN = re.compile(r"^(\d+)([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -73,7 +74,7 @@ def cmd_activity(args: argparse.Namespace) -> ExitCode:
 
     only: list[ProviderName] | None = None
     if args.provider:
-        only = [p for p in PROVIDERS if p in set(args.provider)]
+        only = [p for p in registry.names() if p in set(args.provider)]
     with environment(args) as settings:
         timeline = with_engine(
             settings, lambda engine: build_timeline(engine, args.agent, window, only)

@@ -3,66 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import sys
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 from agent_ir.cli import render
+from agent_ir.cli.common import emit_json, wants_json, with_engine
 from agent_ir.cli.completion import remember_agents
 from agent_ir.cli.environment import environment
-from agent_ir.cli.progress import StderrProgress
 from agent_ir.engine.inventory import Engine
 from agent_ir.errors import ProviderError, UsageError
 from agent_ir.exit_codes import ExitCode
-from agent_ir.model import iso
-from agent_ir.settings import Settings
-
-T = TypeVar("T")
-
-
-def _json_value(value: Any) -> Any:
-    """JSON for what the standard encoder cannot write: times as ISO 8601 UTC with ``Z``
-    (as everywhere else in agent-ir's output), paths and the rest as text."""
-    if isinstance(value, datetime):
-        return iso(value.astimezone(UTC))
-    return str(value)
-
-
-def emit_json(data: Any, output: str = "json", *, records: str | None = None) -> None:
-    """Write ``data`` on stdout: one indented JSON document, or with ``output="ndjson"``
-    one compact JSON value per line (each item of ``data[records]`` for a list command,
-    else the document itself on one line)."""
-    if output != "ndjson":
-        json.dump(data, sys.stdout, indent=2, default=_json_value)
-        sys.stdout.write("\n")
-        return
-    items = data[records] if records is not None else [data]
-    for item in items:
-        sys.stdout.write(json.dumps(item, default=_json_value, separators=(",", ":")) + "\n")
-
-
-def wants_json(args: argparse.Namespace) -> bool:
-    """Whether the command was asked for JSON (``-o json`` or ``-o ndjson``); a namespace
-    built by hand (a caller that is not the parser) means text."""
-    return getattr(args, "output", "text") != "text"
-
-
-def with_engine(settings: Settings, work: Callable[[Engine], Awaitable[T]]) -> T:
-    """Run ``work`` against an engine on a fresh event loop, closing it afterwards."""
-    progress = StderrProgress()
-
-    async def run() -> T:
-        engine = Engine(settings, progress=progress)
-        try:
-            return await work(engine)
-        finally:
-            progress.clear()
-            await engine.aclose()
-
-    return asyncio.run(run())
 
 
 def provider_status(inv: Any) -> dict[str, str]:
@@ -194,21 +145,6 @@ def _now() -> Any:
     return utcnow()
 
 
-def cmd_completion(args: argparse.Namespace) -> ExitCode:
-    """Print a shell completion script, or (for that script) the cached names."""
-    from agent_ir.cli import completion
-    from agent_ir.cli.main import build_parser
-
-    if args.list:
-        for name in completion.cached(args.list):
-            print(name)
-        return ExitCode.OK
-    if args.shell is None:
-        raise UsageError("completion: name a shell (bash, zsh or fish)")
-    sys.stdout.write(completion.script(build_parser(), args.shell))
-    return ExitCode.OK
-
-
 def cmd_playbook(args: argparse.Namespace) -> ExitCode:
     """The ``playbook`` subcommands."""
     from agent_ir.cli import playbook_commands
@@ -246,6 +182,5 @@ def dispatch(args: argparse.Namespace) -> ExitCode:
         "report": inc.cmd_report,
         "permissions": inc.cmd_permissions,
         "tabletop": tabletop_commands.cmd_tabletop,
-        "completion": cmd_completion,
     }
     return commands[args.command](args)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from agent_ir.cli.commands import emit_json, wants_json
+from agent_ir.cli.common import emit_json, wants_json
 from agent_ir.errors import NotFoundError
 from agent_ir.exit_codes import ExitCode
 from agent_ir.settings import EvidenceSettings

@@ -6,48 +6,21 @@ import argparse
 import asyncio
 import dataclasses
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from agent_ir.actions.base import PlannedStep
-from agent_ir.cli.commands import emit_json, wants_json, with_engine
+from agent_ir.cli.common import emit_json, wants_json, with_engine
+from agent_ir.cli.common import playbook_named as _playbook
+from agent_ir.cli.common import playbook_params as _params
+from agent_ir.cli.common import who_from_args as _who
 from agent_ir.cli.completion import remember_incidents
 from agent_ir.cli.environment import environment
 from agent_ir.engine.inventory import Engine
 from agent_ir.errors import JournalError, NotFoundError, RefusedError, UsageError
 from agent_ir.exit_codes import ExitCode
 from agent_ir.textsafe import visible
-
-
-def _playbook(name: str) -> Any:
-    from agent_ir.playbook.loader import find_playbook, load_playbook
-
-    return load_playbook(find_playbook(name, []))
-
-
-def _params(playbook: Any, pairs: list[str]) -> dict[str, Any]:
-    from agent_ir.playbook.loader import resolve_params
-
-    given: dict[str, str] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--param expects NAME=VALUE, got {pair!r}")
-        given[key] = value
-    return dict(resolve_params(playbook, given))
-
-
-def _who(args: argparse.Namespace, default_reason: str | None = None) -> Any:
-    from agent_ir.engine.incident import Who
-
-    reason = (args.reason or default_reason or "").strip()
-    if not reason:
-        raise UsageError("a reason is required for every write: --reason TEXT")
-    responder = args.responder or os.environ.get("AGENT_IR_RESPONDER") or ""
-    who = Who(responder=responder, reason=reason)
-    return who if responder else Who(responder=who.os_user, reason=reason)
 
 
 def _print_event(event: str, step: PlannedStep, detail: str) -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agent_ir.cli.commands import emit_json, wants_json
+from agent_ir.cli.common import emit_json, wants_json
 from agent_ir.cli.environment import (
     STATE_FILE,
     default_world,
@@ -92,7 +92,9 @@ def generate(args: argparse.Namespace) -> ExitCode:
     if args.agents < 1 or args.agents > 100_000 or args.accounts < 1 or args.accounts > 50:
         raise UsageError("lab generate: --agents must be 1..100000 and --accounts 1..50")
     providers = tuple(p.strip() for p in args.providers.split(",") if p.strip())
-    unknown = sorted(set(providers) - {"aws", "entra", "gcp", "okta"})
+    from agent_ir.lab.plugin import lab_plugins
+
+    unknown = sorted(set(providers) - set(lab_plugins()))
     if unknown or not providers:
         raise UsageError(f"lab generate: unknown providers {', '.join(unknown) or '(none)'}")
     sys.stdout.write(generate_yaml(args.agents, args.accounts, args.seed, providers))

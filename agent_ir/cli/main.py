@@ -22,6 +22,7 @@ from agent_ir.cli.help import epilog
 from agent_ir.cli.terminal import guarded_streams
 from agent_ir.errors import AgentIRError, UsageError
 from agent_ir.exit_codes import ExitCode, for_error
+from agent_ir.providers import registry
 
 
 class _Parser(argparse.ArgumentParser):
@@ -204,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", default="24h", help="how far back: 24h, 30m, 7d or ISO 8601")
     p.add_argument("--until", help="the window's end (default now): a span back or ISO 8601")
     p.add_argument(
-        "--provider", action="append", choices=("aws", "entra", "gcp", "okta"), help="only these"
+        "--provider", action="append", choices=registry.names(), help="only these"
     )
     p.add_argument("--limit", type=int, default=1000, help="at most this many events (newest)")
     p.add_argument("--trace", type=Path, metavar="FILE", help="OTLP JSON spans to join")
@@ -307,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, help="with --exercise: the after-action report (.md)")
     p.add_argument("--report-json", type=Path, help="with --exercise: the report as JSON")
     p = lab_commands.add("faults", "show or change a running lab's fault injection")
-    p.add_argument("provider", choices=("aws", "entra", "gcp", "okta"))
+    p.add_argument("provider", choices=registry.names())
     p.add_argument(
         "settings",
         nargs="*",
@@ -319,7 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accounts", type=int, default=2, help="how many AWS accounts")
     p.add_argument("--seed", type=int, default=7, help="random seed")
     p.add_argument(
-        "--providers", default="aws", help="comma-separated: aws,entra,gcp,okta (default aws)"
+        "--providers",
+        default="aws",
+        help=f"comma-separated: {','.join(registry.names())} (default aws)",
     )
     p = lab_commands.add("check", "validate world files")
     p.add_argument("files", nargs="+", type=Path)
@@ -338,6 +341,20 @@ def _terminated(signum: int, frame: FrameType | None) -> None:
     """SIGTERM unwinds like Ctrl-C, so a lab started here removes its directory (and the
     credential files in it) and journals are closed, instead of dying mid-way."""
     raise KeyboardInterrupt
+
+
+def _completion(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ExitCode:
+    """Print a shell completion script for ``parser``, or (for that script) cached names."""
+    from agent_ir.cli import completion
+
+    if args.list:
+        for name in completion.cached(args.list):
+            print(name)
+        return ExitCode.OK
+    if args.shell is None:
+        raise UsageError("completion: name a shell (bash, zsh or fish)")
+    sys.stdout.write(completion.script(parser, args.shell))
+    return ExitCode.OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -359,6 +376,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 parser.print_help()
                 return ExitCode.OK
             args.command = "console"
+        if args.command == "completion":
+            return int(_completion(args, parser))
         from agent_ir.cli import commands
 
         return int(commands.dispatch(args))

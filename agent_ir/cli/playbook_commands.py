@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent_ir.cli.commands import emit_json, wants_json
+from agent_ir.cli.common import emit_json, wants_json
 from agent_ir.errors import PlaybookError
 from agent_ir.exit_codes import ExitCode
 

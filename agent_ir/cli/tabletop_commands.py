@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent_ir.cli.commands import emit_json, wants_json
+from agent_ir.cli.common import emit_json, wants_json
 from agent_ir.errors import RefusedError, UsageError
 from agent_ir.exit_codes import ExitCode
 
@@ -17,7 +17,9 @@ def cmd_tabletop(args: argparse.Namespace) -> ExitCode:
     """Without ``--yes`` on a terminal, open the exercise in the console. With ``--yes``,
     run the playbook against the agent in the exercise's lab; exit 0 only if every
     objective holds."""
-    from agent_ir.cli.incident_commands import _params, _playbook, _who
+    from agent_ir.cli.common import playbook_named as _playbook
+    from agent_ir.cli.common import playbook_params as _params
+    from agent_ir.cli.common import who_from_args as _who
     from agent_ir.engine.executor import Tuning
     from agent_ir.tabletop.loader import find_exercise, load_exercise
     from agent_ir.tabletop.report import report_json, report_markdown

@@ -13,7 +13,7 @@ resumes from its journal without repeating finished steps.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -29,7 +29,8 @@ from agent_ir.errors import (
     Throttled,
     unexpected,
 )
-from agent_ir.model import PROVIDERS, ProviderName
+from agent_ir.model import ProviderName
+from agent_ir.providers import registry
 from agent_ir.providers.base import Provider
 
 
@@ -109,6 +110,16 @@ EventFn = Callable[[str, PlannedStep, str], None]
 """Progress events: (event, step, detail); events: start, retry, wait, end."""
 
 
+ActionsOf = Callable[[ProviderName], Mapping[str, type[ProviderAction[Any]]]]
+"""Where the executor finds a provider's action implementations (its plugin's, unless a
+unit test hands it others)."""
+
+
+def actions_of(provider: ProviderName) -> Mapping[str, type[ProviderAction[Any]]]:
+    """The provider plugin's action implementations."""
+    return registry.plugin(provider).actions()
+
+
 class Executor:
     """Runs plan steps against adapters and journals everything."""
 
@@ -120,8 +131,10 @@ class Executor:
         *,
         tuning: Tuning | None = None,
         on_event: EventFn | None = None,
+        actions: ActionsOf | None = None,
     ) -> None:
         self.adapters = adapters
+        self.actions_of: ActionsOf = actions or actions_of
         self.journal = journal
         self.clock = clock
         self.tuning = tuning or Tuning()
@@ -143,7 +156,7 @@ class Executor:
         adapter = self.adapters.get(step.provider)
         if adapter is None:
             raise ProviderError(step.provider, "is not configured in this environment")
-        impl_cls = adapter.action_impls().get(step.action)
+        impl_cls = self.actions_of(step.provider).get(step.action)
         if impl_cls is None:
             raise ProviderError(step.provider, f"has no '{step.action}' action")
         return impl_cls(), adapter
@@ -167,8 +180,7 @@ class Executor:
         groups = await asyncio.gather(
             *(
                 self._provider(by_provider[p], finished, prior, approved)
-                for p in PROVIDERS
-                if p in by_provider
+                for p in sorted(by_provider)
             )
         )
         results = {r.step.id: r for group in groups for r in group}

@@ -111,9 +111,7 @@ class Engine:
 
     def configured(self) -> list[ProviderName]:
         """The providers the configuration names, in canonical order."""
-        section = self.settings.providers
-        names: list[ProviderName] = ["aws", "entra", "gcp", "okta"]
-        return [n for n in names if getattr(section, n, None) is not None]
+        return self.settings.providers.configured()
 
     def providers(self) -> dict[ProviderName, Provider]:
         """Build (once) an adapter for every configured provider."""
@@ -130,7 +128,7 @@ class Engine:
             )
             self._providers = {
                 name: registry.load(name).from_settings(
-                    getattr(self.settings.providers, name), context
+                    self.settings.providers.section(name), context
                 )
                 for name in names
             }

@@ -7,6 +7,7 @@ from typing import Any
 from agent_ir.actions.catalog import CATALOG
 from agent_ir.playbook.model import Playbook
 from agent_ir.providers import registry
+from agent_ir.providers.base import Ability
 
 
 def required_permissions(playbooks: list[Playbook] | None) -> dict[str, dict[str, Any]]:
@@ -18,12 +19,13 @@ def required_permissions(playbooks: list[Playbook] | None) -> dict[str, dict[str
         else set(CATALOG)
     )
     out: dict[str, dict[str, Any]] = {}
-    for name in sorted(registry.available()):
-        adapter = registry.load(name)
-        read = sorted(getattr(adapter, "read_permissions", ()))
+    for name, plugin in registry.plugins().items():
+        adapter = plugin.load_adapter()
+        reads = Ability.READ_PERMISSIONS in adapter.abilities
+        read = sorted(adapter.read_permissions) if reads else []
         write: set[str] = set()
         for action in sorted(actions):
-            impl = adapter.action_impls().get(action)
+            impl = plugin.actions().get(action)
             if impl is not None:
                 write.update(impl.permissions)
                 write.update(impl.restore_permissions)
@@ -32,24 +34,7 @@ def required_permissions(playbooks: list[Playbook] | None) -> dict[str, dict[str
             "read": read,
             "write": sorted(write),
         }
-        if name == "aws":
-            entry["policy"] = {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Sid": "AgentIRRead", "Effect": "Allow", "Action": read, "Resource": "*"},
-                    *(
-                        [
-                            {
-                                "Sid": "AgentIRContain",
-                                "Effect": "Allow",
-                                "Action": sorted(write),
-                                "Resource": "*",
-                            }
-                        ]
-                        if write
-                        else []
-                    ),
-                ],
-            }
+        if plugin.permission_document is not None:
+            entry["policy"] = plugin.permission_document(read, sorted(write))
         out[name] = entry
     return out

@@ -22,9 +22,10 @@ from agent_ir.engine.inventory import Engine, Inventory
 from agent_ir.engine.residual import AccessPath, Residual, access_paths, residual
 from agent_ir.engine.verdict import Verdict, verdict
 from agent_ir.errors import AgentIRError, ProviderError, unexpected
-from agent_ir.model import PROVIDERS, Agent, Identity, ProviderName, iso
+from agent_ir.model import Agent, Identity, ProviderName, iso
 from agent_ir.playbook.loader import step_params
 from agent_ir.playbook.model import Condition, Playbook, Step
+from agent_ir.providers import registry
 
 ANSWERED = "answered"
 
@@ -80,7 +81,7 @@ class Plan:
     def providers(self) -> list[ProviderName]:
         """Providers with at least one step, in canonical order."""
         present = {s.provider for s in self.steps}
-        return [p for p in PROVIDERS if p in present]
+        return sorted(present)
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON shape of a plan."""
@@ -201,7 +202,7 @@ async def make_plan(
             continue
         action_params = step_params(step, params)
         spec = CATALOG[step.action]
-        for provider in step.providers or list(PROVIDERS):
+        for provider in step.providers or sorted(adapters):
             adapter = adapters.get(provider)
             if adapter is None:
                 if step.providers:
@@ -210,7 +211,7 @@ async def make_plan(
             if provider in inv.errors:
                 notes.append(f"step {step.id}: {provider} did not answer discovery; no steps")
                 continue
-            impl_cls = adapter.action_impls().get(step.action)
+            impl_cls = registry.plugin(provider).actions().get(step.action)
             if impl_cls is None:
                 if any(i.provider == provider for i in agent.identities):
                     notes.append(f"step {step.id}: {provider} has no '{step.action}' action")
@@ -222,7 +223,7 @@ async def make_plan(
                 targets=scope_targets(step, agent, inv, provider),
                 params=action_params,
                 now=now,
-                adapter=adapter,
+                facts=adapter.plan_facts(),
             )
             drafts = _not_yet_planned(impl.plan(ctx), provider, step, acted, notes)
             notes.extend(f"step {step.id}: {n}" for n in ctx.notes)
@@ -248,9 +249,8 @@ async def make_plan(
                 pending.append((impl, adapter, planned))
     failed: dict[ProviderName, str] = {}
     steps = name_collateral(await _read_live(pending, notes, failed), agent, inv.graph)
-    order = {p: i for i, p in enumerate(PROVIDERS)}
     index = {s.id: i for i, s in enumerate(steps)}
-    steps.sort(key=lambda s: (order[s.provider], s.phase, index[s.id]))
+    steps.sort(key=lambda s: (s.provider, s.phase, index[s.id]))
     plan = Plan(
         agent=agent.name,
         playbook=playbook.name,

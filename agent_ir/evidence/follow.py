@@ -16,7 +16,7 @@ from pathlib import Path
 
 from agent_ir.engine import journal as jr
 from agent_ir.errors import AgentIRError, JournalError, NotFoundError
-from agent_ir.settings import Settings, SignalsSettings, SinkSettings
+from agent_ir.settings import Settings, SignalsSettings, SinkSettings, settings_model
 
 POLL_S = 0.2
 
@@ -79,7 +79,7 @@ def _ended(directory: Path, incident: str) -> bool:
 def main(argv: list[str]) -> int:
     """``follow DIRECTORY INCIDENT PARENT_PID`` with the settings on stdin."""
     directory, incident, parent = Path(argv[0]), argv[1], int(argv[2])
-    settings = Settings.model_validate_json(sys.stdin.read())
+    settings = settings_model().model_validate_json(sys.stdin.read())
     with contextlib.suppress(OSError):  # already as low as allowed: deliver anyway
         os.nice(10)
     return follow(settings, directory, incident, parent)

@@ -47,6 +47,9 @@ class FaultSpec(BaseModel):
         "", max_length=200, description="faults only hit request paths starting with this"
     )
     seed: int | None = Field(None, description="makes the random choices repeatable")
+    max_faults: int | None = Field(
+        None, ge=0, description="stop injecting after this many faults (a 429, then success)"
+    )
 
 
 class Fault(StrEnum):
@@ -77,6 +80,8 @@ class FaultState:
         self._random = random.Random(self._spec.seed)
         self.counts: dict[Fault, int] = dict.fromkeys(Fault, 0)
         self.requests = 0
+        self._injected = 0
+        """Faults injected under the spec now in force (for ``max_faults``)."""
 
     @property
     def spec(self) -> FaultSpec:
@@ -88,6 +93,7 @@ class FaultState:
         """Replace the settings (and reseed when the new spec has a seed)."""
         with self._lock:
             self._spec = spec
+            self._injected = 0
             if spec.seed is not None:
                 self._random = random.Random(spec.seed)
 
@@ -96,7 +102,8 @@ class FaultState:
         with self._lock:
             spec = self._spec
             self.requests += 1
-            if not path.startswith(spec.path_prefix):
+            spent = spec.max_faults is not None and self._injected >= spec.max_faults
+            if spent or not path.startswith(spec.path_prefix):
                 self.counts[Fault.NONE] += 1
                 return Decision(Fault.NONE, 0.0)
             delay = spec.latency_ms / 1000
@@ -116,4 +123,6 @@ class FaultState:
                     break
                 roll -= rate
             self.counts[fault] += 1
+            if fault is not Fault.NONE:
+                self._injected += 1
             return Decision(fault, delay)

@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from agent_ir.lab.world import World
+from agent_ir.lab.plugin import lab_plugins
+from agent_ir.lab.world import World, world_model
 
 OWNERS = [f"owner{n:03d}@corp.test" for n in range(200)]
 SERVICES = ["s3", "dynamodb", "sqs", "sns", "lambda", "kms", "logs"]
@@ -119,20 +120,9 @@ def generate_world_data(
             "name": f"generated-{agents}",
             "description": f"{agents} generated agents",
         }
-    if "entra" in providers:
-        from agent_ir.lab.entra_generate import generate_entra
-
-        data["entra"] = generate_entra(max(10, agents), seed=seed)
-    if "gcp" in providers:
-        from agent_ir.lab.gcp_generate import generate_gcp_section
-
-        data["gcp"] = generate_gcp_section(agents, seed=seed)
-    if "okta" in providers:
-        from agent_ir.lab.okta_generator import generate_okta_data
-
-        data["okta"] = generate_okta_data(
-            agents, tokens=agents // 20, agents=agents // 20, seed=seed
-        )
+    for name, plugin in lab_plugins().items():
+        if name in providers and plugin.generate is not None:
+            data[name] = plugin.generate(agents, seed)
     data["description"] += f" in {', '.join(providers)}"
     return data
 
@@ -141,7 +131,7 @@ def generate(
     agents: int, accounts: int = 2, seed: int = 7, providers: tuple[str, ...] = ("aws",)
 ) -> World:
     """A validated generated world."""
-    return World.model_validate(generate_world_data(agents, accounts, seed, providers))
+    return world_model().model_validate(generate_world_data(agents, accounts, seed, providers))
 
 
 def generate_yaml(

@@ -18,11 +18,10 @@ changes made through the provider APIs outlive the process (see :mod:`agent_ir.l
 
 from __future__ import annotations
 
-import importlib
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -32,6 +31,7 @@ import yaml
 
 from agent_ir.errors import LabError
 from agent_ir.lab.faults import FaultState
+from agent_ir.lab.plugin import lab_plugins
 from agent_ir.lab.server import EmulatorServer
 from agent_ir.lab.tls import CA_FILE, LabTLS, create_lab_tls
 from agent_ir.lab.world import World
@@ -75,40 +75,6 @@ LinkHook = Callable[[dict[str, str], Path], None]
 """Optional on an emulator, as ``link(endpoints, ca_path)``: called once every emulator of
 the lab runs, with each provider's base URL and the lab CA, for an emulator that calls
 another one (GCP's token exchange checks signed AWS requests at the AWS endpoint)."""
-
-
-EmulatorFactory = Callable[[World, LabTLS, datetime], Emulator | None]
-
-
-def _aws(world: World, tls: LabTLS, now: datetime) -> Emulator | None:
-    from agent_ir.lab.aws import AwsEmulator
-
-    return AwsEmulator(
-        world.aws,
-        tls,
-        now=now,
-        faults=world.faults.aws,
-        activity=world.activity,
-        world_name=world.name,
-    )
-
-
-def _by_name(module: str) -> EmulatorFactory:
-    def factory(world: World, tls: LabTLS, now: datetime) -> Emulator | None:
-        create: EmulatorFactory = importlib.import_module(module).create
-        return create(world, tls, now)
-
-    return factory
-
-
-EMULATORS: Mapping[str, EmulatorFactory] = {
-    "aws": _aws,
-    "entra": _by_name("agent_ir.lab.entra"),
-    "gcp": _by_name("agent_ir.lab.gcp"),
-    "okta": _by_name("agent_ir.lab.okta"),
-}
-"""One factory per provider, imported only when the world has a section for it; each
-emulator module other than AWS offers ``create(world, tls, now) -> Emulator``."""
 
 
 class Lab:
@@ -209,10 +175,10 @@ class Lab:
         self._directory = self._prepare_directory()
         try:
             tls = self._tls = create_lab_tls(self._directory)
-            for name, factory in EMULATORS.items():
+            for name, plugin in lab_plugins().items():
                 if not self.world.has(name):
                     continue
-                emulator = factory(self.world, tls, self.now)
+                emulator = plugin.emulator(self.world, tls, self.now)
                 if emulator is not None:
                     emulator.start()
                     self._emulators[name] = emulator

@@ -7,11 +7,12 @@ in ``agent_ir/data/playbooks/README.md``.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from agent_ir.errors import Problem, WorldError
 from agent_ir.inventory_spec import InventoryAgent
@@ -20,8 +21,9 @@ from agent_ir.lab.entra_world import EntraWorld
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.gcp_world import GcpWorld
 from agent_ir.lab.okta_world import OktaWorld
+from agent_ir.lab.plugin import lab_plugins
 from agent_ir.lab.section import WorldSection
-from agent_ir.yamlsrc import Located, load_file, load_text, parse_model
+from agent_ir.yamlsrc import Located, PathKey, load_file, load_text, parse_model
 
 AGENT_TAG = "agent-ir:agent"
 OWNER_TAG = "agent-ir:owner"
@@ -119,23 +121,83 @@ class AccountSpec(_Strict):
         return value
 
 
-class AwsWorld(_Strict):
+class AwsWorld(WorldSection):
     """The AWS side of a world: one or more accounts; the first is where the responder lives."""
 
     accounts: list[AccountSpec] = Field(default_factory=list)
 
+    def identity_ids(self) -> set[str]:
+        """Every IAM user and role ARN the section defines."""
+        ids: set[str] = set()
+        for account in self.accounts:
+            ids.update(user_arn(account.id, u) for u in account.users)
+            ids.update(role_arn(account.id, r) for r in account.roles)
+        return ids
+
+    def problems(self, doc: Located, prefix: PathKey) -> list[Problem]:
+        """Accounts named twice, principals named twice, policies that are not there."""
+        problems: list[Problem] = []
+        seen_accounts: set[str] = set()
+        for a_index, account in enumerate(self.accounts):
+            where: PathKey = (*prefix, "accounts", a_index)
+            if account.id in seen_accounts:
+                problems.append(doc.problem((*where, "id"), f"account {account.id} appears twice"))
+            seen_accounts.add(account.id)
+            problems.extend(_account_problems(account, doc, where))
+        return problems
+
+
+def _account_problems(account: AccountSpec, doc: Located, where: PathKey) -> list[Problem]:
+    """Duplicate names and dangling policy references inside one account."""
+    problems: list[Problem] = []
+    policy_names = {p.name for p in account.managed_policies}
+    if len(policy_names) != len(account.managed_policies):
+        problems.append(doc.problem((*where, "managed_policies"), "duplicate policy name"))
+    for kind, principals in (("users", account.users), ("roles", account.roles)):
+        names: set[str] = set()
+        for p_index, principal in enumerate(principals):
+            here = (*where, kind, p_index)
+            if principal.name in names:
+                problems.append(doc.problem((*here, "name"), f"{principal.name!r} twice"))
+            names.add(principal.name)
+            for m_index, ref in enumerate(principal.managed_policies):
+                if not ref.startswith("arn:") and ref not in policy_names:
+                    problems.append(
+                        doc.problem(
+                            (*here, "managed_policies", m_index),
+                            f"no managed policy named {ref!r} in account {account.id}",
+                        )
+                    )
+            boundary = principal.permissions_boundary
+            if boundary and not boundary.startswith("arn:") and boundary not in policy_names:
+                problems.append(
+                    doc.problem(
+                        (*here, "permissions_boundary"),
+                        f"no managed policy named {boundary!r} in account {account.id}",
+                    )
+                )
+    return problems
+
 
 class FaultsSection(_Strict):
-    """Fault injection per provider."""
+    """Fault injection per provider (one key per installed lab plugin)."""
 
     aws: FaultSpec = Field(default_factory=FaultSpec)
     entra: FaultSpec = Field(default_factory=FaultSpec)
     gcp: FaultSpec = Field(default_factory=FaultSpec)
     okta: FaultSpec = Field(default_factory=FaultSpec)
 
+    def of(self, provider: str) -> FaultSpec:
+        """The fault settings of one provider."""
+        spec: FaultSpec = getattr(self, provider)
+        return spec
+
 
 class World(_Strict):
-    """A whole world file."""
+    """A whole world file: one section per installed lab plugin.
+
+    The four built-in sections are declared here for typed access by their emulators;
+    any other installed lab plugin adds its own (see :func:`world_model`)."""
 
     version: Literal[1] = 1
     name: str
@@ -149,20 +211,43 @@ class World(_Strict):
     activity: list[ActivitySpec] = Field(default_factory=list)
     """Seeded audit-log history, every provider's (see ``lab/activity_world.py``)."""
 
+    def section(self, provider: str) -> WorldSection:
+        """One provider's part of the world."""
+        section: WorldSection = getattr(self, provider)
+        return section
+
     def has(self, provider: str) -> bool:
         """Whether the world describes anything for ``provider``."""
-        if provider == "aws":
-            return bool(self.aws.accounts)
-        section: WorldSection = getattr(self, provider)
-        return not section.is_empty()
+        return provider in type(self).model_fields and not self.section(provider).is_empty()
 
     def aws_identity_ids(self) -> set[str]:
         """Every IAM user and role ARN the world defines."""
-        ids: set[str] = set()
-        for account in self.aws.accounts:
-            ids.update(user_arn(account.id, u) for u in account.users)
-            ids.update(role_arn(account.id, r) for r in account.roles)
-        return ids
+        return self.aws.identity_ids()
+
+
+def world_model() -> type[World]:
+    """The world model with a section (and a faults key) for every installed lab plugin."""
+    extra = tuple(
+        (name, plugin.section)
+        for name, plugin in lab_plugins().items()
+        if name not in World.model_fields
+    )
+    return _extended(extra) if extra else World
+
+
+@functools.cache
+def _extended(sections: tuple[tuple[str, type[WorldSection]], ...]) -> type[World]:
+    """A subclass of :class:`World` with the given extra sections (made once per set)."""
+    fault_fields: dict[str, Any] = {
+        name: (FaultSpec, Field(default_factory=FaultSpec)) for name, _ in sections
+    }
+    faults = create_model("FaultsSection", __base__=FaultsSection, **fault_fields)
+    fields: dict[str, Any] = {
+        name: (model, Field(default_factory=model)) for name, model in sections
+    }
+    return create_model(
+        "World", __base__=World, faults=(faults, Field(default_factory=faults)), **fields
+    )
 
 
 def user_arn(account: str, user: UserSpec) -> str:
@@ -187,7 +272,7 @@ def load_world_text(text: str, name: str = "<world>") -> World:
 
 
 def _validate(doc: Located) -> World:
-    world = parse_model(doc, World, WorldError)
+    world = parse_model(doc, world_model(), WorldError)
     problems = _cross_check(world, doc)
     if problems:
         raise WorldError(problems)
@@ -196,59 +281,29 @@ def _validate(doc: Located) -> World:
 
 def _cross_check(world: World, doc: Located) -> list[Problem]:
     problems: list[Problem] = []
-    seen_accounts: set[str] = set()
-    for a_index, account in enumerate(world.aws.accounts):
-        where: tuple[str | int, ...] = ("aws", "accounts", a_index)
-        if account.id in seen_accounts:
-            problems.append(doc.problem((*where, "id"), f"account {account.id} appears twice"))
-        seen_accounts.add(account.id)
-        policy_names = {p.name for p in account.managed_policies}
-        if len(policy_names) != len(account.managed_policies):
-            problems.append(doc.problem((*where, "managed_policies"), "duplicate policy name"))
-        for kind, principals in (("users", account.users), ("roles", account.roles)):
-            names: set[str] = set()
-            for p_index, principal in enumerate(principals):
-                here = (*where, kind, p_index)
-                if principal.name in names:
-                    problems.append(doc.problem((*here, "name"), f"{principal.name!r} twice"))
-                names.add(principal.name)
-                for m_index, ref in enumerate(principal.managed_policies):
-                    if not ref.startswith("arn:") and ref not in policy_names:
-                        problems.append(
-                            doc.problem(
-                                (*here, "managed_policies", m_index),
-                                f"no managed policy named {ref!r} in account {account.id}",
-                            )
-                        )
-                boundary = principal.permissions_boundary
-                if boundary and not boundary.startswith("arn:") and boundary not in policy_names:
-                    problems.append(
-                        doc.problem(
-                            (*here, "permissions_boundary"),
-                            f"no managed policy named {boundary!r} in account {account.id}",
-                        )
-                    )
-    known = world.aws_identity_ids()
-    others: dict[str, set[str]] = {}
-    for name in ("entra", "gcp", "okta"):
-        section: WorldSection = getattr(world, name)
-        problems.extend(section.problems(doc, (name,)))
-        others[name] = section.activity_refs()
-    problems.extend(activity_problems(world.activity, {"aws": known, **others}, doc))
+    known: dict[str, set[str]] = {}
+    refs: dict[str, set[str]] = {}
+    for name in type(world).model_fields:
+        section = getattr(world, name)
+        if isinstance(section, WorldSection):
+            problems.extend(section.problems(doc, (name,)))
+            known[name] = section.identity_ids()
+            refs[name] = section.activity_refs()
+    problems.extend(activity_problems(world.activity, refs, doc))
     agent_names: set[str] = set()
     for i_index, agent in enumerate(world.inventory):
         if agent.name in agent_names:
             problems.append(doc.problem(("inventory", i_index, "name"), "agent named twice"))
         agent_names.add(agent.name)
         for j, ident in enumerate(agent.identities):
-            if ident.provider == "aws" and ident.id not in known:
+            if ident.provider == "aws" and ident.id not in known["aws"]:
                 problems.append(
                     doc.problem(
                         ("inventory", i_index, "identities", j, "id"),
                         f"no AWS user or role {ident.id!r} in this world",
                     )
                 )
-            elif ident.provider != "aws" and ident.id not in others[ident.provider]:
+            elif ident.provider != "aws" and ident.id not in known.get(ident.provider, set()):
                 problems.append(
                     doc.problem(
                         ("inventory", i_index, "identities", j, "id"),

@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agent_ir.model import ProviderName, Severity
+from agent_ir.model import Severity
+from agent_ir.providers.known import KnownProvider
 
 STEP_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 """What a step id may look like."""
@@ -63,7 +64,7 @@ class Condition(_Strict):
     min_risk: Severity | None = Field(
         None, strict=False, description="the agent's worst finding is at least this"
     )
-    has_provider: ProviderName | None = Field(None, description="the agent has an identity there")
+    has_provider: KnownProvider | None = Field(None, description="the agent has an identity there")
     has_identity_kind: str | None = Field(None, description="e.g. iam-role, service-account")
     param: str | None = Field(
         None, description="this parameter is true (or, with equals, has that value)"
@@ -84,7 +85,7 @@ class Step(_Strict):
     id: str
     action: str
     description: str = ""
-    providers: list[ProviderName] | None = Field(None, min_length=1)
+    providers: list[KnownProvider] | None = Field(None, min_length=1)
     scope: Literal["own", "reachable"] | None = None
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
     when: Condition | None = None

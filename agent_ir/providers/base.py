@@ -12,7 +12,7 @@ Errors every method may raise: :class:`~agent_ir.errors.ProviderUnavailable`,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Flag, auto
@@ -22,7 +22,7 @@ from agent_ir.activity.model import ActivityPage, ActivityWindow
 from agent_ir.model import Edge, Grant, Identity, ProviderName
 
 if TYPE_CHECKING:
-    from agent_ir.actions.base import ProviderAction
+    pass
 
 
 class Ability(Flag):
@@ -33,8 +33,10 @@ class Ability(Flag):
     CONTAIN = auto()
     RESTORE = auto()
     CHECK_PERMISSIONS = auto()
+    READ_PERMISSIONS = auto()
+    """Declares ``read_permissions``: what discovery itself needs (for ``permissions``)."""
     READ_ACTIVITY = auto()
-    """Reads the provider's audit log (:class:`ActivityReader`)."""
+    """Reads the provider's own audit log of what an identity did."""
 
 
 ProgressFn = Callable[[str, int, int | None], None]
@@ -120,6 +122,8 @@ class Provider(Protocol):
 
     name: ClassVar[ProviderName]
     abilities: ClassVar[Ability]
+    read_permissions: ClassVar[tuple[str, ...]]
+    """What discovery needs; meaningful when ``abilities`` has ``READ_PERMISSIONS``."""
 
     @classmethod
     def from_settings(cls, section: Any, context: ProviderContext) -> Provider:
@@ -134,9 +138,9 @@ class Provider(Protocol):
         """Who the responder is in this provider and which of ``permissions`` it holds."""
         ...
 
-    @classmethod
-    def action_impls(cls) -> Mapping[str, type[ProviderAction[Any]]]:
-        """This provider's implementations of catalog actions, by action name."""
+    def plan_facts(self) -> object:
+        """What the last discovery learnt that the actions plan from, as an instance of the
+        type the provider's plugin names in ``facts`` (empty before any discovery)."""
         ...
 
     async def aclose(self) -> None:

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent_ir.providers.known import KnownProvider
+
 Objective = Literal["no-residual-access", "no-benign-agent-touched", "every-write-has-reason"]
 OBJECTIVES: tuple[Objective, ...] = (
     "no-residual-access",
@@ -20,7 +22,8 @@ OBJECTIVES: tuple[Objective, ...] = (
 )
 """The objectives an exercise may score."""
 
-Provider = Literal["aws", "entra", "gcp", "okta"]
+Provider = KnownProvider
+"""A provider an exercise names: any installed provider plugin."""
 
 
 class _Strict(BaseModel):

@@ -8,8 +8,8 @@ them against the lab through the real protocols.
     results = probe.check()                  # try every path; which still work?
     residual(results)                        # the paths that still work
 
-Each provider has its own small module (:mod:`probe_aws`, :mod:`probe_entra`,
-:mod:`probe_gcp`, :mod:`probe_okta`). Every attempt ends in a :class:`PathResult`; where the
+Each provider's lab plugin names its probe (the built-in ones are :mod:`probe_aws`,
+:mod:`probe_entra`, :mod:`probe_gcp`, :mod:`probe_okta`). Every attempt ends in a :class:`PathResult`; where the
 lab cannot decide by behaviour, the verdict comes from the state the lab holds and
 ``decided_by`` says ``state``.
 """
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from agent_ir.engine.inventory import Inventory
+from agent_ir.lab.plugin import lab_plugin
 from agent_ir.lab.runner import Lab
 
 DecidedBy = Literal["behaviour", "state"]
@@ -118,20 +119,6 @@ class Probe:
 
 
 def _make(name: str, lab: Lab, workdir: Path) -> ProviderProbe | None:
-    if name == "aws":
-        from agent_ir.tabletop.probe_aws import AwsProbe
-
-        return AwsProbe(lab)
-    if name == "entra":
-        from agent_ir.tabletop.probe_entra import EntraProbe
-
-        return EntraProbe(lab)
-    if name == "gcp":
-        from agent_ir.tabletop.probe_gcp import GcpProbe
-
-        return GcpProbe(lab, workdir)
-    if name == "okta":
-        from agent_ir.tabletop.probe_okta import OktaProbe
-
-        return OktaProbe(lab)
-    return None
+    """The provider's probe, from its lab plugin (None when it has none)."""
+    factory = lab_plugin(name).probe
+    return None if factory is None else factory(lab, workdir)

@@ -16,6 +16,7 @@ from agent_ir.engine.restore_check import kept_note
 from agent_ir.exit_codes import ExitCode
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.playbook.loader import find_playbook, load_playbook
+from agent_ir.providers import registry
 from tests.engine.helpers import FAST, iam_state, without_session_cutoffs
 
 AGENT = "invoice-agent"
@@ -69,7 +70,7 @@ def test_a_call_cut_by_its_deadline_is_undone_by_restore(
     failed at its deadline after changing the provider, and restore undoes every one."""
     before = iam_state(aws_client, fresh_lab)
     plan = asyncio.run(_plan(_quick(engine)))
-    for impl in engine.providers()["aws"].action_impls().values():
+    for impl in registry.plugin("aws").actions().values():
         monkeypatch.setattr(impl, "apply", _answer_lost(impl.apply))
     # asyncio.run returns once the worker threads' calls have ended (and landed).
     outcome = asyncio.run(_execute(_quick(engine), plan, replace(PATIENT, step_deadline_s=4)))

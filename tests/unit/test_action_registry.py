@@ -25,8 +25,8 @@ def _as_playbook(steps_yaml: str) -> str:
 def _implementations() -> list[tuple[str, type[ProviderAction]]]:  # type: ignore[type-arg]
     found = []
     for name in sorted(registry.available()):
-        adapter = registry.load(name)
-        for action, impl in adapter.action_impls().items():
+        registry.load(name)
+        for action, impl in registry.plugin(name).actions().items():
             found.append((f"{name}:{action}", impl))
     return found
 

@@ -91,7 +91,13 @@ async def test_phases_do_not_wait_for_read_backs(tmp_path: Path) -> None:
     tuning = Tuning(verify_polls=3, verify_interval_s=0.01)
     incident = jr.new_incident_id(utcnow())
     with jr.Journal.create(tmp_path, incident, start) as journal:
-        executor = Executor({"aws": adapter}, journal, utcnow, tuning=tuning)  # type: ignore[dict-item]
+        executor = Executor(
+            {"aws": adapter},  # type: ignore[dict-item]
+            journal,
+            utcnow,
+            tuning=tuning,
+            actions=lambda provider: FakeAdapter.action_impls(),
+        )
         results = await asyncio.wait_for(executor.run(steps), timeout=60)
     assert [r.step.id for r in results] == ["identity", "grant", "key-1", "key-2"]
     assert {r.status for r in results} == {Status.VERIFIED}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -31,7 +31,7 @@ from agent_ir.providers.base import (
 from agent_ir.settings import AwsSettings
 
 if TYPE_CHECKING:
-    from agent_ir.actions.base import ProviderAction
+    pass
 
 T = TypeVar("T")
 
@@ -45,6 +45,14 @@ READ_PERMISSIONS = [
     "iam:GetAccessKeyLastUsed",
 ]
 AUTH_DETAIL_FILTER = ["User", "Role", "Group", "LocalManagedPolicy"]
+
+
+@dataclass(slots=True)
+class AwsFacts:
+    """What AWS discovery learnt that the actions plan from: every principal read (its
+    trust policy among them), by ARN."""
+
+    principals: dict[str, translate.Principal] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -63,6 +71,7 @@ class AwsProvider:
     abilities: ClassVar[Ability] = (
         Ability.DISCOVER
         | Ability.CHECK_PERMISSIONS
+        | Ability.READ_PERMISSIONS
         | Ability.CONTAIN
         | Ability.RESTORE
         | Ability.READ_ACTIVITY
@@ -94,13 +103,6 @@ class AwsProvider:
     def from_settings(cls, section: AwsSettings, context: ProviderContext) -> AwsProvider:
         """Build the adapter; no call is made until it is used."""
         return cls(section, context)
-
-    @classmethod
-    def action_impls(cls) -> Mapping[str, type[ProviderAction[Any]]]:
-        """The AWS implementations of catalog actions."""
-        from agent_ir.providers.aws.actions import ACTIONS
-
-        return ACTIONS
 
     @property
     def endpoint(self) -> str:
@@ -392,6 +394,10 @@ class AwsProvider:
             docs[item["PolicyArn"]] = parse_document(doc["PolicyVersion"]["Document"])
         principals = translate.principals_from_details(account.id, details, docs)
         return principals[0] if principals else None
+
+    def plan_facts(self) -> AwsFacts:
+        """The principals of the last discovery."""
+        return AwsFacts(dict(self.principals))
 
     async def aclose(self) -> None:
         """Stop the thread pool."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -43,7 +43,7 @@ from agent_ir.providers.entra.graph_client import GraphClient
 from agent_ir.providers.entra.snapshot import GRAPH_APP_ID, Snapshot, parse_time
 
 if TYPE_CHECKING:
-    from agent_ir.actions.base import ProviderAction
+    pass
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ class EntraProvider:
     abilities: ClassVar[Ability] = (
         Ability.DISCOVER
         | Ability.CHECK_PERMISSIONS
+        | Ability.READ_PERMISSIONS
         | Ability.CONTAIN
         | Ability.RESTORE
         | Ability.READ_ACTIVITY
@@ -97,13 +98,6 @@ class EntraProvider:
     def from_settings(cls, section: EntraSettings, context: ProviderContext) -> EntraProvider:
         """Build the adapter; no call is made until it is used."""
         return cls(section, context)
-
-    @classmethod
-    def action_impls(cls) -> Mapping[str, type[ProviderAction[Any]]]:
-        """The Entra implementations of catalog actions."""
-        from agent_ir.providers.entra.actions import ACTIONS
-
-        return ACTIONS
 
     @property
     def endpoint(self) -> str:
@@ -303,6 +297,10 @@ class EntraProvider:
             report.permissions.append(PermissionCheck(permission, allowed, note))
         return report
 
+    def plan_facts(self) -> Snapshot:
+        """The snapshot of the last discovery."""
+        return self.snapshot
+
     async def aclose(self) -> None:
         """Close the Graph connection pool and MSAL's session."""
         await self.graph.aclose()
@@ -311,9 +309,13 @@ class EntraProvider:
 
 def _needed() -> list[str]:
     """What discovery and every action (applying and restoring) need, read first."""
-    from agent_ir.providers.entra.actions import ACTIONS
+    from agent_ir.providers.registry import plugin
 
-    write = {p for a in ACTIONS.values() for p in (*a.permissions, *a.restore_permissions)}
+    write = {
+        p
+        for a in plugin("entra").actions().values()
+        for p in (*a.permissions, *a.restore_permissions)
+    }
     return [*READ_PERMISSIONS, *sorted(write - set(READ_PERMISSIONS))]
 
 

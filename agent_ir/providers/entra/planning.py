@@ -25,7 +25,7 @@ DISABLEABLE = ("service-principal", "agent-identity", "agent-blueprint")
 
 def snapshot_of(ctx: PlanContext) -> Snapshot:
     """The adapter's discovery snapshot (empty when planning without one)."""
-    snap = getattr(ctx.adapter, "snapshot", None)
+    snap = ctx.facts
     return snap if isinstance(snap, Snapshot) else Snapshot("", "")
 
 

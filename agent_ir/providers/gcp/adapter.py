@@ -11,7 +11,8 @@ Translation into identities, grants and edges is in :mod:`~agent_ir.providers.gc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
@@ -32,7 +33,7 @@ from agent_ir.providers.gcp.client import GcpClient
 from agent_ir.providers.gcp.config import GcpSettings
 
 if TYPE_CHECKING:
-    from agent_ir.actions.base import ProviderAction
+    pass
 
 READ_PERMISSIONS = (
     "resourcemanager.projects.get",
@@ -48,6 +49,14 @@ READ_PERMISSIONS = (
 KEY_ACTIVITY = "locations/global/activityTypes/serviceAccountKeyLastAuthentication/activities:query"
 
 
+@dataclass(slots=True)
+class GcpFacts:
+    """What GCP discovery learnt that the actions plan from: the IAM policies it read, by
+    resource (``projects/P``, ``serviceAccounts/EMAIL``)."""
+
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
 class GcpProvider:
     """Reads service accounts, keys, policies and federation across projects; acts on them."""
 
@@ -56,6 +65,7 @@ class GcpProvider:
     abilities: ClassVar[Ability] = (
         Ability.DISCOVER
         | Ability.CHECK_PERMISSIONS
+        | Ability.READ_PERMISSIONS
         | Ability.CONTAIN
         | Ability.RESTORE
         | Ability.READ_ACTIVITY
@@ -79,13 +89,6 @@ class GcpProvider:
     def from_settings(cls, section: GcpSettings, context: ProviderContext) -> GcpProvider:
         """Build the adapter; credentials are loaded and no call made until it is used."""
         return cls(section, context)
-
-    @classmethod
-    def action_impls(cls) -> Mapping[str, type[ProviderAction[Any]]]:
-        """The GCP implementations of catalog actions."""
-        from agent_ir.providers.gcp.actions import ACTIONS
-
-        return ACTIONS
 
     @property
     def endpoint(self) -> str:
@@ -341,11 +344,14 @@ class GcpProvider:
 
     async def check(self, permissions: list[str]) -> CheckReport:
         """Who the responder is and which permissions it holds on every project."""
-        from agent_ir.providers.gcp.actions import ACTIONS
+        from agent_ir.providers.registry import plugin
 
         wanted = permissions or sorted(
             set(READ_PERMISSIONS).union(
-                *(set(a.permissions) | set(a.restore_permissions) for a in ACTIONS.values())
+                *(
+                    set(a.permissions) | set(a.restore_permissions)
+                    for a in plugin("gcp").actions().values()
+                )
             )
         )
         await self.client()
@@ -371,6 +377,10 @@ class GcpProvider:
             note = "on every project" if not missing else "missing on " + ", ".join(missing)
             report.permissions.append(PermissionCheck(permission, not missing, note))
         return report
+
+    def plan_facts(self) -> GcpFacts:
+        """The policies of the last discovery."""
+        return GcpFacts(dict(self.policies))
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -17,12 +17,12 @@ from agent_ir.actions.catalog import RemoveDelegationParams, RemoveGrantsParams
 from agent_ir.model import EdgeKind, Identity
 from agent_ir.providers.gcp import policies, translate
 from agent_ir.providers.gcp.account_actions import Gcp, accounts_of
-from agent_ir.providers.gcp.adapter import GcpProvider
+from agent_ir.providers.gcp.adapter import GcpFacts, GcpProvider
 
 
 def _cached(ctx: PlanContext) -> dict[str, dict[str, Any]]:
-    adapter = ctx.adapter
-    return adapter.policies if isinstance(adapter, GcpProvider) else {}
+    facts = ctx.facts
+    return facts.policies if isinstance(facts, GcpFacts) else {}
 
 
 class _MemberBindings(Gcp):

@@ -51,7 +51,7 @@ class DisableCredentials(OktaAction):
         irreversible step per API token."""
         params = cast(DisableCredentialsParams, ctx.params)
         facts = facts_of(ctx)
-        own: set[str] = getattr(ctx.adapter, "responder_ids", set())
+        own = facts.responder_ids
         drafts: list[Draft] = []
         for ident in ctx.targets:
             if ident.kind == tr.KIND_TOKEN:

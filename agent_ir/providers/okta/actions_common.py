@@ -18,5 +18,5 @@ class OktaAction(ProviderAction[OktaProvider]):
 
 def facts_of(ctx: PlanContext) -> Facts:
     """What the adapter learnt in discovery (empty when planning without one)."""
-    facts = getattr(ctx.adapter, "facts", None)
+    facts = ctx.facts
     return facts if isinstance(facts, Facts) else Facts()

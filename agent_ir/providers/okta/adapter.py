@@ -26,8 +26,9 @@ waiting for ``X-Rate-Limit-Reset`` (:mod:`~agent_ir.providers.okta.ratelimit`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, ClassVar
 
 from agent_ir.activity.model import ActivityPage, ActivityWindow
 from agent_ir.model import Identity, ProviderName
@@ -43,7 +44,7 @@ from agent_ir.providers.okta.config import READ_SCOPES, OktaSettings
 from agent_ir.providers.okta.discovery import Discoverer, Facts
 
 if TYPE_CHECKING:
-    from agent_ir.actions.base import ProviderAction
+    pass
 
 
 class OktaProvider:
@@ -54,6 +55,7 @@ class OktaProvider:
     abilities: ClassVar[Ability] = (
         Ability.DISCOVER
         | Ability.CHECK_PERMISSIONS
+        | Ability.READ_PERMISSIONS
         | Ability.CONTAIN
         | Ability.RESTORE
         | Ability.READ_ACTIVITY
@@ -77,13 +79,6 @@ class OktaProvider:
     def from_settings(cls, section: OktaSettings, context: ProviderContext) -> OktaProvider:
         """Build the adapter; nothing is imported from the SDK and no call is made yet."""
         return cls(section, context)
-
-    @classmethod
-    def action_impls(cls) -> Mapping[str, type[ProviderAction[Any]]]:
-        """The Okta implementations of catalog actions."""
-        from agent_ir.providers.okta.actions import ACTIONS
-
-        return ACTIONS
 
     @property
     def endpoint(self) -> str:
@@ -157,6 +152,10 @@ class OktaProvider:
         from agent_ir.providers.okta.activity import OktaActivityReader
 
         return await OktaActivityReader(self.client).read(identities, window)
+
+    def plan_facts(self) -> Facts:
+        """The facts of the last discovery, with the console's own ids."""
+        return replace(self.facts, responder_ids=set(self.responder_ids))
 
     async def aclose(self) -> None:
         """Close the HTTP session."""

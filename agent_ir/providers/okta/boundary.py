@@ -52,7 +52,14 @@ def retry_after(headers: Mapping[str, str] | None) -> float | None:
 
 
 def map_error(err: BaseException, what: str) -> errors.ProviderError:
-    """Translate one error from the SDK's ``err`` slot."""
+    """Translate one error from the SDK's ``err`` slot, keeping it as the cause (the SDK
+    hands errors back instead of raising them, so ``raise … from`` cannot say so)."""
+    mapped = _mapped(err, what)
+    mapped.__cause__ = err
+    return mapped
+
+
+def _mapped(err: BaseException, what: str) -> errors.ProviderError:
     status = getattr(err, "status", None)
     code = getattr(err, "error_code", None)
     summary = getattr(err, "error_summary", None) or getattr(err, "message", None) or str(err)
@@ -136,12 +143,14 @@ def sdk_errors(what: str) -> Iterator[None]:
             "okta", f"no answer while {what}: {errors.brief(exc)}"
         ) from exc
     except (KeyError, TypeError, ValueError) as exc:
-        raise errors.BadResponse("okta", f"unexpected reply while {what}: {exc!r}") from None
+        raise errors.BadResponse("okta", f"unexpected reply while {what}: {exc!r}") from exc
 
 
 def transport_error(error: BaseException, what: str) -> errors.ProviderError:
-    """A network failure reported by a raw request."""
-    return errors.ProviderUnavailable("okta", f"no answer while {what}: {error}")
+    """A network failure reported by a raw request, keeping it as the cause."""
+    mapped = errors.ProviderUnavailable("okta", f"no answer while {what}: {error}")
+    mapped.__cause__ = error
+    return mapped
 
 
 def plain(model: Any) -> Any:

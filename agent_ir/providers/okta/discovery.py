@@ -62,6 +62,8 @@ class Facts:
     apps: dict[str, AppFacts] = field(default_factory=dict)
     users_by_email: dict[str, str] = field(default_factory=dict)
     token_creators: dict[str, str] = field(default_factory=dict)
+    responder_ids: set[str] = field(default_factory=set)
+    """The console's own app and token ids (never contained)."""
 
 
 class Discoverer:

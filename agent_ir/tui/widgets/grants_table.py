@@ -14,7 +14,6 @@ from textual.reactive import reactive
 
 from agent_ir.engine.graph import Graph
 from agent_ir.engine.inventory import AgentView
-from agent_ir.model import PROVIDERS
 from agent_ir.tui.safe import SafeTable
 
 
@@ -32,10 +31,9 @@ class GrantsTable(SafeTable):
     def show(self, view: AgentView, graph: Graph) -> None:
         """List the grants, grouped by provider (canonical order), risky first."""
         self.clear()
-        order = {p: i for i, p in enumerate(PROVIDERS)}
         grants = sorted(
             view.grants,
-            key=lambda pair: (order[pair[0].provider], pair[0].risk is None, pair[1]),
+            key=lambda pair: (pair[0].provider, pair[0].risk is None, pair[1]),
         )
         risky = 0
         for grant, reachable in grants:

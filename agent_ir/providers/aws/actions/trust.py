@@ -16,7 +16,7 @@ from agent_ir.providers.aws.actions.common import (
     AwsAction,
     is_service_linked,
 )
-from agent_ir.providers.aws.adapter import AwsProvider
+from agent_ir.providers.aws.adapter import AwsFacts, AwsProvider
 
 
 class LockTrust(AwsAction):
@@ -118,7 +118,8 @@ class RemoveAssumeDelegation(AwsAction):
         identities = ctx.inventory.identities
         sources = _resolve(params.source, identities)
         targets = set(_resolve(params.target, identities))
-        principals = getattr(ctx.adapter, "principals", {})
+        facts = ctx.facts
+        principals = facts.principals if isinstance(facts, AwsFacts) else {}
         drafts = []
         for source in sources:
             for edge in ctx.inventory.graph.outgoing(source):
