@@ -204,9 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     _agent(p)
     p.add_argument("--since", default="24h", help="how far back: 24h, 30m, 7d or ISO 8601")
     p.add_argument("--until", help="the window's end (default now): a span back or ISO 8601")
-    p.add_argument(
-        "--provider", action="append", choices=registry.names(), help="only these"
-    )
+    p.add_argument("--provider", action="append", choices=registry.names(), help="only these")
     p.add_argument("--limit", type=int, default=1000, help="at most this many events (newest)")
     p.add_argument("--trace", type=Path, metavar="FILE", help="OTLP JSON spans to join")
 

@@ -34,22 +34,15 @@ from urllib.parse import unquote
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.gcp_auth import KeyVault, bearer_caller, token_endpoint
 from agent_ir.lab.gcp_aws_verify import AwsLink
+from agent_ir.lab.gcp_errors import STATUS_BY_CODE as STATUS_BY_CODE
+from agent_ir.lab.gcp_errors import ApiError as ApiError
+from agent_ir.lab.gcp_errors import denied as denied
+from agent_ir.lab.gcp_errors import not_found as not_found
 from agent_ir.lab.gcp_records import ServiceAccount
 from agent_ir.lab.gcp_state import GcpState
 from agent_ir.lab.gcp_world import QuotaSpec
 from agent_ir.lab.server import LabRequest, LabResponse
 
-STATUS_BY_CODE = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    409: "ABORTED",
-    429: "RESOURCE_EXHAUSTED",
-    500: "INTERNAL",
-    503: "UNAVAILABLE",
-}
 _ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 _RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 _READ_VERBS = {"getIamPolicy", "testIamPermissions", "query"}
@@ -57,28 +50,6 @@ LOGGING_LIST_PATH = "/v2/entries:list"
 """Cloud Logging v2 (``logging.googleapis.com``): reading the audit log."""
 OAUTH_PATHS = ("/token", "/v1/token")
 """The OAuth endpoints (their errors are OAuth's ``{"error", "error_description"}``)."""
-
-
-class ApiError(Exception):
-    """A Google API error answer (raised by handlers, rendered by the dispatcher)."""
-
-    def __init__(
-        self,
-        code: int,
-        message: str,
-        *,
-        status: str | None = None,
-        reason: str | None = None,
-        metadata: dict[str, str] | None = None,
-        retry_after_s: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status or STATUS_BY_CODE.get(code, "UNKNOWN")
-        self.reason = reason
-        self.metadata = metadata or {}
-        self.retry_after_s = retry_after_s
 
 
 def google_error(error: ApiError, domain: str = "googleapis.com") -> LabResponse:
@@ -104,21 +75,6 @@ def google_error(error: ApiError, domain: str = "googleapis.com") -> LabResponse
         "details": details,
     }
     return LabResponse.from_json(error.code, {"error": body}, headers)
-
-
-def denied(permission: str, resource: str) -> ApiError:
-    """IAM's permission-denied answer."""
-    return ApiError(
-        403,
-        f"Permission '{permission}' denied on resource '{resource}' (or it may not exist).",
-        reason="IAM_PERMISSION_DENIED",
-        metadata={"permission": permission, "resource": resource},
-    )
-
-
-def not_found(what: str) -> ApiError:
-    """A plain 404."""
-    return ApiError(404, f"{what} not found.", reason="NOT_FOUND")
 
 
 def fault_error(request: LabRequest) -> LabResponse:

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent_ir.lab.activity_world import ActivitySpec, plan
-from agent_ir.lab.gcp_api import ApiError, denied
+from agent_ir.lab.gcp_errors import ApiError, denied
 from agent_ir.lab.gcp_state import GcpState
 from agent_ir.lab.server import LabRequest
 
