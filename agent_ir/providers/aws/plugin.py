@@ -32,6 +32,7 @@ PLUGIN = ProviderPlugin(
     | Ability.CHECK_PERMISSIONS
     | Ability.READ_PERMISSIONS
     | Ability.CONTAIN
-    | Ability.RESTORE,
+    | Ability.RESTORE
+    | Ability.READ_ACTIVITY,
     permission_document=iam_policy,
 )

@@ -17,5 +17,6 @@ PLUGIN = ProviderPlugin(
     | Ability.CHECK_PERMISSIONS
     | Ability.READ_PERMISSIONS
     | Ability.CONTAIN
-    | Ability.RESTORE,
+    | Ability.RESTORE
+    | Ability.READ_ACTIVITY,
 )
