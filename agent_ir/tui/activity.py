@@ -256,8 +256,8 @@ class ActivityPane(Vertical):
         yield Static("", id="activity-state")
         yield Static("", id="activity-findings")
         yield Static("", id="activity-filters")
+        yield ActivityTable()  # before the search line: the tab opens with the list focused
         yield ActivitySearch(placeholder="/ to find words in the events", id="activity-search")
-        yield ActivityTable()
         yield Static("", id="activity-chain")
 
     def on_mount(self) -> None:
