@@ -22,13 +22,17 @@ from agent_ir.cli.environment import default_world
 from agent_ir.factory import make_app
 from agent_ir.lab.runner import Lab
 from agent_ir.lab.world import load_world
+from agent_ir.model import Finding, Severity
 from agent_ir.tui.activity import (
     AFTER,
     ActivityPane,
     ActivityTable,
     Filters,
+    chain_detail,
     chain_text,
     event_row,
+    findings_text,
+    status_text,
     status_words,
 )
 from agent_ir.tui.app import AgentIRApp
@@ -156,16 +160,16 @@ def test_provider_states_are_named_in_words() -> None:
 
 
 def test_a_hostile_provider_string_is_shown_inert() -> None:
+    hostile = "[reverse]evil\x1b[2J"
     event = ActivityEvent(
-        when=PINNED,
-        provider="okta",
-        identity_id="x",
-        identity="[reverse]evil\x1b[2J",
-        action="app.read",
+        when=PINNED, provider="okta", identity_id="x", identity=hostile, action="app.read"
     )
-    timeline = Timeline(AGENT, ActivityWindow.last(timedelta(hours=1), PINNED), [event], [])
-    assert timeline.events[0].identity.startswith("[reverse]")
-    from agent_ir.tui.activity import chain_detail
-
-    text = chain_detail(event).plain
-    assert "\x1b" not in text and "[reverse]" in text
+    timeline = Timeline(
+        AGENT,
+        ActivityWindow.last(timedelta(hours=1), PINNED),
+        [event],
+        [ProviderStatus("okta", "unavailable", hostile)],
+        findings=[Finding("activity-spike", Severity.HIGH, hostile)],
+    )
+    for text in (chain_detail(event), status_text(timeline, 1), findings_text(timeline)):
+        assert "\x1b" not in text.plain and "[reverse]evil" in text.plain
