@@ -4,8 +4,9 @@ The timeline (:mod:`agent_ir.activity.timeline`) is read in a worker the first t
 tab is shown, with a loading line meanwhile, so the console never waits on an audit log.
 Above the list: each provider's state in words (answered, unavailable and why, not read
 and why), the agent's last containment and the activity findings. Each row shows the
-chain the event came through; the highlighted row's chain is spelt out hop by hop
-beneath the list. Events at or after the containment are marked ``after``.
+chain the event came through (the inventory's path, ending at the identity the provider
+recorded); the highlighted row's chain is spelt out hop by hop beneath the list, with
+the record's own hops (source identity, session, key id). Events at or after the containment are marked ``after``.
 
 Bindings: ``o`` cycles the outcome filter, ``v`` the provider filter, ``/`` focuses the
 text filter (enter or escape hands focus back to the list); DataTable's own otherwise.
@@ -38,7 +39,8 @@ from agent_ir.tui.session import ConsoleSession
 WINDOW = timedelta(hours=24)
 """How far back the tab reads (the CLI's ``--since`` default)."""
 ALL = "all"
-COLUMNS = ("WHEN UTC", "PROVIDER", "IDENTITY", "ACTION", "OUTCOME", "CUT", "CHAIN", "RESOURCE")
+COLUMNS = ("WHEN UTC", "PROVIDER", "OUTCOME", "CUT", "CHAIN", "ACTION", "RESOURCE")
+"""CHAIN ends at the identity the event is recorded against (alone, for its own call)."""
 AFTER = "after"
 """The CUT cell of an event at or after the agent's last containment."""
 
@@ -65,12 +67,17 @@ def hop_name(hop: Hop) -> str:
 
 
 def chain_text(event: ActivityEvent) -> str:
-    """The event's chain in one line, names only, repeats folded (empty: its own call)."""
+    """Who made the call, in one line: the inventory's path from the agent's own identity
+    to the event's (names only, repeats folded), or the identity alone for its own call.
+    The record's own hops (source identity, session, key id) are in :func:`chain_detail`."""
     names: list[str] = []
     for hop in event.chain:
-        name = hop_name(hop)
-        if not names or names[-1] != name:
-            names.append(name)
+        if hop.source == "inventory":
+            name = hop_name(hop)
+            if not names or names[-1] != name:
+                names.append(name)
+    if not names or names[-1] != event.identity:
+        names.append(event.identity)
     return " → ".join(names)
 
 
@@ -100,11 +107,10 @@ def event_row(event: ActivityEvent, cutoff: datetime | None) -> tuple[Text | str
     return (
         event.when.astimezone(UTC).strftime("%m-%d %H:%M:%S"),
         event.provider,
-        event.identity,
-        event.action,
         outcome,
         cut,
         chain_text(event),
+        event.action,
         event.resource,
     )
 
@@ -128,7 +134,7 @@ class Filters:
             return True
         hay = " ".join(
             (
-                event.identity,
+                " ".join(hop.text() for hop in event.chain),
                 event.action,
                 event.resource,
                 event.outcome,

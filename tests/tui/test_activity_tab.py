@@ -90,8 +90,9 @@ async def test_activity_tab_shows_the_finance_reads_through_the_chain(
         reads = [r for r in shown if r["ACTION"] in ("athena:StartQueryExecution", "kms:Decrypt")]
         assert reads, shown
         for read in reads:
-            assert read["IDENTITY"] == "finance-data-reader"
-            assert read["CHAIN"].startswith("invoice-processor → finance-data-reader"), read
+            assert read["CHAIN"] == "invoice-processor → finance-data-reader", read
+        detail = str(pilot.app.screen.query_one("#activity-chain").render())
+        assert "source-identity invoice-agent" in detail  # the record's own hops, spelt out
         whens = [r["WHEN UTC"] for r in shown]
         assert whens == sorted(whens, reverse=True)  # newest first
 
@@ -136,15 +137,16 @@ def _event(
 def test_rows_mark_events_after_containment_and_fold_the_chain() -> None:
     held = Containment("IR-1", PINNED - timedelta(minutes=30))
     before, after = _event(45), _event(10, "denied")
-    assert str(event_row(before, held.cutoff)[5]) == ""
-    assert str(event_row(after, held.cutoff)[5]) == AFTER
-    assert str(event_row(after, None)[5]) == ""
+    assert str(event_row(before, held.cutoff)[3]) == ""
+    assert str(event_row(after, held.cutoff)[3]) == AFTER
+    assert str(event_row(after, None)[3]) == ""
     hops = (
         Hop("own", "arn:aws:iam::1:role/p", "aws iam-role p (1)", "inventory"),
         Hop("assume-role", "arn:aws:iam::2:role/r", "aws iam-role r (2)", "inventory"),
         Hop("assumed-role", "arn:aws:iam::2:role/r"),
     )
-    assert chain_text(_event(1, chain=hops)) == "p → r"
+    assert chain_text(_event(1, chain=hops)) == "p → r → a"  # ends at the recorded identity
+    assert chain_text(_event(1)) == "a"
     assert Filters(outcome="denied").keep(after) and not Filters(outcome="denied").keep(before)
     assert Filters(text="P → R").keep(_event(1, chain=hops))
     assert not Filters(provider="gcp").keep(before)
