@@ -1,8 +1,10 @@
-"""The agent view's Activity tab on the default lab world, with the lab's clock pinned.
+"""The agent view's Activity tab on the default lab world.
 
 The default world seeds the invoice agent's overnight finance reads through
-invoice-processor → finance-data-reader; their placement follows the lab's ``now``, so a
-lab of its own is started here at a fixed moment and the console's clock is that moment.
+invoice-processor → finance-data-reader (and two refused secret reads in the last day).
+The session's lab serves another world and moto is global to a process, so the default
+world is served by ``agent-ir lab serve`` in a child process; the console's clock is the
+real one, so the tab's last 24 hours hold the seeded night whatever the time of day.
 """
 
 from __future__ import annotations
@@ -18,10 +20,7 @@ from textual.widgets import TabbedContent
 from agent_ir.activity.findings import Containment
 from agent_ir.activity.model import ActivityEvent, ActivityWindow, Hop
 from agent_ir.activity.timeline import ProviderStatus, Timeline
-from agent_ir.cli.environment import default_world
 from agent_ir.factory import make_app
-from agent_ir.lab.runner import Lab
-from agent_ir.lab.world import load_world
 from agent_ir.model import Finding, Severity
 from agent_ir.tui.activity import (
     AFTER,
@@ -36,28 +35,29 @@ from agent_ir.tui.activity import (
     status_words,
 )
 from agent_ir.tui.app import AgentIRApp
+from tests.engine.served_lab import ServedLab, served_lab
 from tests.tui.conftest import FAST
 from tests.tui.helpers import open_agent, settle
 
 PINNED = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
+"""The moment the unit tests' events are placed from."""
 AGENT = "invoice-agent"
 SIZE = (160, 40)
 
 
 @pytest.fixture(scope="module")
-def story_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """The default world's lab, seeded as of :data:`PINNED`."""
-    with Lab(load_world(default_world()), tmp_path_factory.mktemp("story"), now=PINNED) as lab:
+def story_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedLab]:
+    """The default world, served from a child process."""
+    with served_lab(tmp_path_factory.mktemp("story")) as lab:
         yield lab
 
 
 @pytest.fixture
-def story_console(story_lab: Lab, tmp_path: Path) -> AgentIRApp:
-    """The console on that lab, its clock the lab's pinned moment."""
+def story_console(story_lab: ServedLab, tmp_path: Path) -> AgentIRApp:
+    """The console on that lab."""
     settings = story_lab.settings.model_copy(update={"journal_dir": tmp_path / "journal"})
     return make_app(
         settings,
-        clock=lambda: story_lab.now,
         tuning=FAST,
         responder="responder@corp.test",
         playbook_dirs=(),
@@ -91,6 +91,8 @@ async def test_activity_tab_shows_the_finance_reads_through_the_chain(
         assert reads, shown
         for read in reads:
             assert read["CHAIN"] == "invoice-processor → finance-data-reader", read
+        pilot.app.screen.query_one(ActivityTable).move_cursor(row=shown.index(reads[0]))
+        await pilot.pause()
         detail = str(pilot.app.screen.query_one("#activity-chain").render())
         assert "source-identity invoice-agent" in detail  # the record's own hops, spelt out
         whens = [r["WHEN UTC"] for r in shown]
