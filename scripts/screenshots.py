@@ -5,7 +5,8 @@ Run: .venv/bin/python scripts/screenshots.py [--out screenshots] [--size 100x30]
 It starts its own lab (in this process) and builds the console through the same factory
 as the CLI and the tests, then walks the story: the agent list, invoice-agent's tabs,
 the kill-switch plan, the typed confirmation, the run's summary, the journal and the
-undo plan; then the cross-provider tabletop exercise in its own lab, with residual access
+undo plan; then invoice-agent's Activity tab in a lab seeded as of a fixed moment (its
+overnight reads are placed from the lab's clock, so the picture holds from run to run); then the cross-provider tabletop exercise in its own lab, with residual access
 after the injects and the score after the kill switch. The journal goes to a temporary folder; nothing outside the lab changes.
 """
 
@@ -15,6 +16,7 @@ import argparse
 import asyncio
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -32,6 +34,8 @@ from agent_ir.tui.exercise_app import ExerciseApp
 ROOT = Path(__file__).resolve().parents[1]
 AGENT = "invoice-agent"
 EXERCISE = "cross-provider-chain"
+PINNED = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
+"""The Activity screenshot's lab clock."""
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -113,6 +117,19 @@ async def walk(app: AgentIRApp, out: Path, size: tuple[int, int]) -> list[Path]:
     return saved
 
 
+async def walk_activity(app: AgentIRApp, out: Path, size: tuple[int, int]) -> list[Path]:
+    """Open invoice-agent's Activity tab and wait for the timeline."""
+    saved: list[Path] = []
+    shot = shooter(app, out, saved)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await fill(pilot, "#filter", AGENT)
+        await press(pilot, "enter", "enter")
+        await press(pilot, "6")
+        shot("detail-activity")
+    return saved
+
+
 async def walk_exercise(app: ExerciseApp, out: Path, size: tuple[int, int]) -> list[Path]:
     """Play the cross-provider exercise as a facilitator: two injects, residual access,
     the kill switch, the score."""
@@ -153,6 +170,12 @@ def main() -> None:
             playbook_dirs=(),
         )
         saved = asyncio.run(walk(app, args.out, (width, height)))
+    with tempfile.TemporaryDirectory() as tmp, Lab(load_world(default_world()), now=PINNED) as lab:
+        settings = lab.settings.model_copy(update={"journal_dir": Path(tmp) / "journal"})
+        app = make_app(
+            settings, clock=lambda: PINNED, responder="responder@corp.test", playbook_dirs=()
+        )
+        saved += asyncio.run(walk_activity(app, args.out, (width, height)))
     loaded = load_exercise(find_exercise(EXERCISE))
     with tempfile.TemporaryDirectory() as tmp, Lab(load_world(loaded.world_path)) as lab:
         settings = lab.settings.model_copy(update={"journal_dir": Path(tmp) / "journal"})

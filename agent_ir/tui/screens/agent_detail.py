@@ -1,4 +1,4 @@
-"""One agent, tabbed: Overview, Access, Credentials, Delegation, Journal."""
+"""One agent, tabbed: Overview, Access, Credentials, Delegation, Journal, Activity."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from agent_ir.errors import AgentIRError
+from agent_ir.tui.activity import ActivityPane
 from agent_ir.tui.messages import OpenIncident, PickPlaybook, Restore, Revoke
 from agent_ir.tui.safe import plain
 from agent_ir.tui.screens.base import ConsoleScreen
@@ -20,7 +21,7 @@ from agent_ir.tui.widgets.delegation_tree import DelegationTree
 from agent_ir.tui.widgets.grants_table import GrantsTable
 from agent_ir.tui.widgets.incident_table import IncidentTable
 
-TABS = ("overview", "access", "credentials", "delegation", "journal")
+TABS = ("overview", "access", "credentials", "delegation", "journal", "activity")
 
 
 class AgentDetailScreen(ConsoleScreen):
@@ -66,6 +67,8 @@ class AgentDetailScreen(ConsoleScreen):
                     "enter opens the highlighted incident · u restores it", id="journal-hint"
                 )
                 yield IncidentTable()
+            with TabPane("6 Activity", id="activity"):
+                yield ActivityPane(self.session, self.agent)
         yield Footer()
 
     def on_mount(self) -> None:
