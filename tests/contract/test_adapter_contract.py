@@ -193,14 +193,6 @@ def test_round_trip_and_idempotence(clean: Case, tmp_path: Path) -> None:
     clean.lab.reset()
 
 
-async def test_toy_discovery_reads_every_page(clean: Case) -> None:
-    if clean.provider != "toy":
-        pytest.skip("paging is checked per provider in its own tests")
-    found = await _discover(clean)
-    assert not isinstance(found, ProviderError)
-    assert {i.name for i in found.identities} == {"invoice-agent", "other-agent"}
-
-
 # -- a single-provider configuration, bent one way -----------------------------------------
 
 CANARY = "CANARY-wrong-secret-5d1c0b7e"
@@ -300,3 +292,48 @@ def test_a_provider_slower_than_the_deadline_is_unavailable_with_the_timeout_as_
     assert isinstance(found, ProviderUnavailable), repr(found)
     causes = [type(c).__name__ for c in _chain(found)[1:]]
     assert any("timeout" in c.lower() for c in causes), causes
+
+
+# -- paging ---------------------------------------------------------------------------------
+
+PAGED = {
+    "entra": ("GET", "/v1.0/servicePrincipals"),
+    "gcp": ("GET", "/serviceAccounts"),
+    "okta": ("GET", "/api/v1/apps"),
+    "toy": ("GET", "/v1/agents"),
+}
+"""The listing each provider's paging is counted on: method and path (its end)."""
+SMALL_PAGE = {"toy": {}, "okta": {"page_size": 3}}
+"""The settings that make each provider's pages small (default: ``page_size: 1``; the
+toy's world serves one agent a page)."""
+
+
+class _Counted:
+    """The emulator app, counting the requests of one listing as they pass."""
+
+    def __init__(self, app: Any, method: str, path: str) -> None:
+        self.app, self.method, self.path = app, method, path
+        self.pages = 0
+
+    def __call__(self, request: Any) -> Any:
+        if request.method == self.method and request.path.endswith(self.path):
+            self.pages += 1
+        return self.app(request)
+
+
+def test_discovery_reads_every_page(clean: Case, tmp_path: Path) -> None:
+    if clean.provider not in PAGED:
+        pytest.skip(f"{clean.provider}'s emulator serves its listings whole (no paging)")
+    whole = asyncio.run(_discover(clean))
+    assert not isinstance(whole, ProviderError), whole
+    config = _config(clean, tmp_path, **SMALL_PAGE.get(clean.provider, {"page_size": 1}))
+    server = clean.lab.emulators[clean.provider].server  # type: ignore[attr-defined]
+    counted = _Counted(server.app, *PAGED[clean.provider])
+    server.app = counted
+    try:
+        paged = asyncio.run(_discover(clean, config))
+    finally:
+        server.app = counted.app
+    assert not isinstance(paged, ProviderError), paged
+    assert counted.pages >= 2, counted.pages
+    assert {i.id for i in paged.identities} == {i.id for i in whole.identities}
