@@ -337,3 +337,22 @@ def test_discovery_reads_every_page(clean: Case, tmp_path: Path) -> None:
     assert not isinstance(paged, ProviderError), paged
     assert counted.pages >= 2, counted.pages
     assert {i.id for i in paged.identities} == {i.id for i in whole.identities}
+
+
+def test_debug_shows_the_library_error_under_a_provider_failure(
+    clean: Case, tmp_path: Path
+) -> None:
+    if clean.provider != "aws":
+        pytest.skip("one provider's library error is enough to show --debug's cause chain")
+    text, secret = _wrong_credential(clean)
+    wrong = tmp_path / "wrong-credential"
+    wrong.write_text(text, encoding="utf-8")
+    wrong.chmod(0o600)
+    config = _config(clean, tmp_path, **{CREDENTIAL_KEY[clean.provider]: str(wrong)})
+
+    plain = run(["--config", str(config), "inventory"])
+    debug = run(["--config", str(config), "--debug", "inventory"])
+    assert plain.code == debug.code == 5, (plain.err, debug.err)
+    assert "botocore" not in plain.err, plain.err
+    assert "caused by botocore.exceptions.ClientError" in debug.err, debug.err
+    assert secret not in debug.out + debug.err
