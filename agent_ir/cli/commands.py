@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agent_ir.cli import render
-from agent_ir.cli.common import emit_json, wants_json, with_engine
+from agent_ir.cli.common import emit_json, print_causes, wants_json, with_engine
 from agent_ir.cli.completion import remember_agents
 from agent_ir.cli.environment import environment
 from agent_ir.engine.inventory import Engine
@@ -49,6 +49,8 @@ def cmd_inventory(args: argparse.Namespace) -> ExitCode:
         print(render.inventory_text(inv, _now()))
     for err in inv.errors.values():
         print(f"agent-ir: {err.message}", file=sys.stderr)
+        if args.debug:
+            print_causes(err)
     return _read_status(len(inv.errors), len(inv.discoveries))
 
 
@@ -73,6 +75,8 @@ def cmd_show(args: argparse.Namespace) -> ExitCode:
         print(render.show_text(agent_view, inv, _now()))
     for err in inv.errors.values():
         print(f"agent-ir: {err.message}", file=sys.stderr)
+        if args.debug:
+            print_causes(err)
     return _read_status(len(inv.errors), len(inv.discoveries))
 
 

@@ -95,3 +95,15 @@ def who_from_args(args: argparse.Namespace, default_reason: str | None = None) -
     responder = args.responder or os.environ.get("AGENT_IR_RESPONDER") or ""
     who = Who(responder=responder, reason=reason)
     return who if responder else Who(responder=who.os_user, reason=reason)
+
+
+def print_causes(error: BaseException) -> None:
+    """With ``--debug``: the chain of errors under an agent-ir error (the library's own,
+    kept by each provider's boundary), so a responder can see what the SDK said."""
+    seen: list[BaseException] = [error]
+    cause = error.__cause__ or error.__context__
+    while cause is not None and cause not in seen:
+        kind = type(cause)
+        print(f"  caused by {kind.__module__}.{kind.__qualname__}: {cause}", file=sys.stderr)
+        seen.append(cause)
+        cause = cause.__cause__ or cause.__context__

@@ -381,6 +381,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return int(commands.dispatch(args))
     except AgentIRError as exc:
         print(f"agent-ir: {exc.message}", file=sys.stderr)
+        if args is not None and getattr(args, "debug", False):
+            from agent_ir.cli.common import print_causes
+
+            print_causes(exc)
         return for_error(exc)
     except KeyboardInterrupt:
         print("agent-ir: interrupted", file=sys.stderr)

@@ -61,26 +61,26 @@ def boto_errors(what: str) -> Iterator[None]:
     try:
         yield
     except bx.ClientError as exc:
-        raise map_client_error(exc) from None
+        raise map_client_error(exc) from exc
     except (bx.NoCredentialsError, bx.PartialCredentialsError) as exc:
         raise errors.AuthenticationError(
             "aws", f"no usable credentials while {what}: {exc}"
-        ) from None
+        ) from exc
     except bx.ProfileNotFound as exc:
-        raise errors.AuthenticationError("aws", f"{exc} (while {what})") from None
+        raise errors.AuthenticationError("aws", f"{exc} (while {what})") from exc
     except (bx.EndpointConnectionError, bx.ConnectionClosedError, bx.SSLError) as exc:
         raise errors.ProviderUnavailable(
             "aws", f"cannot reach the endpoint while {what}: {exc}"
-        ) from None
+        ) from exc
     except (bx.ConnectTimeoutError, bx.ReadTimeoutError) as exc:
-        raise errors.ProviderUnavailable("aws", f"timed out while {what}: {exc}") from None
+        raise errors.ProviderUnavailable("aws", f"timed out while {what}: {exc}") from exc
     except bx.HTTPClientError as exc:
-        raise errors.ProviderUnavailable("aws", f"connection failed while {what}: {exc}") from None
+        raise errors.ProviderUnavailable("aws", f"connection failed while {what}: {exc}") from exc
     except bx.BotoCoreError as exc:
-        raise errors.ProviderError("aws", f"{what}: {exc}") from None
+        raise errors.ProviderError("aws", f"{what}: {exc}") from exc
     except (ResponseParserError, RecursionError) as exc:
         raise errors.BadResponse(
             "aws", f"unreadable reply while {what}: {errors.brief(exc)}"
         ) from exc
     except (KeyError, ValueError, TypeError) as exc:
-        raise errors.BadResponse("aws", f"unexpected reply while {what}: {exc!r}") from None
+        raise errors.BadResponse("aws", f"unexpected reply while {what}: {exc!r}") from exc

@@ -68,7 +68,7 @@ SP_FIELDS = (
 )
 AGENT_FIELDS = "id,appId,agentIdentityBlueprintId,accountEnabled"
 APP_FIELDS = "id,appId,displayName,passwordCredentials,keyCredentials"
-PAGE = "999"
+PAGE = 999
 
 
 class EntraProvider:
@@ -123,7 +123,7 @@ class EntraProvider:
                         "servicePrincipals/microsoft.graph.agentIdentity",
                         {"$select": AGENT_FIELDS},
                         "beta",
-                        top="100",
+                        top=100,
                     ),
                     self._all("applications", {"$select": APP_FIELDS, "$expand": "owners"}),
                     self._all(
@@ -188,10 +188,12 @@ class EntraProvider:
         return result
 
     async def _all(
-        self, path: str, params: dict[str, str], version: str = "v1.0", top: str = PAGE
+        self, path: str, params: dict[str, str], version: str = "v1.0", top: int = PAGE
     ) -> list[dict[str, Any]]:
+        """Every page of a collection, asking for at most the configured page size."""
+        size = str(min(top, self.settings.page_size))
         return await self.graph.collect(
-            path, f"listing {path}", version=version, params={**params, "$top": top}
+            path, f"listing {path}", version=version, params={**params, "$top": size}
         )
 
     async def _assigned_to(self, sp_id: str) -> list[dict[str, Any]]:

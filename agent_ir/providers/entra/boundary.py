@@ -87,19 +87,19 @@ def http_errors(what: str) -> Iterator[None]:
     except httpx.TimeoutException as exc:
         raise errors.ProviderUnavailable(
             PROVIDER, f"timed out while {what}: {type(exc).__name__}"
-        ) from None
+        ) from exc
     except httpx.TransportError as exc:
         raise errors.ProviderUnavailable(
             PROVIDER, f"cannot reach Graph while {what}: {exc or type(exc).__name__}"
-        ) from None
+        ) from exc
     except httpx.HTTPError as exc:
-        raise errors.ProviderError(PROVIDER, f"{what}: {errors.brief(exc)}") from None
+        raise errors.ProviderError(PROVIDER, f"{what}: {errors.brief(exc)}") from exc
     except RecursionError as exc:
         raise errors.BadResponse(
             PROVIDER, f"unreadable reply while {what}: nested too deeply"
         ) from exc
     except (ValueError, KeyError, TypeError) as exc:
-        raise errors.BadResponse(PROVIDER, f"unexpected reply while {what}: {exc!r}") from None
+        raise errors.BadResponse(PROVIDER, f"unexpected reply while {what}: {exc!r}") from exc
 
 
 def token_failure(result: Mapping[str, Any], what: str) -> errors.ProviderError:
@@ -141,7 +141,7 @@ def msal_errors(what: str) -> Iterator[None]:
     except requests.exceptions.Timeout as exc:
         raise errors.ProviderUnavailable(
             PROVIDER, f"the token endpoint timed out while {what}: {exc}"
-        ) from None
+        ) from exc
     except MsalServiceError as exc:
         # MSAL raises this when the authority's metadata (OpenID configuration) answers an
         # HTTP error: the identity platform is not answering, the credentials are not at fault.
@@ -151,7 +151,7 @@ def msal_errors(what: str) -> Iterator[None]:
     except requests.exceptions.RequestException as exc:
         raise errors.ProviderUnavailable(
             PROVIDER, f"cannot reach the token endpoint while {what}: {type(exc).__name__}"
-        ) from None
+        ) from exc
     except MsalError as exc:
         raise msal_failure(exc, what) from exc
     except RecursionError as exc:
@@ -165,8 +165,8 @@ def msal_errors(what: str) -> Iterator[None]:
     except ValueError as exc:
         raise errors.AuthenticationError(
             PROVIDER, f"MSAL refused the configuration while {what}: {exc}"
-        ) from None
+        ) from exc
     except OSError as exc:
         raise errors.AuthenticationError(
             PROVIDER, f"cannot read a credential file while {what}: {exc}"
-        ) from None
+        ) from exc

@@ -45,6 +45,7 @@ class EntraSettings(BaseModel):
     max_concurrency: int = Field(8, ge=1, le=64)
     timeout_s: float = Field(10, gt=0, le=300)
     max_attempts: int = Field(5, ge=1, le=20)
+    page_size: int = Field(999, ge=1, le=999, description="objects per list page ($top)")
     retry_backoff_s: float = Field(
         0.25, gt=0, le=30, description="first wait before retrying a failed call (doubles)"
     )

@@ -118,28 +118,28 @@ def gcp_errors(what: str) -> Iterator[None]:
         if getattr(exc, "retryable", False):
             raise GcpUnavailable(
                 f"token endpoint failing while {what}: {reason}", detail="token"
-            ) from None
+            ) from exc
         raise errors.AuthenticationError(
             "gcp", f"could not get an access token while {what}: {reason}", detail="token"
-        ) from None
+        ) from exc
     except gx.DefaultCredentialsError as exc:
         raise errors.AuthenticationError(
             "gcp", f"no usable credentials while {what}: {exc}"
-        ) from None
+        ) from exc
     except gx.TransportError as exc:
         raise GcpUnavailable(
             f"cannot reach the token endpoint while {what}: {exc}", detail="transport"
-        ) from None
+        ) from exc
     except gx.GoogleAuthError as exc:
-        raise errors.AuthenticationError("gcp", f"{what}: {exc}") from None
+        raise errors.AuthenticationError("gcp", f"{what}: {exc}") from exc
     except httpx.TimeoutException as exc:
         raise GcpUnavailable(
             f"timed out while {what}: {type(exc).__name__}", detail="timeout"
-        ) from None
+        ) from exc
     except httpx.TransportError as exc:
         raise GcpUnavailable(
             f"connection failed while {what}: {exc!r}", detail="transport"
-        ) from None
+        ) from exc
     except RecursionError as exc:
         raise errors.BadResponse(
             "gcp", f"unreadable reply while {what}: nested too deeply"
@@ -147,7 +147,7 @@ def gcp_errors(what: str) -> Iterator[None]:
     except (KeyError, ValueError, TypeError) as exc:
         raise errors.BadResponse(
             "gcp", f"unexpected reply while {what}: {errors.brief(repr(exc))}"
-        ) from None
+        ) from exc
 
 
 def _refresh_reason(exc: gx.RefreshError) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 from agent_ir import errors
 
-_NETWORK_ERROR: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+_NETWORK_ERROR: contextvars.ContextVar[BaseException | None] = contextvars.ContextVar(
     "okta_network_error", default=None
 )
 
@@ -37,7 +37,7 @@ class OktaThrottled(errors.Throttled):
 
 def note_network_error(error: BaseException | None) -> None:
     """Remember the transport error of the current task's last request (or clear it)."""
-    _NETWORK_ERROR.set(None if error is None else f"{type(error).__name__}: {error}")
+    _NETWORK_ERROR.set(error)
 
 
 def retry_after(headers: Mapping[str, str] | None) -> float | None:
@@ -114,12 +114,14 @@ def sdk_errors(what: str) -> Iterator[None]:
     note_network_error(None)
     try:
         yield
-    except AttributeError:
+    except AttributeError as exc:
+        # The SDK swallows a transport error and then trips over the missing answer: the
+        # transport error it swallowed is the cause worth keeping.
         seen = _NETWORK_ERROR.get()
-        cause = f" ({seen})" if seen else ""
+        cause = f" ({type(seen).__name__}: {seen})" if seen else ""
         raise errors.ProviderUnavailable(
             "okta", f"no answer while {what}: the connection failed{cause}"
-        ) from None
+        ) from (seen or exc)
     except ValidationError as exc:
         fields = ", ".join(
             ".".join(str(part) for part in error["loc"]) or "(value)"
@@ -127,9 +129,9 @@ def sdk_errors(what: str) -> Iterator[None]:
         )
         raise errors.BadResponse(
             "okta", f"unexpected data while {what}: {exc.error_count()} invalid field(s): {fields}"
-        ) from None
-    except TimeoutError:
-        raise errors.ProviderUnavailable("okta", f"timed out while {what}") from None
+        ) from exc
+    except TimeoutError as exc:
+        raise errors.ProviderUnavailable("okta", f"timed out while {what}") from exc
     except RecursionError as exc:
         raise errors.BadResponse(
             "okta", f"unreadable reply while {what}: nested too deeply"

@@ -68,7 +68,9 @@ class OktaClient:
         config: dict[str, Any] = {
             "orgUrl": settings.org_url,
             "rateLimit": {"maxRetries": settings.max_retries},
-            "requestTimeout": 0,
+            # The SDK sends its own per-request timeout, which replaces the session's: a 0
+            # here would mean no deadline at all on any SDK call.
+            "requestTimeout": settings.timeout_s,
             "httpClient": _gated_http_client(self.gate, self._slots),
             "userAgent": "agent-ir",
         }

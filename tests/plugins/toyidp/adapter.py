@@ -79,7 +79,7 @@ class ToyProvider:
         """Retry-After when the provider said, else a short exponential backoff."""
         if error.retry_after is not None:
             return min(float(error.retry_after), self.settings.max_retry_wait_s)
-        return min(0.05 * 2**attempt, self.settings.max_retry_wait_s)
+        return min(0.05 * 2.0**attempt, self.settings.max_retry_wait_s)
 
     async def discover(self) -> Discovery:
         """Every page of agents, then the keys of the agents the engine wants."""
