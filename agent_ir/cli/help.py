@@ -41,6 +41,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "report": (
         "agent-ir report IR-20260101-120000-ab12",
         "agent-ir report IR-20260101-120000-ab12 --format json --out incident.json",
+        "agent-ir report IR-20260101-120000-ab12 --activity 24h  # with the audit logs around it",
     ),
     "journal verify": (
         "agent-ir journal verify",

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -394,18 +395,53 @@ def cmd_report(args: argparse.Namespace) -> ExitCode:
     from agent_ir.engine.report import read_report, to_markdown
 
     report = read_report(_journal_dir(args), args.incident)
+    timeline = _activity_around(args, report) if args.activity else None
     if args.format == "json":
-        text = json.dumps(report.to_json(), indent=2, sort_keys=True, default=str) + "\n"
+        data = report.to_json()
+        if timeline is not None:
+            data["activity"] = timeline.to_json()
+        text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
     else:
         text = to_markdown(report)
+        if timeline is not None:
+            from agent_ir.activity.around import activity_markdown
+
+            text += "\n".join(["", *activity_markdown(timeline, report.started), ""])
     if args.out is None:
         sys.stdout.write(text)
-        return ExitCode.OK
+        return _activity_exit(timeline)
     try:
         args.out.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc.strerror}") from exc
     print(f"wrote {args.out}", file=sys.stderr)
+    return _activity_exit(timeline)
+
+
+def _activity_around(args: argparse.Namespace, report: Any) -> Any:
+    """The agent's activity from ``--activity`` before the incident began until now."""
+    from agent_ir.activity.model import ActivityWindow
+    from agent_ir.activity.timeline import build_timeline
+    from agent_ir.cli.activity_commands import parse_moment
+    from agent_ir.cli.environment import environment
+
+    now = datetime.now(UTC)
+    anchor = report.started or now
+    since = parse_moment(args.activity, anchor, "--activity")
+    window = ActivityWindow(min(since, now), now, args.activity_limit)
+    with environment(args) as settings:
+        timeline = with_engine(
+            settings, lambda engine: build_timeline(engine, report.agent, window)
+        )
+    for status in timeline.unavailable:
+        print(f"agent-ir: activity: {status.reason}", file=sys.stderr)
+    return timeline
+
+
+def _activity_exit(timeline: Any) -> ExitCode:
+    """Exit 6 when the report's activity section is missing a provider that should answer."""
+    if timeline is not None and timeline.partial:
+        return ExitCode.PARTIAL
     return ExitCode.OK
 
 

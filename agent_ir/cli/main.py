@@ -254,6 +254,15 @@ def build_parser() -> argparse.ArgumentParser:
     _incident(p)
     p.add_argument("--format", choices=("md", "json"), default="md", help="report format")
     p.add_argument(
+        "--activity",
+        nargs="?",
+        const="24h",
+        metavar="SPAN",
+        help="add the agent's audit-log activity from SPAN before the incident began until "
+        "now (default 24h; asks the providers)",
+    )
+    p.add_argument("--activity-limit", type=int, default=1000, metavar="N", help="at most N events")
+    p.add_argument(
         "--out", type=Path, metavar="FILE", help="write the report here (default stdout)"
     )
     p = commands.add("permissions", "least privilege the responder identity needs")

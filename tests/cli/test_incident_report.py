@@ -64,3 +64,30 @@ def test_journal_show_and_report(cli: Any, tmp_path: Path) -> None:
 def test_report_on_an_unknown_incident_is_not_found(cli: Any) -> None:
     missing = cli("--lab", "report", "IR-20200101-000000-dead")
     assert missing.code != 0 and "no incident IR-20200101-000000-dead" in missing.err
+
+
+def test_report_with_the_activity_around_the_incident(cli: Any) -> None:
+    run = cli(
+        "--lab", "revoke", "invoice-agent", "--reason", "exfiltrating finance data",
+        "--responder", "oncall@corp.test", "--yes", "--output", "json",
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    incident = run.json()["incident"]
+
+    md = cli("--lab", "report", incident, "--activity", "3d")
+    assert md.code == 0, md.err
+    section = md.out.split("## Activity around the incident (providers' audit logs)", 1)[1]
+    for provider in ("aws", "entra", "gcp", "okta"):
+        assert f"- {provider}: answered (" in section
+    before = int(section.split("Before the incident began: ", 1)[1].split(" ", 1)[0])
+    assert before > 0, "the seeded overnight reads come before the incident"
+
+    data = cli("--lab", "report", incident, "--format", "json", "--activity", "3d").json()
+    activity = data["activity"]
+    assert activity["agent"] == "invoice-agent" and not activity["partial"]
+    actions = {e["action"] for e in activity["events"]}
+    assert "athena:StartQueryExecution" in actions  # the overnight finance reads
+    assert "activity" not in cli("--lab", "report", incident, "--format", "json").json()
+
+    bad = cli("--lab", "report", incident, "--activity", "yesterday")
+    assert bad.code == 2 and "--activity 'yesterday'" in bad.err
