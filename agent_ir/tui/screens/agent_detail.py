@@ -10,9 +10,12 @@ from textual.binding import Binding
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from agent_ir.errors import AgentIRError
+from agent_ir.textsafe import visible
+from agent_ir.tui.clipboard import copy_text
 from agent_ir.tui.messages import OpenIncident, PickPlaybook, Restore, Revoke
 from agent_ir.tui.safe import plain
 from agent_ir.tui.screens.base import ConsoleScreen
+from agent_ir.tui.screens.links import LinksScreen
 from agent_ir.tui.session import ConsoleSession
 from agent_ir.tui.widgets.agent_overview import AgentOverview
 from agent_ir.tui.widgets.credentials_table import CredentialsTable
@@ -32,6 +35,8 @@ class AgentDetailScreen(ConsoleScreen):
         Binding("r", "revoke", "Revoke"),
         Binding("p", "playbook", "Playbook"),
         Binding("u", "restore", "Restore"),
+        Binding("y", "copy", "Copy id"),
+        Binding("o", "links", "Console"),
         Binding("ctrl+r", "reload", "Reload", show=False),
         *(
             Binding(str(n), f"tab('{tab}')", tab.title(), show=False)
@@ -175,6 +180,37 @@ class AgentDetailScreen(ConsoleScreen):
                 self.notify("highlight the incident to undo, then press u again")
             return
         self._restore(table.current)
+
+    def action_copy(self) -> None:
+        """Copy what the open tab highlights: a credential's id, an incident's id; on the
+        other tabs, pick the identity whose id to copy."""
+        tab = self.query_one(TabbedContent).active
+        if tab == "credentials":
+            entry = self.query_one(CredentialsTable).current
+            if entry is not None:
+                ident, cred = entry
+                copy_text(self, f"{ident.provider} {cred.kind} id", cred.id)
+                return
+        if tab == "journal":
+            incident = self.query_one(IncidentTable).current
+            if incident is not None:
+                copy_text(self, "incident id", incident)
+                return
+        self.action_links()
+
+    def action_links(self) -> None:
+        """The agent's identities with their provider console pages; the identity of the
+        highlighted credential comes first when the Credentials tab is open."""
+        try:
+            identities = list(self.session.view(self.agent).agent.identities)
+        except AgentIRError as exc:
+            self.notify(visible(exc.message), markup=False, severity="error")
+            return
+        current = 0
+        entry = self.query_one(CredentialsTable).current
+        if self.query_one(TabbedContent).active == "credentials" and entry is not None:
+            current = next((n for n, i in enumerate(identities) if i.id == entry[0].id), 0)
+        self.app.push_screen(LinksScreen(self.agent, identities, current))
 
     @on(IncidentTable.OpenRequested)
     def _open_requested(self, event: IncidentTable.OpenRequested) -> None:

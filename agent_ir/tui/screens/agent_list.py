@@ -13,6 +13,7 @@ from agent_ir.errors import AgentIRError, ProviderError
 from agent_ir.model import ProviderName
 from agent_ir.providers.base import Discovery
 from agent_ir.textsafe import visible
+from agent_ir.tui.clipboard import copy_text
 from agent_ir.tui.format import agent_row
 from agent_ir.tui.messages import OpenAgent, PickPlaybook, Revoke
 from agent_ir.tui.screens.base import ConsoleScreen
@@ -32,6 +33,7 @@ class AgentListScreen(ConsoleScreen):
         Binding("r", "revoke", "Revoke"),
         Binding("p", "playbook", "Playbook"),
         Binding("ctrl+r", "reload", "Reload"),
+        Binding("y", "copy", "Copy name", show=False),
         Binding("q", "app.quit", "Quit", show=False),
     ]
 
@@ -148,6 +150,12 @@ class AgentListScreen(ConsoleScreen):
         if name is None:
             self.notify("no agent is selected", severity="warning")
         return name
+
+    def action_copy(self) -> None:
+        """Copy the highlighted agent's name."""
+        name = self._current()
+        if name is not None:
+            copy_text(self, "agent name", name)
 
     def action_revoke(self) -> None:
         """Plan the kill switch for the selected agent."""

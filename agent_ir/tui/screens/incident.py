@@ -14,6 +14,7 @@ from textual.widgets import Footer, Static
 
 from agent_ir.engine.report import IncidentReport, summary_lines, when
 from agent_ir.errors import AgentIRError
+from agent_ir.tui.clipboard import copy_text
 from agent_ir.tui.messages import Restore
 from agent_ir.tui.safe import plain
 from agent_ir.tui.screens.base import ConsoleScreen
@@ -27,6 +28,7 @@ class IncidentScreen(ConsoleScreen):
         Binding("escape", "back", "Back"),
         Binding("q", "back", "Back", show=False),
         Binding("u", "restore", "Restore"),
+        Binding("y", "copy", "Copy id"),
     ]
 
     DEFAULT_CSS = """
@@ -69,6 +71,10 @@ class IncidentScreen(ConsoleScreen):
     def action_back(self) -> None:
         """Back to the agent."""
         self.dismiss()
+
+    def action_copy(self) -> None:
+        """Copy the incident id, to paste into the ticket."""
+        copy_text(self, "incident id", self.incident)
 
     def action_restore(self) -> None:
         """Plan the undo of this incident."""
