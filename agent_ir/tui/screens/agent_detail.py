@@ -114,7 +114,10 @@ class AgentDetailScreen(ConsoleScreen):
         self._generation = self.session.generation
         now = self.session.clock()
         failed = ", ".join(sorted(inv.errors))
-        self._status(f"{failed} did not answer: what they hold is missing" if failed else "")
+        pending = ", ".join(sorted(self.session.pending))
+        notes = [f"{failed} did not answer: what they hold is missing"] if failed else []
+        notes += [f"still reading {pending}: what they hold is not shown yet"] if pending else []
+        self._status("\n".join(notes))
         self.query_one(AgentOverview).show(view, now)
         self.query_one(GrantsTable).show(view, inv.graph)
         self.query_one(CredentialsTable).show(view, now)

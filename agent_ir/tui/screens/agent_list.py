@@ -44,6 +44,7 @@ class AgentListScreen(ConsoleScreen):
     def __init__(self, session: ConsoleSession) -> None:
         super().__init__(session)
         self._generation = -1
+        self._reading = ""
 
     def compose(self) -> ComposeResult:
         yield self.environment_bar()
@@ -74,29 +75,40 @@ class AgentListScreen(ConsoleScreen):
 
     @work(exclusive=True, group="inventory")
     async def load(self) -> None:
-        """Discover every provider, showing each as it answers."""
+        """Discover every provider; the list fills with each provider's agents as that
+        provider answers, not when the slowest has."""
         status = self.query_one(ProviderStatus)
-        self.table.empty_text = "loading…"
+        self.table.empty_text = "reading providers…"
+        providers = list(self.session.configured())
+        status.start([str(p) for p in providers])
+        self._reading = f"reading providers… 0 of {len(providers)} answered"
+        self._count()
         try:
-            status.start(list(self.session.configured()))
             self.session.progress_listener = status.report
-            discoveries: dict[ProviderName, Discovery] = {}
-            errors: dict[ProviderName, ProviderError] = {}
-            async for name, result in self.session.discover_each():
-                if isinstance(result, ProviderError):
-                    errors[name] = result
-                    status.failed(name, result.message)
-                else:
-                    discoveries[name] = result
-                    status.answered(name, f"{len(result.identities)} identities")
-            await self.session.assemble(discoveries, errors)
+            async for _ in self.session.fill(lambda name, result: self._answered(status, name, result)):
+                answered = len(providers) - len(self.session.pending)
+                self._reading = (
+                    f"reading providers… {answered} of {len(providers)} answered"
+                    if self.session.pending
+                    else ""
+                )
+                await self._show_rows()
         except AgentIRError as exc:
             self.table.empty_text = exc.message
+            self._reading = ""
+            self._count()
             self.notify(visible(exc.message), markup=False, title="Discovery failed", severity="error")
-            return
         finally:
             self.session.progress_listener = None
-        await self._show_rows()
+
+    @staticmethod
+    def _answered(
+        status: ProviderStatus, name: ProviderName, result: Discovery | ProviderError
+    ) -> None:
+        if isinstance(result, ProviderError):
+            status.failed(name, result.message)
+        else:
+            status.answered(name, f"{len(result.identities)} identities")
 
     async def _show_rows(self) -> None:
         inv = self.session.inventory
@@ -120,8 +132,9 @@ class AgentListScreen(ConsoleScreen):
         shown, total = len(table.visible_names), table.total
         order = "descending" if table.sort_reverse else "ascending"
         match = f"{shown} of {total} agents match" if table.filter_text else f"{total} agents"
+        reading = f"{self._reading} · " if self._reading else ""
         self.query_one("#list-count", Static).update(
-            f"{match} · sorted by {table.sort_column} ({order}) · s sort · o order"
+            f"{reading}{match} · sorted by {table.sort_column} ({order}) · s sort · o order"
         )
 
     @on(Input.Changed, "#filter")
