@@ -60,11 +60,13 @@ class AgentListScreen(ConsoleScreen):
         return self.query_one(AgentTable)
 
     def on_mount(self) -> None:
-        """Paint at once, then discover in a worker."""
+        """Paint at once (every provider shown as loading), then discover in a worker."""
         self.table.focus()
         self.watch(self.table, "sort_column", self._count, init=False)
         self.watch(self.table, "sort_reverse", self._count, init=False)
-        self.load()
+        # after the first paint: building the adapters imports their SDKs, which would
+        # hold the interpreter while the screen waits to draw
+        self.call_after_refresh(self.load)
 
     def on_screen_resume(self) -> None:
         """Rediscover after a run; redraw when another screen reloaded the inventory."""
