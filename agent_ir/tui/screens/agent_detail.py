@@ -7,7 +7,7 @@ import asyncio
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from agent_ir.errors import AgentIRError
 from agent_ir.textsafe import visible
@@ -18,6 +18,7 @@ from agent_ir.tui.screens.base import ConsoleScreen
 from agent_ir.tui.screens.links import LinksScreen
 from agent_ir.tui.session import ConsoleSession
 from agent_ir.tui.widgets.agent_overview import AgentOverview
+from agent_ir.tui.widgets.console_footer import ConsoleFooter
 from agent_ir.tui.widgets.credentials_table import CredentialsTable
 from agent_ir.tui.widgets.delegation_tree import DelegationTree
 from agent_ir.tui.widgets.grants_table import GrantsTable
@@ -71,7 +72,7 @@ class AgentDetailScreen(ConsoleScreen):
                     "enter opens the highlighted incident · u restores it", id="journal-hint"
                 )
                 yield IncidentTable()
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         """Fill every tab from the current inventory; the first tab's content has focus,

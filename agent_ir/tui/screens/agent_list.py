@@ -7,7 +7,7 @@ import asyncio
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from agent_ir.errors import AgentIRError, ProviderError
 from agent_ir.model import ProviderName
@@ -19,6 +19,7 @@ from agent_ir.tui.messages import OpenAgent, PickPlaybook, Revoke
 from agent_ir.tui.screens.base import ConsoleScreen
 from agent_ir.tui.session import ConsoleSession
 from agent_ir.tui.widgets.agent_table import AgentTable
+from agent_ir.tui.widgets.console_footer import ConsoleFooter
 from agent_ir.tui.widgets.filter_input import FilterInput
 from agent_ir.tui.widgets.provider_status import ProviderStatus
 
@@ -52,7 +53,7 @@ class AgentListScreen(ConsoleScreen):
         yield ProviderStatus(id="providers")
         yield AgentTable(id="agents")
         yield Static("", id="list-count")
-        yield Footer()
+        yield ConsoleFooter()
 
     @property
     def table(self) -> AgentTable:

@@ -10,7 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from agent_ir.engine.report import IncidentReport, summary_lines, when
 from agent_ir.errors import AgentIRError
@@ -19,6 +19,7 @@ from agent_ir.tui.messages import Restore
 from agent_ir.tui.safe import plain
 from agent_ir.tui.screens.base import ConsoleScreen
 from agent_ir.tui.session import ConsoleSession
+from agent_ir.tui.widgets.console_footer import ConsoleFooter
 
 
 class IncidentScreen(ConsoleScreen):
@@ -45,7 +46,7 @@ class IncidentScreen(ConsoleScreen):
         yield self.environment_bar(f"incident {self.incident}")
         with VerticalScroll(id="incident-body"):
             yield Static("reading the journal…", id="incident-text", markup=False)
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         """Read the incident in a worker; the text has focus so the arrows scroll."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer
 
 from agent_ir.errors import AgentIRError
 from agent_ir.textsafe import visible
@@ -13,6 +12,7 @@ from agent_ir.tui.screens.base import ConsoleScreen
 from agent_ir.tui.screens.confirm import Confirmation, ConfirmScreen
 from agent_ir.tui.screens.run import RunScreen
 from agent_ir.tui.session import ConsoleSession, ReadyPlan, Request, RestoreRequest
+from agent_ir.tui.widgets.console_footer import ConsoleFooter
 from agent_ir.tui.widgets.plan_header import PlanHeader
 from agent_ir.tui.widgets.plan_view import PlanView
 
@@ -40,7 +40,7 @@ class PlanScreen(ConsoleScreen):
         yield self.environment_bar(f"{what} · {self.request.agent}")
         yield PlanHeader(id="plan-header")
         yield PlanView(id="plan")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         """Plan in a worker; the screen paints first."""
