@@ -10,6 +10,7 @@ from textual.screen import Screen
 from agent_ir.data import stylesheet
 from agent_ir.playbook.loader import shipped_playbooks
 from agent_ir.tui.commands import ConsoleCommands
+from agent_ir.tui.keys_help import help_sections
 from agent_ir.tui.messages import OpenAgent, OpenIncident, PickPlaybook, Restore, Revoke
 from agent_ir.tui.screens.agent_detail import AgentDetailScreen
 from agent_ir.tui.screens.agent_list import AgentListScreen
@@ -22,10 +23,10 @@ from agent_ir.tui.session import ConsoleSession, PlanRequest, RestoreRequest
 
 KILL_SWITCH = "contain-agent"
 VIM_KEYS = (
-    ("j", "down", "Down"),
-    ("k", "up", "Up"),
-    ("g", "ctrl+home,home", "To the top"),
-    ("G", "ctrl+end,end", "To the bottom"),
+    ("j", "down", "Down", "move down, as the down arrow does"),
+    ("k", "up", "Up", "move up, as the up arrow does"),
+    ("g", "ctrl+home,home", "To the top", "go to the first line, as home does"),
+    ("G", "ctrl+end,end", "To the bottom", "go to the last line, as end does"),
 )
 """Vim's moves, as the keys they stand for (the first one bound where focus is: a table
 goes to its first row on ctrl+home, a list on home). A letter typed in an input never
@@ -50,8 +51,17 @@ class AgentIRApp(App[None]):
             priority=True,
             tooltip="Open the command palette",
         ),
-        Binding("colon", "command_palette", "Commands", show=False),
-        *(Binding(key, f"vim('{to}')", what, show=False) for key, to, what in VIM_KEYS),
+        Binding(
+            "colon",
+            "command_palette",
+            "Commands",
+            show=False,
+            tooltip="every action by name, each naming what it acts on",
+        ),
+        *(
+            Binding(key, f"vim('{to}')", what, show=False, tooltip=tip)
+            for key, to, what, tip in VIM_KEYS
+        ),
     ]
 
     def __init__(self, session: ConsoleSession) -> None:
@@ -83,15 +93,8 @@ class AgentIRApp(App[None]):
         await super().on_event(event)
 
     def action_keys(self) -> None:
-        """Show every key that works here."""
-        rows = []
-        for key, active in self.screen.active_bindings.items():
-            binding = active.binding
-            if binding.description:
-                where = "everywhere" if active.node is self else type(active.node).__name__
-                rows.append((binding.key_display or key, binding.description, where))
-        rows.append(("ctrl+p", "Command palette: every action by name", "everywhere"))
-        self.push_screen(HelpScreen(rows))
+        """Show every key, grouped by screen, this screen's first."""
+        self.push_screen(HelpScreen(help_sections(self)))
 
     async def action_vim(self, keys: str) -> None:
         """Do what the first of ``keys`` (comma-separated) bound where focus is would do,

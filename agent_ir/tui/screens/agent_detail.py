@@ -30,6 +30,8 @@ TABS = ("overview", "access", "credentials", "delegation", "journal")
 class AgentDetailScreen(ConsoleScreen):
     """Everything about one agent; revoke, run a playbook or restore from here."""
 
+    HELP_NAME = "An agent (tabs 1 to 5)"
+
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("q", "back", "Back", show=False),
@@ -40,7 +42,7 @@ class AgentDetailScreen(ConsoleScreen):
         Binding("o", "links", "Console"),
         Binding("ctrl+r", "reload", "Reload", show=False),
         *(
-            Binding(str(n), f"tab('{tab}')", tab.title(), show=False)
+            Binding(str(n), f"tab('{tab}')", tab.title(), show=False, tooltip=f"show the {tab} tab")
             for n, tab in enumerate(TABS, start=1)
         ),
     ]
@@ -185,9 +187,24 @@ class AgentDetailScreen(ConsoleScreen):
             return
         self._restore(table.current)
 
+    def command_text(self, action: str, description: str) -> str:
+        """Palette wording naming this agent, or the highlighted incident."""
+        agent = self.agent
+        incident = self.query_one(IncidentTable).current
+        texts = {
+            "revoke": f"Revoke {agent}…",
+            "playbook": f"Run a playbook on {agent}…",
+            "links": f"Console pages of {agent}",
+            "restore": f"Restore incident {incident}…"
+            if incident
+            else f"Restore an incident of {agent}…",
+            "open": f"Open incident {incident}" if incident else description,
+        }
+        return texts.get(action, description)
+
     def action_copy(self) -> None:
-        """Copy what the open tab highlights: a credential's id, an incident's id; on the
-        other tabs, pick the identity whose id to copy."""
+        """Copy the highlighted credential's or incident's id. On the other tabs, choose the
+        identity whose id to copy."""
         tab = self.query_one(TabbedContent).active
         if tab == "credentials":
             entry = self.query_one(CredentialsTable).current
@@ -203,8 +220,8 @@ class AgentDetailScreen(ConsoleScreen):
         self.action_links()
 
     def action_links(self) -> None:
-        """The agent's identities with their provider console pages; the identity of the
-        highlighted credential comes first when the Credentials tab is open."""
+        """Show the agent's identities with their provider console pages. The identity of
+        the highlighted credential comes first when the Credentials tab is open."""
         try:
             identities = list(self.session.view(self.agent).agent.identities)
         except AgentIRError as exc:

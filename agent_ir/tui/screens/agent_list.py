@@ -27,6 +27,8 @@ from agent_ir.tui.widgets.provider_status import ProviderStatus
 class AgentListScreen(ConsoleScreen):
     """Agents with owner, providers, risk, credentials and status; filter and sort."""
 
+    HELP_NAME = "The agent list"
+
     SCREEN_TITLE = "agents"
 
     BINDINGS = [
@@ -166,6 +168,18 @@ class AgentListScreen(ConsoleScreen):
         if name is None:
             self.notify("no agent is selected", severity="warning")
         return name
+
+    def command_text(self, action: str, description: str) -> str:
+        """Palette wording naming the highlighted agent."""
+        name = self.table.current
+        if name is None:
+            return description
+        return {
+            "revoke": f"Revoke {name}…",
+            "playbook": f"Run a playbook on {name}…",
+            "copy": f"Copy the name {name}",
+            "select": f"Open agent {name}",
+        }.get(action, description)
 
     def action_copy(self) -> None:
         """Copy the highlighted agent's name."""

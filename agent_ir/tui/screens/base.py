@@ -28,6 +28,11 @@ class ConsoleScreen(Screen[None]):
             title=self.SCREEN_TITLE if title is None else title,
         )
 
+    def command_text(self, action: str, description: str) -> str:
+        """How the command palette words a binding of this screen: naming what it acts on
+        ("Revoke invoice-agent…") where the screen knows; else its short name."""
+        return description
+
     def writes_refused(self) -> bool:
         """In read-only mode, say so and return True."""
         if self.session.read_only:

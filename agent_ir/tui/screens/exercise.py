@@ -34,6 +34,8 @@ from agent_ir.tui.widgets.residual_panel import ResidualPanel
 class ExerciseScreen(AgentListScreen):
     """The agent list of an exercise's lab, driven by a facilitator."""
 
+    HELP_NAME = "The exercise (the agent list, with the clock and injects)"
+
     SCREEN_TITLE = "exercise"
 
     class InjectsFired(Message):

@@ -25,6 +25,8 @@ from agent_ir.tui.widgets.console_footer import ConsoleFooter
 class IncidentScreen(ConsoleScreen):
     """An incident to read and hand off; ``u`` plans its undo."""
 
+    HELP_NAME = "An incident"
+
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("q", "back", "Back", show=False),
@@ -72,6 +74,13 @@ class IncidentScreen(ConsoleScreen):
     def action_back(self) -> None:
         """Back to the agent."""
         self.dismiss()
+
+    def command_text(self, action: str, description: str) -> str:
+        """Palette wording naming this incident."""
+        return {
+            "restore": f"Restore incident {self.incident}…",
+            "copy": f"Copy incident id {self.incident}",
+        }.get(action, description)
 
     def action_copy(self) -> None:
         """Copy the incident id, to paste into the ticket."""

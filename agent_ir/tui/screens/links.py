@@ -20,6 +20,8 @@ from agent_ir.tui.links import console_url
 class LinksScreen(ModalScreen[None]):
     """One entry per identity: provider, kind, name, full id, console link."""
 
+    HELP_NAME = "Console pages"
+
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("q", "close", "Close", show=False),

@@ -21,6 +21,8 @@ class PlanScreen(ConsoleScreen):
     """Compile the plan in a worker, show its summary and steps, and ask for typed
     confirmation (the confirmation repeats the summary)."""
 
+    HELP_NAME = "A plan"
+
     BINDINGS = [
         # priority: taken as it arrives, so the name typed straight after it reaches the
         # confirmation instead of the plan

@@ -18,6 +18,8 @@ from agent_ir.tui.widgets.param_form import ParamForm
 class PlaybookPickerScreen(ModalScreen[PlanRequest | None]):
     """Returns a PlanRequest for the chosen playbook and parameters, or None."""
 
+    HELP_NAME = "The playbook picker"
+
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "plan", "Plan it"),

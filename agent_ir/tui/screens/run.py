@@ -20,6 +20,8 @@ from agent_ir.tui.widgets.run_summary import RunSummary
 class RunScreen(ConsoleScreen):
     """Runs a confirmed plan in a worker and shows it happen."""
 
+    HELP_NAME = "A run"
+
     BINDINGS = [
         Binding("escape", "done", "Done"),
         Binding("enter", "done", "Done", show=False),
