@@ -115,10 +115,9 @@ class AgentIRApp(App[None]):
         self.push_screen(IncidentScreen(self.session, message.incident, message.agent))
 
     def on_revoke(self, message: Revoke) -> None:
-        """Plan the kill switch."""
-        if not self.session.read_only:
-            path = shipped_playbooks()[KILL_SWITCH]
-            self.push_screen(PlanScreen(self.session, PlanRequest(message.agent, path)))
+        """Plan the kill switch (read-only: the plan screen is a preview)."""
+        path = shipped_playbooks()[KILL_SWITCH]
+        self.push_screen(PlanScreen(self.session, PlanRequest(message.agent, path)))
 
     def on_pick_playbook(self, message: PickPlaybook) -> None:
         """Choose a playbook, then plan it."""

@@ -165,14 +165,12 @@ class AgentDetailScreen(ConsoleScreen):
         self.reload()
 
     def action_revoke(self) -> None:
-        """Plan the kill switch for this agent."""
-        if not self.writes_refused():
-            self.post_message(Revoke(self.agent))
+        """Plan the kill switch for this agent (read-only: a preview)."""
+        self.post_message(Revoke(self.agent))
 
     def action_playbook(self) -> None:
         """Pick a playbook to run on this agent."""
-        if not self.writes_refused():
-            self.post_message(PickPlaybook(self.agent))
+        self.post_message(PickPlaybook(self.agent))
 
     def action_restore(self) -> None:
         """Undo the incident highlighted in the Journal tab."""
@@ -244,5 +242,4 @@ class AgentDetailScreen(ConsoleScreen):
         self._restore(event.incident)
 
     def _restore(self, incident: str) -> None:
-        if not self.writes_refused():
-            self.post_message(Restore(incident, self.agent))
+        self.post_message(Restore(incident, self.agent))

@@ -188,13 +188,13 @@ class AgentListScreen(ConsoleScreen):
             copy_text(self, "agent name", name)
 
     def action_revoke(self) -> None:
-        """Plan the kill switch for the selected agent."""
+        """Plan the kill switch for the selected agent (read-only: a preview)."""
         name = self._current()
-        if name is not None and not self.writes_refused():
+        if name is not None:
             self.post_message(Revoke(name))
 
     def action_playbook(self) -> None:
         """Pick a playbook to run on the selected agent."""
         name = self._current()
-        if name is not None and not self.writes_refused():
+        if name is not None:
             self.post_message(PickPlaybook(name))

@@ -1,11 +1,11 @@
-"""What every full screen of the console shares: the session, the environment bar,
-the footer and the read-only refusal."""
+"""What every full screen of the console shares: the session, the environment bar and
+the palette's wording of its commands."""
 
 from __future__ import annotations
 
 from textual.screen import Screen
 
-from agent_ir.tui.session import READ_ONLY_REFUSAL, ConsoleSession
+from agent_ir.tui.session import ConsoleSession
 from agent_ir.tui.widgets.environment_bar import EnvironmentBar
 
 
@@ -32,10 +32,3 @@ class ConsoleScreen(Screen[None]):
         """How the command palette words a binding of this screen: naming what it acts on
         ("Revoke invoice-agent…") where the screen knows; else its short name."""
         return description
-
-    def writes_refused(self) -> bool:
-        """In read-only mode, say so and return True."""
-        if self.session.read_only:
-            self.notify(READ_ONLY_REFUSAL, title="Refused", severity="error")
-            return True
-        return False

@@ -88,8 +88,7 @@ class IncidentScreen(ConsoleScreen):
 
     def action_restore(self) -> None:
         """Plan the undo of this incident."""
-        if not self.writes_refused():
-            self.post_message(Restore(self.incident, self.agent))
+        self.post_message(Restore(self.incident, self.agent))
 
 
 def incident_lines(report: IncidentReport) -> list[str]:

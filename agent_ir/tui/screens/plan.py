@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.widgets import Static
 
 from agent_ir.errors import AgentIRError
 from agent_ir.textsafe import visible
@@ -15,6 +16,11 @@ from agent_ir.tui.session import ConsoleSession, ReadyPlan, Request, RestoreRequ
 from agent_ir.tui.widgets.console_footer import ConsoleFooter
 from agent_ir.tui.widgets.plan_header import PlanHeader
 from agent_ir.tui.widgets.plan_view import PlanView
+
+PREVIEW = (
+    "read-only: preview · this console was started with --read-only, so this plan cannot "
+    "run from here (run it from a console without --read-only, or agent-ir revoke / run)"
+)
 
 
 class PlanScreen(ConsoleScreen):
@@ -37,9 +43,18 @@ class PlanScreen(ConsoleScreen):
         self.request = request
         self.ready: ReadyPlan | None = None
 
+    DEFAULT_CSS = """
+    PlanScreen #plan-preview { height: auto; padding: 0 1; background: $error;
+        color: white; text-style: bold; }
+    """
+
     def compose(self) -> ComposeResult:
         what = "undo plan" if isinstance(self.request, RestoreRequest) else "plan"
+        if self.session.read_only:
+            what = f"read-only: preview of the {what}"
         yield self.environment_bar(f"{what} · {self.request.agent}")
+        if self.session.read_only:
+            yield Static(PREVIEW, id="plan-preview")
         yield PlanHeader(id="plan-header")
         yield PlanView(id="plan")
         yield ConsoleFooter()
@@ -71,13 +86,14 @@ class PlanScreen(ConsoleScreen):
         if ready is None:
             self.notify("the plan is not ready", severity="warning")
             return
+        if self.session.read_only:
+            self.notify(PREVIEW, title="Preview only", severity="warning")
+            return
         if ready.refusal:
             self.notify(visible(ready.refusal), markup=False, title="Refused", severity="error")
             return
         if not ready.plan.steps:
             self.notify("this plan has no steps; nothing to run", severity="warning")
-            return
-        if self.writes_refused():
             return
         gated = [s for s in ready.plan.steps if s.approve]
         reason = f"restore of {ready.restore_of}" if ready.restore_of else ""
