@@ -11,7 +11,7 @@ from agent_ir.data import stylesheet
 from agent_ir.playbook.loader import shipped_playbooks
 from agent_ir.tui.commands import ConsoleCommands
 from agent_ir.tui.keys_help import help_sections
-from agent_ir.tui.messages import OpenAgent, OpenIncident, PickPlaybook, Restore, Revoke
+from agent_ir.tui.messages import CutLink, OpenAgent, OpenIncident, PickPlaybook, Restore, Revoke
 from agent_ir.tui.screens.agent_detail import AgentDetailScreen
 from agent_ir.tui.screens.agent_list import AgentListScreen
 from agent_ir.tui.screens.confirm import ConfirmScreen
@@ -22,6 +22,7 @@ from agent_ir.tui.screens.playbook_picker import PlaybookPickerScreen
 from agent_ir.tui.session import ConsoleSession, PlanRequest, RestoreRequest
 
 KILL_SWITCH = "contain-agent"
+CUT_LINK = "cut-delegation"
 VIM_KEYS = (
     ("j", "down", "Down", "move down, as the down arrow does"),
     ("k", "up", "Up", "move up, as the up arrow does"),
@@ -118,6 +119,12 @@ class AgentIRApp(App[None]):
         """Plan the kill switch (read-only: the plan screen is a preview)."""
         path = shipped_playbooks()[KILL_SWITCH]
         self.push_screen(PlanScreen(self.session, PlanRequest(message.agent, path)))
+
+    def on_cut_link(self, message: CutLink) -> None:
+        """Plan cutting one delegation link, its ends taken from the tree, not typed."""
+        params = {"from": message.source, "to": message.target}
+        request = PlanRequest(message.agent, shipped_playbooks()[CUT_LINK], params)
+        self.push_screen(PlanScreen(self.session, request))
 
     def on_pick_playbook(self, message: PickPlaybook) -> None:
         """Choose a playbook, then plan it."""

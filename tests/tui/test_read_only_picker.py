@@ -142,3 +142,41 @@ def test_cli_parameter_errors_in_the_forms_words() -> None:
     )
     assert message == "n 'abc': not a whole number; to is required"
     assert "--param" not in message and set(fields) == {"n", "to"}
+
+
+async def test_cut_delegation_starts_from_the_highlighted_link(console: AppFactory) -> None:
+    """x in the Delegation tab plans cut-delegation for the highlighted link: its two
+    ends come from the tree, nothing is typed."""
+    from agent_ir.tui.widgets.delegation_tree import DelegationTree
+
+    app = console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_agent(pilot, AGENT)
+        await pilot.press("4")
+        await pilot.pause()
+        tree = app.screen.query_one(DelegationTree)
+        # the first link is alice's ownership: not a delegation, so x says so
+        for _ in range(20):
+            if tree.current_edge is not None:
+                break
+            await pilot.press("down")
+            await pilot.pause()
+        assert tree.current_edge is not None and tree.cuttable_edge is None
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, AgentDetailScreen)
+        for _ in range(20):
+            if tree.cuttable_edge is not None:
+                break
+            await pilot.press("down")
+            await pilot.pause()
+        edge = tree.cuttable_edge
+        assert edge is not None
+        assert "x cuts this link" in shown(app, "#delegation-reason")
+        await pilot.press("x")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PlanScreen)
+        assert screen.request.playbook.stem == "cut-delegation"
+        assert screen.request.params == {"from": edge.source, "to": edge.target}
+        assert screen.ready is not None and screen.ready.plan.steps

@@ -12,7 +12,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from agent_ir.errors import AgentIRError
 from agent_ir.textsafe import visible
 from agent_ir.tui.clipboard import copy_text
-from agent_ir.tui.messages import OpenIncident, PickPlaybook, Restore, Revoke
+from agent_ir.tui.messages import CutLink, OpenIncident, PickPlaybook, Restore, Revoke
 from agent_ir.tui.safe import plain
 from agent_ir.tui.screens.base import ConsoleScreen
 from agent_ir.tui.screens.links import LinksScreen
@@ -40,6 +40,7 @@ class AgentDetailScreen(ConsoleScreen):
         Binding("u", "restore", "Restore"),
         Binding("y", "copy", "Copy id"),
         Binding("o", "links", "Console"),
+        Binding("x", "cut_link", "Cut link", show=False),
         Binding("ctrl+r", "reload", "Reload", show=False),
         *(
             Binding(str(n), f"tab('{tab}')", tab.title(), show=False, tooltip=f"show the {tab} tab")
@@ -193,12 +194,29 @@ class AgentDetailScreen(ConsoleScreen):
             "revoke": f"Revoke {agent}…",
             "playbook": f"Run a playbook on {agent}…",
             "links": f"Console pages of {agent}",
+            "cut_link": f"Cut a delegation link of {agent}…",
             "restore": f"Restore incident {incident}…"
             if incident
             else f"Restore an incident of {agent}…",
             "open": f"Open incident {incident}" if incident else description,
         }
         return texts.get(action, description)
+
+    def action_cut_link(self) -> None:
+        """Plan cutting the delegation link highlighted in the Delegation tab."""
+        if self.query_one(TabbedContent).active != "delegation":
+            self.action_tab("delegation")
+            self.notify("highlight the link to cut, then press x again")
+            return
+        edge = self.query_one(DelegationTree).cuttable_edge
+        if edge is None:
+            self.notify(
+                "highlight a delegation link (consent, assume-role, impersonate, federation "
+                "or token-exchange); ownership is not cut here",
+                severity="warning",
+            )
+            return
+        self.post_message(CutLink(self.agent, edge.source, edge.target))
 
     def action_copy(self) -> None:
         """Copy the highlighted credential's or incident's id. On the other tabs, choose the
