@@ -31,14 +31,18 @@ class ConsoleFooter(Footer):
         width = self.app.size.width
         needed = sum(_width(key) + 1 for key in keys)
         rows = 2 if needed > width and len(keys) > 1 else 1
+        # inline styles: they win over Footer's own rules
+        styles = self.styles
+        styles.layout = "grid" if rows == 2 else "horizontal"
+        styles.height = rows
         if rows == 2:
-            self.styles.layout = "grid"
-            self.styles.grid_size_columns = ceil(len(keys) / 2)
-            self.styles.grid_columns = "auto"
-            self.styles.grid_rows = "1"
-        else:
-            self.styles.layout = "horizontal"
-        self.styles.height = rows
+            styles.grid_size_columns = ceil(len(keys) / 2)
+            styles.grid_columns = "auto"
+            styles.grid_rows = "1"
+            for key in keys:
+                # padding, not margin: an auto column counts it, so no key is cut
+                key.styles.margin = (0, 0, 0, 0)
+                key.styles.padding = (0, 1, 0, 0)
         yield from keys
 
     def on_resize(self, event: events.Resize) -> None:
