@@ -4,8 +4,8 @@ Run: .venv/bin/python scripts/screenshots.py [--out screenshots] [--size 100x30]
 
 It starts its own lab (in this process) and builds the console through the same factory
 as the CLI and the tests, then walks the story: the agent list, invoice-agent's tabs,
-the kill-switch plan, the typed confirmation, the run's summary, the journal and the
-undo plan; then the cross-provider tabletop exercise in its own lab, with residual access
+the console pages of its identities, the kill-switch plan, the typed confirmation, the
+run's summary, the journal and the undo plan; the same plan as a read-only preview; then the cross-provider tabletop exercise in its own lab, with residual access
 after the injects and the score after the kill switch. The journal goes to a temporary folder; nothing outside the lab changes.
 """
 
@@ -92,6 +92,9 @@ async def walk(app: AgentIRApp, out: Path, size: tuple[int, int]) -> list[Path]:
         ):
             await press(pilot, key)
             shot(name)
+        await press(pilot, "o")
+        shot("console-links")
+        await press(pilot, "escape")
         await press(pilot, "r")
         shot("plan")
         await confirm(pilot, "tabletop: long-lived key found on a paste site")
@@ -110,6 +113,18 @@ async def walk(app: AgentIRApp, out: Path, size: tuple[int, int]) -> list[Path]:
         await press(pilot, "escape")
         await press(pilot, "question_mark")
         shot("keys")
+    return saved
+
+
+async def walk_preview(app: AgentIRApp, out: Path, size: tuple[int, int]) -> list[Path]:
+    """In read-only mode: the kill switch's plan as a preview that will not run."""
+    saved: list[Path] = []
+    shot = shooter(app, out, saved)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await fill(pilot, "#filter", AGENT)
+        await press(pilot, "enter", "r")
+        shot("read-only-preview")
     return saved
 
 
@@ -153,6 +168,13 @@ def main() -> None:
             playbook_dirs=(),
         )
         saved = asyncio.run(walk(app, args.out, (width, height)))
+        preview = make_app(
+            settings.model_copy(update={"read_only": True}),
+            clock=lambda: lab.now,
+            responder="responder@corp.test",
+            playbook_dirs=(),
+        )
+        saved += asyncio.run(walk_preview(preview, args.out, (width, height)))
     loaded = load_exercise(find_exercise(EXERCISE))
     with tempfile.TemporaryDirectory() as tmp, Lab(load_world(loaded.world_path)) as lab:
         settings = lab.settings.model_copy(update={"journal_dir": Path(tmp) / "journal"})
