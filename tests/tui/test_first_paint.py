@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from agent_ir.factory import make_app
 from agent_ir.lab.runner import Lab
 from agent_ir.tui.app import AgentIRApp
+from agent_ir.tui.screens.agent_detail import AgentDetailScreen
 from agent_ir.tui.screens.agent_list import AgentListScreen
 from agent_ir.tui.screens.plan import PlanScreen
 from agent_ir.tui.widgets.agent_table import AgentTable
@@ -99,7 +100,13 @@ async def _fill_in_order(app: AgentIRApp, pilot: Pilot[None], held: Lab) -> None
     await _until(pilot, lambda: _states(app)["gcp"] == OK and table.total > okta_only)
     assert _states(app)["entra"] == LOADING
 
+    # an agent opened now says what is still missing, and fills in as it arrives
+    await pilot.press("enter")
+    await _until(pilot, lambda: isinstance(app.screen, AgentDetailScreen))
+    assert "still reading entra" in shown(app, "#detail-status")
     held.faults["entra"].release()
+    await _until(pilot, lambda: "still reading" not in shown(app, "#detail-status"))
+    await pilot.press("escape")
     await settle(pilot)
     assert set(_states(app).values()) <= {OK, FAILED}
     assert "reading providers" not in shown(app, "#list-count")

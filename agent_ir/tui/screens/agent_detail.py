@@ -7,6 +7,7 @@ import asyncio
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.widgets import Static, TabbedContent, TabPane
 
 from agent_ir.errors import AgentIRError
@@ -25,6 +26,8 @@ from agent_ir.tui.widgets.grants_table import GrantsTable
 from agent_ir.tui.widgets.incident_table import IncidentTable
 
 TABS = ("overview", "access", "credentials", "delegation", "journal")
+FOLLOW_S = 0.25
+"""How often an agent opened before every provider answered looks for their answers."""
 
 
 class AgentDetailScreen(ConsoleScreen):
@@ -57,6 +60,7 @@ class AgentDetailScreen(ConsoleScreen):
         super().__init__(session)
         self.agent = agent
         self._generation = -1
+        self._follow_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield self.environment_bar(f"agent {self.agent}")
@@ -83,6 +87,15 @@ class AgentDetailScreen(ConsoleScreen):
         self._fill()
         self.load_journal()
         self._focus_content()
+        if self.session.pending:
+            self._follow_timer = self.set_interval(FOLLOW_S, self._follow)
+
+    def _follow(self) -> None:
+        """While providers are still answering, show what each adds as it arrives."""
+        if self.session.generation != self._generation:
+            self._fill()
+        if not self.session.pending and self._follow_timer is not None:
+            self._follow_timer.stop()
 
     @on(TabbedContent.TabActivated)
     def _tab_opened(self) -> None:
