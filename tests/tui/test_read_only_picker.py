@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import Checkbox, Input, OptionList
+from textual.widgets._footer import FooterKey
 
 from agent_ir.tui.screens.agent_detail import AgentDetailScreen
 from agent_ir.tui.screens.agent_list import AgentListScreen
@@ -56,6 +57,8 @@ async def test_read_only_shows_plans_as_previews_that_do_not_run(
         await pilot.press("c")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
+        footer = {str(k.description) for k in app.screen.query(FooterKey)}
+        assert "Preview only" in footer and "Confirm…" not in footer
         await pilot.press("escape")
         await open_agent(pilot, AGENT)
         assert isinstance(app.screen, AgentDetailScreen)

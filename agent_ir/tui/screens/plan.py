@@ -33,7 +33,9 @@ class PlanScreen(ConsoleScreen):
         # priority: taken as it arrives, so the name typed straight after it reaches the
         # confirmation instead of the plan
         Binding("enter", "confirm", "Confirm…", priority=True),
+        Binding("enter", "preview", "Preview only", priority=True),
         Binding("c", "confirm", "Confirm…", show=False),
+        Binding("c", "preview", "Preview only", show=False),
         Binding("escape", "cancel", "Cancel"),
         Binding("q", "cancel", "Cancel", show=False),
     ]
@@ -76,6 +78,16 @@ class PlanScreen(ConsoleScreen):
         self.query_one(PlanHeader).show(self.ready.summary)
         view.show(self.ready)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only: enter says the plan is a preview instead of offering to confirm."""
+        if action == "preview":
+            return self.session.read_only
+        return not (action == "confirm" and self.session.read_only)
+
+    def action_preview(self) -> None:
+        """Say why this plan will not run (the console is read-only)."""
+        self.notify(PREVIEW, title="Preview only", severity="warning")
+
     def action_cancel(self) -> None:
         """Back without changing anything."""
         self.dismiss()
@@ -87,7 +99,7 @@ class PlanScreen(ConsoleScreen):
             self.notify("the plan is not ready", severity="warning")
             return
         if self.session.read_only:
-            self.notify(PREVIEW, title="Preview only", severity="warning")
+            self.action_preview()
             return
         if ready.refusal:
             self.notify(visible(ready.refusal), markup=False, title="Refused", severity="error")
