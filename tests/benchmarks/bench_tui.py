@@ -22,6 +22,7 @@ import asyncio
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import App, ComposeResult
@@ -59,9 +60,11 @@ async def baseline() -> float:
             static = app.query_one(Static)
             draw = static.render_line
 
-            def timed_draw(y: int, draw: object = draw, painted: list[float] = painted) -> Strip:
+            def timed_draw(
+                y: int, draw: Callable[[int], Strip] = draw, painted: list[float] = painted
+            ) -> Strip:
                 painted.append(time.perf_counter())
-                return draw(y)  # type: ignore[operator]
+                return draw(y)
 
             static.render_line = timed_draw  # type: ignore[method-assign]
             static.refresh()
@@ -75,6 +78,7 @@ class AnswerClock:
 
     def __init__(self, status: ProviderStatus) -> None:
         self.answers: dict[str, float] = {}
+        self.failed: set[str] = set()
         answered, failed = status.answered, status.failed
 
         def timed_answered(provider: str, detail: str) -> None:
@@ -83,6 +87,7 @@ class AnswerClock:
 
         def timed_failed(provider: str, message: str) -> None:
             self.answers[provider] = time.perf_counter()
+            self.failed.add(provider)
             failed(provider, message)
 
         status.answered = timed_answered  # type: ignore[method-assign]
@@ -131,12 +136,16 @@ async def measure(lab: Lab, journal: Path) -> dict[str, object]:
             await pilot.pause()
         first_paint = clock.paints[0][0] - start
         table = app.screen.query_one(AgentTable)
-        filled = next(t for t, rows in clock.paints if rows == table.total) - start
         assert answers is not None
         per_provider = {
-            name: next((t for t, _ in clock.paints if t >= answered), answered) - start
+            name + (" (FAILED)" if name in answers.failed else ""): next(
+                (t for t, _ in clock.paints if t >= answered), answered
+            )
+            - start
             for name, answered in sorted(answers.answers.items(), key=lambda kv: kv[1])
         }
+        # filled: the first paint after the last provider's answer (not merely rows > 0)
+        filled = max(per_provider.values(), default=first_paint)
 
         async def key(name: str) -> float:
             before = time.perf_counter()
