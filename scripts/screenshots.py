@@ -4,9 +4,10 @@ Run: .venv/bin/python scripts/screenshots.py [--out screenshots] [--size 100x30]
 
 It starts its own lab (in this process) and builds the console through the same factory
 as the CLI and the tests, then walks the story: the agent list, invoice-agent's tabs,
-the kill-switch plan, the typed confirmation, the run's summary, the journal and the
-undo plan; then invoice-agent's Activity tab in a lab seeded as of a fixed moment (its
-overnight reads are placed from the lab's clock, so the picture holds from run to run); then the cross-provider tabletop exercise in its own lab, with residual access
+the console pages of its identities, the kill-switch plan, the typed confirmation, the
+run's summary, the journal and the undo plan; the same plan as a read-only preview; then
+invoice-agent's Activity tab in a lab seeded as of a fixed moment (its overnight reads are
+placed from the lab's clock, so the picture holds from run to run); then the cross-provider tabletop exercise in its own lab, with residual access
 after the injects and the score after the kill switch. The journal goes to a temporary folder; nothing outside the lab changes.
 """
 
@@ -96,6 +97,9 @@ async def walk(app: AgentIRApp, out: Path, size: tuple[int, int]) -> list[Path]:
         ):
             await press(pilot, key)
             shot(name)
+        await press(pilot, "o")
+        shot("console-links")
+        await press(pilot, "escape")
         await press(pilot, "r")
         shot("plan")
         await confirm(pilot, "tabletop: long-lived key found on a paste site")
@@ -127,6 +131,18 @@ async def walk_activity(app: AgentIRApp, out: Path, size: tuple[int, int]) -> li
         await press(pilot, "enter", "enter")
         await press(pilot, "6")
         shot("detail-activity")
+    return saved
+
+
+async def walk_preview(app: AgentIRApp, out: Path, size: tuple[int, int]) -> list[Path]:
+    """In read-only mode: the kill switch's plan as a preview that will not run."""
+    saved: list[Path] = []
+    shot = shooter(app, out, saved)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await fill(pilot, "#filter", AGENT)
+        await press(pilot, "enter", "r")
+        shot("read-only-preview")
     return saved
 
 
@@ -170,6 +186,13 @@ def main() -> None:
             playbook_dirs=(),
         )
         saved = asyncio.run(walk(app, args.out, (width, height)))
+        preview = make_app(
+            settings.model_copy(update={"read_only": True}),
+            clock=lambda: lab.now,
+            responder="responder@corp.test",
+            playbook_dirs=(),
+        )
+        saved += asyncio.run(walk_preview(preview, args.out, (width, height)))
     with tempfile.TemporaryDirectory() as tmp, Lab(load_world(default_world()), now=PINNED) as lab:
         settings = lab.settings.model_copy(update={"journal_dir": Path(tmp) / "journal"})
         app = make_app(

@@ -82,6 +82,8 @@ class FaultState:
         self.requests = 0
         self._injected = 0
         """Faults injected under the spec now in force (for ``max_faults``)."""
+        self._gate = threading.Event()
+        self._gate.set()
 
     @property
     def spec(self) -> FaultSpec:
@@ -97,8 +99,23 @@ class FaultState:
             if spec.seed is not None:
                 self._random = random.Random(spec.seed)
 
+    def hold(self) -> None:
+        """Hold every request from now on until :meth:`release`: lets a test say exactly
+        when a provider answers (one provider slower than the others, with no timing)."""
+        self._gate.clear()
+
+    def release(self) -> None:
+        """Let held requests (and every later one) through."""
+        self._gate.set()
+
+    @property
+    def held(self) -> bool:
+        """True while requests are held."""
+        return not self._gate.is_set()
+
     def decide(self, path: str = "") -> Decision:
-        """Draw the fate of the next request (to ``path``)."""
+        """Draw the fate of the next request (to ``path``), after waiting while held."""
+        self._gate.wait()
         with self._lock:
             spec = self._spec
             self.requests += 1

@@ -10,7 +10,8 @@ from textual.screen import Screen
 from agent_ir.data import stylesheet
 from agent_ir.playbook.loader import shipped_playbooks
 from agent_ir.tui.commands import ConsoleCommands
-from agent_ir.tui.messages import OpenAgent, OpenIncident, PickPlaybook, Restore, Revoke
+from agent_ir.tui.keys_help import help_sections
+from agent_ir.tui.messages import CutLink, OpenAgent, OpenIncident, PickPlaybook, Restore, Revoke
 from agent_ir.tui.screens.agent_detail import AgentDetailScreen
 from agent_ir.tui.screens.agent_list import AgentListScreen
 from agent_ir.tui.screens.confirm import ConfirmScreen
@@ -21,11 +22,12 @@ from agent_ir.tui.screens.playbook_picker import PlaybookPickerScreen
 from agent_ir.tui.session import ConsoleSession, PlanRequest, RestoreRequest
 
 KILL_SWITCH = "contain-agent"
+CUT_LINK = "cut-delegation"
 VIM_KEYS = (
-    ("j", "down", "Down"),
-    ("k", "up", "Up"),
-    ("g", "ctrl+home,home", "To the top"),
-    ("G", "ctrl+end,end", "To the bottom"),
+    ("j", "down", "Down", "move down, as the down arrow does"),
+    ("k", "up", "Up", "move up, as the up arrow does"),
+    ("g", "ctrl+home,home", "To the top", "go to the first line, as home does"),
+    ("G", "ctrl+end,end", "To the bottom", "go to the last line, as end does"),
 )
 """Vim's moves, as the keys they stand for (the first one bound where focus is: a table
 goes to its first row on ctrl+home, a list on home). A letter typed in an input never
@@ -50,8 +52,17 @@ class AgentIRApp(App[None]):
             priority=True,
             tooltip="Open the command palette",
         ),
-        Binding("colon", "command_palette", "Commands", show=False),
-        *(Binding(key, f"vim('{to}')", what, show=False) for key, to, what in VIM_KEYS),
+        Binding(
+            "colon",
+            "command_palette",
+            "Commands",
+            show=False,
+            tooltip="every action by name, each naming what it acts on",
+        ),
+        *(
+            Binding(key, f"vim('{to}')", what, show=False, tooltip=tip)
+            for key, to, what, tip in VIM_KEYS
+        ),
     ]
 
     def __init__(self, session: ConsoleSession) -> None:
@@ -83,15 +94,8 @@ class AgentIRApp(App[None]):
         await super().on_event(event)
 
     def action_keys(self) -> None:
-        """Show every key that works here."""
-        rows = []
-        for key, active in self.screen.active_bindings.items():
-            binding = active.binding
-            if binding.description:
-                where = "everywhere" if active.node is self else type(active.node).__name__
-                rows.append((binding.key_display or key, binding.description, where))
-        rows.append(("ctrl+p", "Command palette: every action by name", "everywhere"))
-        self.push_screen(HelpScreen(rows))
+        """Show every key, grouped by screen, this screen's first."""
+        self.push_screen(HelpScreen(help_sections(self)))
 
     async def action_vim(self, keys: str) -> None:
         """Do what the first of ``keys`` (comma-separated) bound where focus is would do,
@@ -112,10 +116,15 @@ class AgentIRApp(App[None]):
         self.push_screen(IncidentScreen(self.session, message.incident, message.agent))
 
     def on_revoke(self, message: Revoke) -> None:
-        """Plan the kill switch."""
-        if not self.session.read_only:
-            path = shipped_playbooks()[KILL_SWITCH]
-            self.push_screen(PlanScreen(self.session, PlanRequest(message.agent, path)))
+        """Plan the kill switch (read-only: the plan screen is a preview)."""
+        path = shipped_playbooks()[KILL_SWITCH]
+        self.push_screen(PlanScreen(self.session, PlanRequest(message.agent, path)))
+
+    def on_cut_link(self, message: CutLink) -> None:
+        """Plan cutting one delegation link, its ends taken from the tree, not typed."""
+        params = {"from": message.source, "to": message.target}
+        request = PlanRequest(message.agent, shipped_playbooks()[CUT_LINK], params)
+        self.push_screen(PlanScreen(self.session, request))
 
     def on_pick_playbook(self, message: PickPlaybook) -> None:
         """Choose a playbook, then plan it."""

@@ -45,3 +45,13 @@ class OpenIncident(Message):
         super().__init__()
         self.incident = incident
         self.agent = agent
+
+
+class CutLink(Message):
+    """Plan the cut-delegation playbook for one link of an agent's delegation tree."""
+
+    def __init__(self, agent: str, source: str, target: str) -> None:
+        super().__init__()
+        self.agent = agent
+        self.source = source
+        self.target = target

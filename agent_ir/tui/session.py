@@ -35,6 +35,9 @@ from agent_ir.providers.base import Discovery, ProgressFn, utcnow
 from agent_ir.settings import Settings
 from agent_ir.tui.plan_summary import PlanSummary, collateral_principals, summarize
 
+AnswerFn = Callable[[ProviderName, "Discovery | ProviderError"], None]
+"""Told of each provider's discovery (or error) as it arrives."""
+
 READ_ONLY_REFUSAL = "read-only mode: every write path is closed (started with --read-only)"
 
 
@@ -110,6 +113,8 @@ class ConsoleSession:
         self.stale = False
         self.verdicts: dict[str, str] = {}
         """The verdict in words of each agent's last run in this console, by agent."""
+        self.pending: set[ProviderName] = set()
+        """Providers still discovering: the current inventory lacks what they hold."""
 
     @property
     def read_only(self) -> bool:
@@ -134,6 +139,64 @@ class ConsoleSession:
         """Each provider's discovery, or its error, as soon as it finishes."""
         async for name, result in self.engine.discover_each():
             yield name, result
+
+    async def fill(self, on_answer: AnswerFn) -> AsyncIterator[Inventory]:
+        """Discover every provider, yielding an inventory of what has answered each time
+        one (or more) answers, so a face fills as providers answer instead of waiting for
+        the slowest; the last one yielded holds every provider.
+
+        The adapters are built off the event loop (their SDK imports take seconds), and
+        answers that arrive while one inventory is assembled are taken together in the next.
+        """
+        self.pending = set(self.configured())
+        try:
+            await asyncio.to_thread(self.engine.providers)
+            queue: asyncio.Queue[tuple[ProviderName, Discovery | ProviderError] | None]
+            queue = asyncio.Queue()
+            task = asyncio.create_task(self._collect(queue))
+            try:
+                async for inv in self._assemble_each(queue, on_answer):
+                    yield inv
+                await task
+            finally:
+                task.cancel()
+        finally:
+            self.pending = set()
+
+    async def _collect(
+        self, queue: asyncio.Queue[tuple[ProviderName, Discovery | ProviderError] | None]
+    ) -> None:
+        try:
+            async for answer in self.engine.discover_each():
+                queue.put_nowait(answer)
+        finally:
+            queue.put_nowait(None)
+
+    async def _assemble_each(
+        self,
+        queue: asyncio.Queue[tuple[ProviderName, Discovery | ProviderError] | None],
+        on_answer: AnswerFn,
+    ) -> AsyncIterator[Inventory]:
+        discoveries: dict[ProviderName, Discovery] = {}
+        errors: dict[ProviderName, ProviderError] = {}
+        finished = False
+        while not finished:
+            batch = [await queue.get()]
+            while not queue.empty():
+                batch.append(queue.get_nowait())
+            for answer in batch:
+                if answer is None:
+                    finished = True
+                    continue
+                name, result = answer
+                if isinstance(result, ProviderError):
+                    errors[name] = result
+                else:
+                    discoveries[name] = result
+                self.pending.discard(name)
+                on_answer(name, result)
+            if any(a is not None for a in batch):
+                yield await self.assemble(dict(discoveries), dict(errors))
 
     async def assemble(
         self,
@@ -195,6 +258,9 @@ class ConsoleSession:
                 warnings=warnings,
                 collateral=collateral_principals(plan, self.inventory),
             )
+        if self.pending:
+            still = ", ".join(sorted(self.pending))
+            raise AgentIRError(f"still reading {still}: a plan needs every provider's answer")
         playbook = await asyncio.to_thread(load_playbook, request.playbook)
         params = resolve_params(playbook, request.params)
         inv = self._inventory()

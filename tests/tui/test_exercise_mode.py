@@ -206,3 +206,21 @@ def test_without_yes_on_a_terminal_opens_the_console(monkeypatch: pytest.MonkeyP
     )
     assert main(["tabletop", "default-story"]) == ExitCode.OK
     assert opened == ["default-story"]
+
+
+async def test_every_footer_key_fits_at_80_columns(exercise_app: ExerciseApp) -> None:
+    """Quit, Keys and the facilitator's Inject/Residual/End (which come last) are whole
+    at 80 columns, on the exercise screen and on an agent."""
+    from textual.widgets._footer import FooterKey
+
+    async with exercise_app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for _ in range(2):
+            keys = {
+                str(k.description): k.region for k in exercise_app.screen.query(FooterKey)
+            }
+            assert {"Quit", "Keys", "Inject", "Residual", "End"} <= set(keys)
+            assert all(r.width > 0 and r.right <= 80 for r in keys.values()), keys
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(exercise_app.screen, AgentDetailScreen)

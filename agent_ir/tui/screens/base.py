@@ -1,11 +1,11 @@
-"""What every full screen of the console shares: the session, the environment bar,
-the footer and the read-only refusal."""
+"""What every full screen of the console shares: the session, the environment bar and
+the palette's wording of its commands."""
 
 from __future__ import annotations
 
 from textual.screen import Screen
 
-from agent_ir.tui.session import READ_ONLY_REFUSAL, ConsoleSession
+from agent_ir.tui.session import ConsoleSession
 from agent_ir.tui.widgets.environment_bar import EnvironmentBar
 
 
@@ -28,9 +28,7 @@ class ConsoleScreen(Screen[None]):
             title=self.SCREEN_TITLE if title is None else title,
         )
 
-    def writes_refused(self) -> bool:
-        """In read-only mode, say so and return True."""
-        if self.session.read_only:
-            self.notify(READ_ONLY_REFUSAL, title="Refused", severity="error")
-            return True
-        return False
+    def command_text(self, action: str, description: str) -> str:
+        """How the command palette words a binding of this screen: naming what it acts on
+        ("Revoke invoice-agent…") where the screen knows; else its short name."""
+        return description

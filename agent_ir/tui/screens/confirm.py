@@ -29,6 +29,8 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
     """The plan's summary again, then type the agent's name and a reason; returns a
     Confirmation, or None."""
 
+    HELP_NAME = "The confirmation"
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     AUTO_FOCUS = "#confirm-agent"
 

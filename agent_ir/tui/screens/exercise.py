@@ -13,7 +13,7 @@ from __future__ import annotations
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.message import Message
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from agent_ir.errors import AgentIRError
 from agent_ir.tabletop.live import Scorecard
@@ -23,6 +23,7 @@ from agent_ir.textsafe import visible
 from agent_ir.tui.exercise_session import ExerciseSession
 from agent_ir.tui.screens.agent_list import AgentListScreen
 from agent_ir.tui.widgets.agent_table import AgentTable
+from agent_ir.tui.widgets.console_footer import ConsoleFooter
 from agent_ir.tui.widgets.exercise_clock import ExerciseClock
 from agent_ir.tui.widgets.filter_input import FilterInput
 from agent_ir.tui.widgets.inject_log import InjectLog
@@ -32,6 +33,8 @@ from agent_ir.tui.widgets.residual_panel import ResidualPanel
 
 class ExerciseScreen(AgentListScreen):
     """The agent list of an exercise's lab, driven by a facilitator."""
+
+    HELP_NAME = "The exercise (the agent list, with the clock and injects)"
 
     SCREEN_TITLE = "exercise"
 
@@ -74,7 +77,7 @@ class ExerciseScreen(AgentListScreen):
         residual = ResidualPanel(id="residual")
         residual.display = False
         yield residual
-        yield Footer()
+        yield ConsoleFooter()
 
     @on(events.Mount)
     def _arm(self) -> None:

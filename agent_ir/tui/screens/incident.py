@@ -10,23 +10,28 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from agent_ir.engine.report import IncidentReport, summary_lines, when
 from agent_ir.errors import AgentIRError
+from agent_ir.tui.clipboard import copy_text
 from agent_ir.tui.messages import Restore
 from agent_ir.tui.safe import plain
 from agent_ir.tui.screens.base import ConsoleScreen
 from agent_ir.tui.session import ConsoleSession
+from agent_ir.tui.widgets.console_footer import ConsoleFooter
 
 
 class IncidentScreen(ConsoleScreen):
     """An incident to read and hand off; ``u`` plans its undo."""
 
+    HELP_NAME = "An incident"
+
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("q", "back", "Back", show=False),
         Binding("u", "restore", "Restore"),
+        Binding("y", "copy", "Copy id"),
     ]
 
     DEFAULT_CSS = """
@@ -43,7 +48,7 @@ class IncidentScreen(ConsoleScreen):
         yield self.environment_bar(f"incident {self.incident}")
         with VerticalScroll(id="incident-body"):
             yield Static("reading the journal…", id="incident-text", markup=False)
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         """Read the incident in a worker; the text has focus so the arrows scroll."""
@@ -70,10 +75,20 @@ class IncidentScreen(ConsoleScreen):
         """Back to the agent."""
         self.dismiss()
 
+    def command_text(self, action: str, description: str) -> str:
+        """Palette wording naming this incident."""
+        return {
+            "restore": f"Restore incident {self.incident}…",
+            "copy": f"Copy incident id {self.incident}",
+        }.get(action, description)
+
+    def action_copy(self) -> None:
+        """Copy the incident id, to paste into the ticket."""
+        copy_text(self, "incident id", self.incident)
+
     def action_restore(self) -> None:
         """Plan the undo of this incident."""
-        if not self.writes_refused():
-            self.post_message(Restore(self.incident, self.agent))
+        self.post_message(Restore(self.incident, self.agent))
 
 
 def incident_lines(report: IncidentReport) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer
+from textual.widgets import Static
 
 from agent_ir.errors import AgentIRError
 from agent_ir.textsafe import visible
@@ -13,19 +13,29 @@ from agent_ir.tui.screens.base import ConsoleScreen
 from agent_ir.tui.screens.confirm import Confirmation, ConfirmScreen
 from agent_ir.tui.screens.run import RunScreen
 from agent_ir.tui.session import ConsoleSession, ReadyPlan, Request, RestoreRequest
+from agent_ir.tui.widgets.console_footer import ConsoleFooter
 from agent_ir.tui.widgets.plan_header import PlanHeader
 from agent_ir.tui.widgets.plan_view import PlanView
+
+PREVIEW = (
+    "read-only: preview · this console was started with --read-only, so this plan cannot "
+    "run from here (run it from a console without --read-only, or agent-ir revoke / run)"
+)
 
 
 class PlanScreen(ConsoleScreen):
     """Compile the plan in a worker, show its summary and steps, and ask for typed
     confirmation (the confirmation repeats the summary)."""
 
+    HELP_NAME = "A plan"
+
     BINDINGS = [
         # priority: taken as it arrives, so the name typed straight after it reaches the
         # confirmation instead of the plan
         Binding("enter", "confirm", "Confirm…", priority=True),
+        Binding("enter", "preview", "Preview only", priority=True),
         Binding("c", "confirm", "Confirm…", show=False),
+        Binding("c", "preview", "Preview only", show=False),
         Binding("escape", "cancel", "Cancel"),
         Binding("q", "cancel", "Cancel", show=False),
     ]
@@ -35,12 +45,21 @@ class PlanScreen(ConsoleScreen):
         self.request = request
         self.ready: ReadyPlan | None = None
 
+    DEFAULT_CSS = """
+    PlanScreen #plan-preview { height: auto; padding: 0 1; background: $error;
+        color: white; text-style: bold; }
+    """
+
     def compose(self) -> ComposeResult:
         what = "undo plan" if isinstance(self.request, RestoreRequest) else "plan"
+        if self.session.read_only:
+            what = f"read-only: preview of the {what}"
         yield self.environment_bar(f"{what} · {self.request.agent}")
+        if self.session.read_only:
+            yield Static(PREVIEW, id="plan-preview")
         yield PlanHeader(id="plan-header")
         yield PlanView(id="plan")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         """Plan in a worker; the screen paints first."""
@@ -59,6 +78,16 @@ class PlanScreen(ConsoleScreen):
         self.query_one(PlanHeader).show(self.ready.summary)
         view.show(self.ready)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only: enter says the plan is a preview instead of offering to confirm."""
+        if action == "preview":
+            return self.session.read_only
+        return not (action == "confirm" and self.session.read_only)
+
+    def action_preview(self) -> None:
+        """Say why this plan will not run (the console is read-only)."""
+        self.notify(PREVIEW, title="Preview only", severity="warning")
+
     def action_cancel(self) -> None:
         """Back without changing anything."""
         self.dismiss()
@@ -69,13 +98,14 @@ class PlanScreen(ConsoleScreen):
         if ready is None:
             self.notify("the plan is not ready", severity="warning")
             return
+        if self.session.read_only:
+            self.action_preview()
+            return
         if ready.refusal:
             self.notify(visible(ready.refusal), markup=False, title="Refused", severity="error")
             return
         if not ready.plan.steps:
             self.notify("this plan has no steps; nothing to run", severity="warning")
-            return
-        if self.writes_refused():
             return
         gated = [s for s in ready.plan.steps if s.approve]
         reason = f"restore of {ready.restore_of}" if ready.restore_of else ""

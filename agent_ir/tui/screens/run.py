@@ -5,19 +5,22 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from agent_ir.errors import AgentIRError
 from agent_ir.tui.safe import plain
 from agent_ir.tui.screens.base import ConsoleScreen
 from agent_ir.tui.screens.confirm import Confirmation
 from agent_ir.tui.session import ConsoleSession, ReadyPlan
+from agent_ir.tui.widgets.console_footer import ConsoleFooter
 from agent_ir.tui.widgets.run_steps import RunSteps
 from agent_ir.tui.widgets.run_summary import RunSummary
 
 
 class RunScreen(ConsoleScreen):
     """Runs a confirmed plan in a worker and shows it happen."""
+
+    HELP_NAME = "A run"
 
     BINDINGS = [
         Binding("escape", "done", "Done"),
@@ -49,7 +52,7 @@ class RunScreen(ConsoleScreen):
         yield ProgressBar(total=len(plan.steps), show_eta=False, id="run-progress")
         yield RunSteps(plan.steps, id="run-steps")
         yield RunSummary("waiting for the first step…", id="run-summary")
-        yield Footer()
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         """Start the run."""

@@ -35,6 +35,8 @@ COLUMNS = (
 class IncidentTable(SafeTable):
     """The Journal tab's table."""
 
+    HELP_WHERE = "in the Journal tab"
+
     BINDINGS = [
         Binding("enter", "open", "Open incident"),
         Binding("u", "restore", "Restore"),

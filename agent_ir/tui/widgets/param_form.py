@@ -36,6 +36,7 @@ class ParamForm(VerticalScroll, can_focus=False):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._parameters: dict[str, Parameter] = {}
+        self._initial: dict[str, str] = {}
 
     async def show(self, playbook: Playbook | None) -> None:
         """Replace the fields with ``playbook``'s parameters."""
@@ -56,6 +57,18 @@ class ParamForm(VerticalScroll, can_focus=False):
             default = "" if param.default is None else str(param.default)
             widgets.append(Input(value=default, placeholder=param.type, id=f"param-{name}"))
         await self.mount_all(widgets)
+        self._initial = self.values()
+
+    @property
+    def changed(self) -> bool:
+        """True when a field differs from what it showed at first (input to lose)."""
+        return bool(self._parameters) and self.values() != self._initial
+
+    def focus_field(self, name: str) -> None:
+        """Put the cursor in one parameter's field."""
+        found = self.query(f"#param-{name}")
+        if found:
+            found.first().focus()
 
     def values(self) -> dict[str, str]:
         """Every field as text; empty optional fields are left out."""
