@@ -10,6 +10,7 @@ from pathlib import Path
 from textual.binding import Binding
 from textual.dom import DOMNode
 
+from agent_ir.tui.activity import ActivityPane
 from agent_ir.tui.app import AgentIRApp
 from agent_ir.tui.screens.agent_detail import AgentDetailScreen
 from agent_ir.tui.screens.agent_list import AgentListScreen
@@ -26,6 +27,7 @@ CLASSES: tuple[type[DOMNode], ...] = (
     AgentListScreen,
     AgentTable,
     AgentDetailScreen,
+    ActivityPane,
     IncidentTable,
     PlanScreen,
     RunScreen,

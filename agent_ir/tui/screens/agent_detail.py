@@ -34,7 +34,7 @@ FOLLOW_S = 0.25
 class AgentDetailScreen(ConsoleScreen):
     """Everything about one agent; revoke, run a playbook or restore from here."""
 
-    HELP_NAME = "An agent (tabs 1 to 5)"
+    HELP_NAME = "An agent (tabs 1 to 6)"
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
