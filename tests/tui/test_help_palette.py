@@ -32,7 +32,7 @@ async def test_help_groups_keys_by_screen_in_words(console: AppFactory) -> None:
         assert titles == [
             "Here: The agent list",
             "Everywhere",
-            "An agent (tabs 1 to 5)",
+            "An agent (tabs 1 to 6)",
             "A plan",
             "A run",
             "An incident",
@@ -50,7 +50,7 @@ async def test_help_groups_keys_by_screen_in_words(console: AppFactory) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        assert app.screen.rows[0][0] == "Here: An agent (tabs 1 to 5)"
+        assert app.screen.rows[0][0] == "Here: An agent (tabs 1 to 6)"
         assert ("5", "Journal", "show the journal tab") in app.screen.rows
 
 
