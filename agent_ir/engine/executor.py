@@ -21,6 +21,7 @@ from typing import Any
 
 from agent_ir.actions.base import PlannedStep, ProviderAction
 from agent_ir.engine.journal import Journal, Kind
+from agent_ir.engine.ratebudget import RateBudget
 from agent_ir.errors import (
     AgentIRError,
     BadResponse,
@@ -85,6 +86,9 @@ class Tuning:
     step_deadline_s: float = 60.0
     run_deadline_s: float | None = None
     """None: sized from the plan (see :func:`run_deadline`)."""
+    rates: dict[str, float] = field(default_factory=dict)
+    """Calls per second per provider scope (account/tenant/project/org), when known;
+    absent: only the providers' own answers pace the run (see :mod:`.ratebudget`)."""
 
 
 def run_deadline(steps: list[PlannedStep], tuning: Tuning) -> float:
@@ -129,6 +133,7 @@ class Executor:
         self._journal_lock = asyncio.Lock()
         self._run_ends = 0.0
         self._ending: dict[str, StepResult] = {}
+        self.budget = RateBudget(dict(self.tuning.rates))
 
     def _event(self, event: str, step: PlannedStep, detail: str = "") -> None:
         if self.on_event is not None:
@@ -358,6 +363,7 @@ class Executor:
     ) -> bool:
         for poll in range(self.tuning.verify_polls):
             try:
+                await self.budget.take(step)
                 if _done(impl, await impl.read(adapter, step), step, prepared):
                     return True
             except ProviderError as exc:
@@ -367,11 +373,14 @@ class Executor:
 
     async def _retry(self, step: PlannedStep, call: Callable[[], Any]) -> Any:
         """Call, retrying transient failures with backoff; a provider's own Retry-After wins
-        (capped, so one bad header cannot stall a containment for long)."""
+        (capped, so one bad header cannot stall a containment for long). Every call draws
+        from its scope's shared budget, and a throttle pauses the whole scope, not only
+        this step (see :mod:`.ratebudget`)."""
         delay = self.tuning.backoff_s
         attempt = 1
         while True:
             try:
+                await self.budget.take(step)
                 return await call()
             except (ProviderUnavailable, Throttled) as exc:
                 if attempt >= self.tuning.attempts:
@@ -382,7 +391,10 @@ class Executor:
                 else:
                     wait = min(delay, self.tuning.max_backoff_s)
                     self._event("retry", step, f"{exc.message}; retrying in {wait:.1f}s")
-                await asyncio.sleep(wait)
+                if isinstance(exc, Throttled) or exc.retry_after is not None:
+                    self.budget.pause(step, wait)
+                else:
+                    await asyncio.sleep(wait)
                 delay *= 2
                 attempt += 1
 

@@ -128,6 +128,7 @@ class Outcome:
             "verdict": self.verdict.label if self.verdict else None,
             "status": _end_status(self),
             "providers": self.provider_status,
+            **({"agents": self.plan.agents} if self.plan.agents else {}),
         }
 
 
