@@ -102,11 +102,7 @@ class Plan:
             "planned_at": iso(self.planned_at),
             "access_paths": [p.to_json() for p in self.paths],
             "providers": self.provider_status,
-            **(
-                {"agents": self.agents, "max_agents": self.max_agents}
-                if self.agents
-                else {}
-            ),
+            **({"agents": self.agents, "max_agents": self.max_agents} if self.agents else {}),
         }
 
     @classmethod
