@@ -146,7 +146,29 @@ def run_selected(args: argparse.Namespace, playbook_name: str) -> ExitCode:
                 _refuse_writes(engine)
             tuning = _tuning(args, engine)
             tuning.per_provider_concurrency = max(tuning.per_provider_concurrency, MASS_CONCURRENCY)
-            plan = await mass_plan(engine, selection, playbook, params, max_agents=max_agents)
+            started = time.monotonic()
+            read_at = engine.clock()
+            inventory = await engine.inventory()
+            read = time.monotonic()
+            print(
+                f"estate read in {read - started:.1f}s "
+                f"({len(inventory.identities)} identities, {len(inventory.agents)} agents)",
+                file=sys.stderr,
+            )
+            plan = await mass_plan(
+                engine,
+                selection,
+                playbook,
+                params,
+                max_agents=max_agents,
+                inventory=inventory,
+                read_at=read_at,
+            )
+            print(
+                f"planned {len(plan.steps)} steps over {len(plan.agents)} agents in "
+                f"{time.monotonic() - read:.1f}s",
+                file=sys.stderr,
+            )
             if dry_run or who is None:
                 return plan
             if args.expect_plan and args.expect_plan != plan.plan_hash:

@@ -2,8 +2,13 @@
 
 The estate is read once; each selected agent's playbook is compiled against it in a fixed
 order (by name), sharing one record of what is already planned, so a target reachable from
-ten agents (a role, a service account) gets one step; every remaining target is read live
-once. Step ids start with the agent that brought the step in (``agent/step.provider.n``).
+ten agents (a role, a service account) gets one step. Each step's current state is the one
+the estate read (the providers' listings, moments before) found: a mass plan does not read
+every target a second time, which on a rate-limited provider would spend as many calls as
+the containment itself. The rule "read the state live before acting" still holds where it
+counts: the executor reads each target right before writing to it, and that read is the
+step's snapshot (an already-contained target ends ``already``). ``live_reads=True`` reads
+every target while planning instead, as a single-agent plan does. Step ids start with the agent that brought the step in (``agent/step.provider.n``).
 The blast radius is counted in agents (``--max-agents``) and refused before any live read
 or prompt; the playbook's ``max_targets`` holds per agent.
 """
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from agent_ir.actions.base import PlannedStep, ProviderAction
@@ -70,8 +76,13 @@ async def mass_plan(
     *,
     max_agents: int = DEFAULT_MAX_AGENTS,
     inventory: Inventory | None = None,
+    read_at: datetime | None = None,
+    live_reads: bool = False,
 ) -> Plan:
-    """Compile ``playbook`` for every selected agent into one plan (changes nothing)."""
+    """Compile ``playbook`` for every selected agent into one plan (changes nothing);
+    ``read_at`` is when a given ``inventory`` was read (for the plan's note)."""
+    if inventory is None or read_at is None:
+        read_at = engine.clock()
     inv = inventory if inventory is not None else await engine.inventory()
     agents = selected(inv, selection)
     check_max_agents(len(agents), max_agents, selection.text)
@@ -92,7 +103,15 @@ async def mass_plan(
     if before:
         notes.append(f"{before} targets shared by several agents are planned once")
     failed: dict[ProviderName, str] = {}
-    steps = await _read_live(pending, notes, failed)
+    if live_reads:
+        steps = await _read_live(pending, notes, failed)
+    else:
+        steps = [step for _, _, step in pending]
+        notes.append(
+            f"current state of the {len(steps)} steps as the estate read found it "
+            f"({_age(read_at, now)}); "
+            "each target is read again right before it is changed"
+        )
     by_name = {a.name: a for a in agents}
     steps = _collateral(steps, by_name, inv)
     order = {p: i for i, p in enumerate(PROVIDERS)}
@@ -121,6 +140,12 @@ async def mass_plan(
     )
     plan.plan_hash = plan_hash(plan)
     return plan
+
+
+def _age(read_at: datetime, now: datetime) -> str:
+    """How long before planning the estate was read, in words."""
+    seconds = max(0.0, (now - read_at).total_seconds())
+    return f"read {seconds:.0f}s before planning"
 
 
 def _collateral(

@@ -1,14 +1,16 @@
 """What an emulator was asked: a bounded log of requests, for counting lost or repeated writes.
 
 Each entry keeps the method, the path, the AWS-style ``Action`` of a form body (IAM and
-STS send every call as a POST), the answer's status and a digest of the body (never the
-body: it may carry a secret). ``GET /_lab/requests`` returns it; a reset empties it.
+STS send every call as a POST), the answer's status, when it was answered (``t``, epoch
+seconds, for a benchmark's breakdown of a run) and a digest of the body (never the body: it
+may carry a secret). ``GET /_lab/requests`` returns it; a reset empties it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import deque
 from typing import Any
 from urllib.parse import parse_qs
@@ -29,6 +31,7 @@ class RequestLog:
             "method": method,
             "path": path,
             "status": status,
+            "t": time.time(),
             "digest": hashlib.sha256(body).hexdigest()[:16] if body else "",
         }
         if method == "POST" and (body[:7] == b"Action=" or b"&Action=" in body[:4096]):

@@ -5,6 +5,11 @@
 Prints the wall time of the revoke against the rate-limit bound (each provider's successful
 writes from the lab's request log divided by its write limit; the slowest provider), their
 ratio, and the lost / repeated write counts from the same log.
+
+Where the time goes: process start (to the first request the lab sees), the estate read and
+the plan's live reads (the command's own stderr lines), execution (first intent to the last
+write the lab answered) and verification (last write to the last result in the journal),
+with the lab's reads and writes per provider before, during and after execution.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -27,6 +34,7 @@ from labproc import AGENT_IR, lab_process
 from test_mass import _requests, repeated, writes
 
 from agent_ir.lab.generator import generate_world_data
+from agent_ir.lab.okta_http import bucket_of
 
 
 def main() -> None:
@@ -52,6 +60,7 @@ def main() -> None:
         with lab_process(world, work) as config:
             env = {**os.environ, "XDG_STATE_HOME": str(work / "state")}
             start = time.perf_counter()
+            epoch = time.time()
             run = subprocess.run(
                 [
                     AGENT_IR,
@@ -89,7 +98,9 @@ def main() -> None:
                 text=True,
                 check=False,
             )
-            found = writes(_requests(config))
+            log = _requests(config)
+            found = writes(log)
+            records = _journal(work / "state", outcome.get("incident", ""))
     per = Counter(w[0] for w in found)
     bounds = {p: per[p] / rate for p, rate in limits.items() if per[p]}
     bound = max(bounds.values(), default=0.0)
@@ -107,6 +118,74 @@ def main() -> None:
     )
     print(f"wall {wall:.1f}s  bound {bound:.1f}s  bound/wall {bound / wall:.2f}")
     print(f"lost (steps not verified/already): {lost}  repeated writes: {repeated(found)}")
+    print("breakdown:")
+    for line in breakdown(epoch, wall, run.stderr, records, log):
+        print("  " + line)
+
+
+def _journal(state: Path, incident: str) -> list[dict[str, Any]]:
+    """The incident's journal records (empty when the run made none)."""
+    if not incident:
+        return []
+    for path in state.rglob(f"{incident}*"):
+        if path.is_file():
+            return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return []
+
+
+def _epoch(ts: str) -> float:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+
+
+def breakdown(
+    epoch: float,
+    wall: float,
+    stderr: str,
+    records: list[dict[str, Any]],
+    log: dict[str, list[dict[str, Any]]],
+) -> list[str]:
+    """Where the wall time went (seconds from the command's start)."""
+    out: list[str] = []
+    stamps = sorted(e["t"] for entries in log.values() for e in entries if e["t"] >= epoch)
+    if stamps:
+        out.append(f"process start to first request: {stamps[0] - epoch:.1f}s")
+    out += [line for line in stderr.splitlines() if line.startswith(("estate read", "planned"))]
+    intents = [_epoch(r["ts"]) for r in records if r["kind"] == "intent"]
+    results = [_epoch(r["ts"]) for r in records if r["kind"] == "result"]
+    if not intents or not results:
+        return out
+    first = min(intents)
+    written = {(w[0], w[2], w[4]) for w in writes(log)}
+    write_times = [
+        e["t"]
+        for p, entries in log.items()
+        for e in entries
+        if e["t"] >= first and (p, e["path"], e["digest"]) in written
+    ]
+    last_write = max(write_times, default=first)
+    out.append(f"plan ready (first intent) at {first - epoch:.1f}s")
+    out.append(f"execution (first intent to last write): {last_write - first:.1f}s")
+    out.append(f"verification tail (last write to last result): {max(results) - last_write:.1f}s")
+    out.append(f"exit after last result: {epoch + wall - max(results):.1f}s")
+    for provider, entries in sorted(log.items()):
+        mine = [e for e in entries if e["t"] >= epoch]
+        before = sum(1 for e in mine if e["t"] < first)
+        during = len(mine) - before
+        throttled = sum(1 for e in mine if e["status"] == 429)
+        spans = [e["t"] for e in mine if (provider, e["path"], e["digest"]) in written]
+        span = (
+            f", writes from {min(spans) - epoch:.1f}s to {max(spans) - epoch:.1f}s" if spans else ""
+        )
+        out.append(
+            f"{provider}: {len(mine)} requests ({before} before the first intent, {during} "
+            f"after; {throttled} answered 429{span})"
+        )
+        if provider == "okta":
+            families = Counter(bucket_of(e["path"]) for e in mine if e["t"] >= first)
+            out.append(
+                f"  okta requests per rate-limit family after the first intent: {dict(families)}"
+            )
+    return out
 
 
 if __name__ == "__main__":
