@@ -131,6 +131,8 @@ class Executor:
         self.tuning = tuning or Tuning()
         self.on_event = on_event
         self._journal_lock = asyncio.Lock()
+        self._pending: list[tuple[str, dict[str, Any], asyncio.Future[None]]] = []
+        self._flusher: asyncio.Future[None] | None = None
         self._run_ends = 0.0
         self._ending: dict[str, StepResult] = {}
         self.budget = RateBudget(dict(self.tuning.rates))
@@ -140,8 +142,35 @@ class Executor:
             self.on_event(event, step, detail)
 
     async def _write(self, kind: str, payload: dict[str, Any]) -> None:
+        """Journal one record; returns once it is on disk. Records asked for while a write
+        is under way are committed together by the next one (one fsync for the group), so
+        a run of thousands of concurrent steps is not paced by the disk."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((kind, payload, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush())
+        # Shielded: a step cut by its deadline still has its record written, in order.
+        await asyncio.shield(done)
+
+    async def _flush(self) -> None:
+        """Write what is pending, group by group, until nothing is."""
         async with self._journal_lock:
-            await asyncio.to_thread(self.journal.append, kind, payload)
+            while self._pending:
+                group, self._pending = self._pending, []
+                written: list[Any]
+                try:
+                    written = await asyncio.to_thread(
+                        self.journal.append_many, [(k, p) for k, p, _ in group]
+                    )
+                except Exception as exc:  # noqa: BLE001 - every waiter must hear of it
+                    written = [exc] * len(group)
+                for (_, _, done), record in zip(group, written, strict=True):
+                    if done.done():
+                        continue
+                    if isinstance(record, Exception):
+                        done.set_exception(record)
+                    else:
+                        done.set_result(None)
 
     def impl(self, step: PlannedStep) -> tuple[ProviderAction[Any], Provider]:
         """The implementation and adapter for a step."""

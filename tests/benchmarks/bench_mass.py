@@ -127,7 +127,7 @@ def _journal(state: Path, incident: str) -> list[dict[str, Any]]:
     """The incident's journal records (empty when the run made none)."""
     if not incident:
         return []
-    for path in state.rglob(f"{incident}*"):
+    for path in state.rglob(f"{incident}.jsonl"):
         if path.is_file():
             return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     return []
