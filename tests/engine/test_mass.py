@@ -219,3 +219,27 @@ def test_mass_revoke_restore(mass_lab: Path, tmp_path: Path) -> None:
     assert {s["status"] for s in undo["steps"]} <= {"verified", "already"}
     assert _cli(mass_lab, state, "journal", "verify").returncode == 0
     assert repeated(writes(_requests(mass_lab))) == 0
+
+
+def test_mass_plan_reads_the_estate_once(mass_lab: Path, tmp_path: Path) -> None:
+    """A mass plan takes each step's state from the estate read: planning sends no request
+    beyond what an inventory sends, and the plan says each target is read before acting."""
+    state = tmp_path / "state"
+    counts = []
+    for args in (
+        ("inventory", "--output", "json"),
+        ("run", "contain-agent", "--select", "name=agent-*", "--max-agents", "100", "--dry-run"),
+    ):
+        before = sum(len(v) for v in _requests(mass_lab).values())
+        result = (
+            _cli(mass_lab, state, *args, "--output", "json")
+            if "run" in args
+            else _cli(mass_lab, state, *args)
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        counts.append(sum(len(v) for v in _requests(mass_lab).values()) - before)
+        if "run" in args:
+            notes = json.loads(result.stdout)["notes"]
+            assert any("read again right before it is changed" in n for n in notes), notes
+    inventory, plan = counts
+    assert plan == inventory, counts
