@@ -117,6 +117,14 @@ def main() -> None:
         + ", ".join(f"{p} {b:.1f}s" for p, b in sorted(bounds.items()))
     )
     print(f"wall {wall:.1f}s  bound {bound:.1f}s  bound/wall {bound / wall:.2f}")
+    if "okta" in limits and log.get("okta"):
+        # Okta counts reads too, per endpoint family: the run's own requests bound it as well.
+        families = Counter(bucket_of(e["path"]) for e in log["okta"])
+        family, count = families.most_common(1)[0]
+        print(
+            f"okta's busiest family {family}: {count} requests, reads included "
+            f"→ {count / limits['okta']:.1f}s at its limit"
+        )
     print(f"lost (steps not verified/already): {lost}  repeated writes: {repeated(found)}")
     print("breakdown:")
     for line in breakdown(epoch, wall, run.stderr, records, log):
@@ -181,10 +189,14 @@ def breakdown(
             f"after; {throttled} answered 429{span})"
         )
         if provider == "okta":
-            families = Counter(bucket_of(e["path"]) for e in mine if e["t"] >= first)
-            out.append(
-                f"  okta requests per rate-limit family after the first intent: {dict(families)}"
-            )
+            for when, part in (
+                ("before", [e for e in mine if e["t"] < first]),
+                ("after", [e for e in mine if e["t"] >= first]),
+            ):
+                families = Counter(bucket_of(e["path"]) for e in part)
+                out.append(
+                    f"  okta requests per rate-limit family {when} the first intent: {dict(families)}"
+                )
     return out
 
 
