@@ -24,8 +24,11 @@ from agent_ir.errors import RefusedError, UsageError
 from agent_ir.exit_codes import ExitCode
 from agent_ir.textsafe import visible
 
-MASS_CONCURRENCY = 16
-"""Steps in flight per provider in a mass run (the rate budgets, not this, set the pace)."""
+MASS_CONCURRENCY = 64
+"""Steps in flight per provider in a mass run. The pace is set by each provider's rate gate,
+which knows its limit from the start: GCP's client buckets (``writes_per_minute``, 600 as
+IAM allows), Okta's ``X-Rate-Limit-*`` headers on every answer, Graph's ``Retry-After``;
+this only has to be high enough that the gates, not the number of steps waiting, decide."""
 PROGRESS_EVERY_S = 1.0
 SHOWN_AGENTS = 20
 
