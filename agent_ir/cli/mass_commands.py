@@ -29,6 +29,11 @@ MASS_CONCURRENCY = 64
 which knows its limit from the start: GCP's client buckets (``writes_per_minute``, 600 as
 IAM allows), Okta's ``X-Rate-Limit-*`` headers on every answer, Graph's ``Retry-After``;
 this only has to be high enough that the gates, not the number of steps waiting, decide."""
+MASS_DISCOVERY_DEADLINE_S = 900.0
+"""How long one provider's estate read may take in a mass run (``--deadline`` lowers it).
+Reading thousands of agents is paced by the providers' rate limits (Okta reads a few
+requests per app against a per-minute family limit), so the single-agent default would
+report a provider that is merely rate-limited as not answering."""
 PROGRESS_EVERY_S = 1.0
 SHOWN_AGENTS = 20
 
@@ -147,6 +152,9 @@ def run_selected(args: argparse.Namespace, playbook_name: str) -> ExitCode:
 
             if not dry_run:
                 _refuse_writes(engine)
+            engine.discovery_deadline_s = max(
+                engine.discovery_deadline_s, MASS_DISCOVERY_DEADLINE_S
+            )
             tuning = _tuning(args, engine)
             tuning.per_provider_concurrency = max(tuning.per_provider_concurrency, MASS_CONCURRENCY)
             started = time.monotonic()
