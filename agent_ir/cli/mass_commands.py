@@ -34,6 +34,10 @@ MASS_DISCOVERY_DEADLINE_S = 900.0
 Reading thousands of agents is paced by the providers' rate limits (Okta reads a few
 requests per app against a per-minute family limit), so the single-agent default would
 report a provider that is merely rate-limited as not answering."""
+MASS_STEP_DEADLINE_S = 600.0
+"""A mass step's deadline unless ``--step-deadline`` says otherwise: its calls wait their
+turn at the provider's rate gate (a minute or more at Okta's per-minute limits), and
+waiting for the budget is not a provider failing to answer."""
 PROGRESS_EVERY_S = 1.0
 SHOWN_AGENTS = 20
 
@@ -156,6 +160,8 @@ def run_selected(args: argparse.Namespace, playbook_name: str) -> ExitCode:
                 engine.discovery_deadline_s, MASS_DISCOVERY_DEADLINE_S
             )
             tuning = _tuning(args, engine)
+            if not getattr(args, "step_deadline", None):
+                tuning.step_deadline_s = max(tuning.step_deadline_s, MASS_STEP_DEADLINE_S)
             tuning.per_provider_concurrency = max(tuning.per_provider_concurrency, MASS_CONCURRENCY)
             started = time.monotonic()
             read_at = engine.clock()

@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--providers", default="aws,gcp,okta")
     parser.add_argument("--gcp-writes-per-minute", type=int, default=600)
     parser.add_argument("--okta-per-minute", type=int, default=600)
+    parser.add_argument("--outcome", type=Path, help="write the revoke's JSON outcome here")
     args = parser.parse_args()
     providers = tuple(p for p in args.providers.split(",") if p)
     data = generate_world_data(args.agents, 2, 7, providers)
@@ -84,6 +85,8 @@ def main() -> None:
             )
             wall = time.perf_counter() - start
             outcome = json.loads(run.stdout) if run.stdout.strip() else {}
+            if args.outcome:
+                args.outcome.write_text(run.stdout)
             verify = subprocess.run(
                 [
                     AGENT_IR,
@@ -111,6 +114,13 @@ def main() -> None:
         f"journal verify exit {verify.returncode}"
     )
     print(f"steps: {dict(statuses)}")
+    unhappy = Counter(
+        (s["provider"], s["status"], (s.get("error") or " ".join(s.get("notes") or []))[:80])
+        for s in outcome.get("steps", [])
+        if s["status"] not in ("verified", "already")
+    )
+    for (provider, status, why), n in unhappy.most_common(5):
+        print(f"  {n} {provider} {status}: {why}")
     print(f"writes per provider (lab log): {dict(per)}")
     print(
         "rate-limit bound per provider: "
