@@ -21,10 +21,13 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "revoke": (
         "agent-ir revoke invoice-agent --reason 'key leaked in a ticket' --yes",
         "agent-ir revoke invoice-agent --reason R --expect-plan HASH",
+        "agent-ir revoke --select 'owner=alice* risk>=high' --reason R --yes",
+        "agent-ir revoke --select @suspects.txt --max-agents 500 --reason R --yes",
     ),
     "run": (
         "agent-ir run scope-down --agent invoice-agent --dry-run",
         "agent-ir run cut-delegation --agent invoice-agent --reason R --yes",
+        "agent-ir run contain-agent --select 'provider=okta name=crm-*' --dry-run",
     ),
     "resume": ("agent-ir resume IR-20260101-120000-ab12",),
     "restore": ("agent-ir restore IR-20260101-120000-ab12 --yes",),

@@ -112,6 +112,10 @@ def _plan_exit(plan: Any) -> ExitCode:
 
 def _confirm(plan: Any, args: argparse.Namespace) -> Any:
     """Ask for typed confirmation, or take ``--yes``; returns the approval function."""
+    if getattr(plan, "agents", None):
+        from agent_ir.cli.mass_commands import confirm
+
+        return confirm(plan, args)
     if args.yes:
         return lambda _step: True
     if not sys.stdin.isatty():
@@ -235,13 +239,22 @@ def _outcome_exit(outcome: Any, args: argparse.Namespace) -> ExitCode:
 
 
 def cmd_revoke(args: argparse.Namespace) -> ExitCode:
-    """The kill switch: run contain-agent against one agent."""
-    return _run(args, "contain-agent", args.agent)
+    """The kill switch: run contain-agent against one agent (or many, with --select)."""
+    return _one_or_many(args, "contain-agent", args.agent)
 
 
 def cmd_run(args: argparse.Namespace) -> ExitCode:
-    """Run any playbook against one agent."""
-    return _run(args, args.playbook, args.agent)
+    """Run any playbook against one agent (or many, with --select)."""
+    return _one_or_many(args, args.playbook, args.agent)
+
+
+def _one_or_many(args: argparse.Namespace, playbook: str, agent: str | None) -> ExitCode:
+    from agent_ir.cli import mass_commands
+
+    mass_commands.check_target_args(args, agent)
+    if agent is None:
+        return mass_commands.run_selected(args, playbook)
+    return _run(args, playbook, agent)
 
 
 def cmd_resume(args: argparse.Namespace) -> ExitCode:
@@ -266,7 +279,7 @@ def cmd_resume(args: argparse.Namespace) -> ExitCode:
 def cmd_restore(args: argparse.Namespace) -> ExitCode:
     """Undo an incident from its snapshots, journaled as a new incident."""
     from agent_ir.engine.incident import (
-        check_agent_free,
+        check_plan_free,
         journal_dir,
         load_incident,
         restore,
@@ -288,7 +301,7 @@ def cmd_restore(args: argparse.Namespace) -> ExitCode:
             original = records[0].payload.get("why", "")
             who = _who(args, f"restore of {args.incident} ({original})")
             if not args.wait:
-                check_agent_free(engine, plan.agent)
+                check_plan_free(engine, plan)
             await asyncio.to_thread(_confirm, plan, args)
             return await restore(
                 engine,

@@ -138,6 +138,22 @@ def _writes(parser: argparse.ArgumentParser) -> None:
     _params(parser)
 
 
+def _select(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--select",
+        metavar="EXPR",
+        help="many agents in one incident, e.g. 'name=invoice-* owner=alice* risk>=high "
+        "provider=okta' (keys: name owner finding risk provider blueprint okta-agent kind; "
+        "@FILE of names)",
+    )
+    parser.add_argument(
+        "--max-agents",
+        type=int,
+        metavar="N",
+        help="with --select: refuse a selection of more than N agents (default 50)",
+    )
+
+
 def _agent(parser: argparse.ArgumentParser, *flags: str, **kwargs: object) -> None:
     names = flags or ("agent",)
     tag(parser.add_argument(*names, help="agent name", **kwargs), "agents")  # type: ignore[arg-type]
@@ -213,11 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--playbook", default="contain-agent", help="playbook name or file")
     _params(p)
     p = commands.add("revoke", "the kill switch: run contain-agent on an agent")
-    _agent(p)
+    _agent(p, nargs="?")
+    _select(p)
     _writes(p)
     p = commands.add("run", "run a playbook against an agent")
     p.add_argument("playbook", help="playbook name or file")
-    _agent(p, "--agent", required=True)
+    _agent(p, "--agent")
+    _select(p)
     p.add_argument("--dry-run", action="store_true", help="plan only; change nothing")
     _writes(p)
     p = commands.add("resume", "finish a crashed run from its journal")

@@ -21,6 +21,7 @@ from typing import Any
 
 from agent_ir.actions.base import PlannedStep, ProviderAction
 from agent_ir.engine.journal import Journal, Kind
+from agent_ir.engine.ratebudget import RateBudget
 from agent_ir.errors import (
     AgentIRError,
     BadResponse,
@@ -86,6 +87,9 @@ class Tuning:
     step_deadline_s: float = 60.0
     run_deadline_s: float | None = None
     """None: sized from the plan (see :func:`run_deadline`)."""
+    rates: dict[str, float] = field(default_factory=dict)
+    """Calls per second per provider scope (account/tenant/project/org), when known;
+    absent: only the providers' own answers pace the run (see :mod:`.ratebudget`)."""
 
 
 def run_deadline(steps: list[PlannedStep], tuning: Tuning) -> float:
@@ -140,16 +144,46 @@ class Executor:
         self.tuning = tuning or Tuning()
         self.on_event = on_event
         self._journal_lock = asyncio.Lock()
+        self._pending: list[tuple[str, dict[str, Any], asyncio.Future[None]]] = []
+        self._flusher: asyncio.Future[None] | None = None
         self._run_ends = 0.0
         self._ending: dict[str, StepResult] = {}
+        self.budget = RateBudget(dict(self.tuning.rates))
 
     def _event(self, event: str, step: PlannedStep, detail: str = "") -> None:
         if self.on_event is not None:
             self.on_event(event, step, detail)
 
     async def _write(self, kind: str, payload: dict[str, Any]) -> None:
+        """Journal one record; returns once it is on disk. Records asked for while a write
+        is under way are committed together by the next one (one fsync for the group), so
+        a run of thousands of concurrent steps is not paced by the disk."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((kind, payload, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush())
+        # Shielded: a step cut by its deadline still has its record written, in order.
+        await asyncio.shield(done)
+
+    async def _flush(self) -> None:
+        """Write what is pending, group by group, until nothing is."""
         async with self._journal_lock:
-            await asyncio.to_thread(self.journal.append, kind, payload)
+            while self._pending:
+                group, self._pending = self._pending, []
+                written: list[Any]
+                try:
+                    written = await asyncio.to_thread(
+                        self.journal.append_many, [(k, p) for k, p, _ in group]
+                    )
+                except Exception as exc:  # noqa: BLE001 - every waiter must hear of it
+                    written = [exc] * len(group)
+                for (_, _, done), record in zip(group, written, strict=True):
+                    if done.done():
+                        continue
+                    if isinstance(record, Exception):
+                        done.set_exception(record)
+                    else:
+                        done.set_result(None)
 
     def impl(self, step: PlannedStep) -> tuple[ProviderAction[Any], Provider]:
         """The implementation and adapter for a step."""
@@ -370,6 +404,7 @@ class Executor:
     ) -> bool:
         for poll in range(self.tuning.verify_polls):
             try:
+                await self.budget.take(step)
                 if _done(impl, await impl.read(adapter, step), step, prepared):
                     return True
             except ProviderError as exc:
@@ -379,11 +414,14 @@ class Executor:
 
     async def _retry(self, step: PlannedStep, call: Callable[[], Any]) -> Any:
         """Call, retrying transient failures with backoff; a provider's own Retry-After wins
-        (capped, so one bad header cannot stall a containment for long)."""
+        (capped, so one bad header cannot stall a containment for long). Every call draws
+        from its scope's shared budget, and a throttle pauses the whole scope, not only
+        this step (see :mod:`.ratebudget`)."""
         delay = self.tuning.backoff_s
         attempt = 1
         while True:
             try:
+                await self.budget.take(step)
                 return await call()
             except (ProviderUnavailable, Throttled) as exc:
                 if attempt >= self.tuning.attempts:
@@ -394,7 +432,10 @@ class Executor:
                 else:
                     wait = min(delay, self.tuning.max_backoff_s)
                     self._event("retry", step, f"{exc.message}; retrying in {wait:.1f}s")
-                await asyncio.sleep(wait)
+                if isinstance(exc, Throttled) or exc.retry_after is not None:
+                    self.budget.pause(step, wait)
+                else:
+                    await asyncio.sleep(wait)
                 delay *= 2
                 attempt += 1
 

@@ -7,9 +7,10 @@ required reason are checked here, before any journal or provider call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -127,6 +128,7 @@ class Outcome:
             "verdict": self.verdict.label if self.verdict else None,
             "status": _end_status(self),
             "providers": self.provider_status,
+            **({"agents": self.plan.agents} if self.plan.agents else {}),
         }
 
 
@@ -161,6 +163,30 @@ def check_agent_free(engine: Engine, agent: str) -> None:
     who = holder(journal_dir(engine), agent)
     if who is not None:
         raise AgentBusy(describe(agent, who) + "; wait for it to finish, or pass --wait", who)
+
+
+def check_plan_free(engine: Engine, plan: Plan) -> None:
+    """Refuse early when another writer is changing any agent of the plan."""
+    for agent in lock_order(plan):
+        check_agent_free(engine, agent)
+
+
+def lock_order(plan: Plan) -> list[str]:
+    """The agents whose locks a run of ``plan`` holds, in one fixed order (by name, case
+    folded) so two mass runs over overlapping selections never wait on each other in a
+    circle."""
+    return sorted({a.lower(): a for a in plan.agents or [plan.agent]}.values(), key=str.lower)
+
+
+@contextlib.asynccontextmanager
+async def plan_locks(
+    directory: Path, plan: Plan, incident: str, user: str, *, wait: bool
+) -> AsyncIterator[None]:
+    """Hold every agent lock of ``plan`` for the block, taken in :func:`lock_order`."""
+    async with contextlib.AsyncExitStack() as stack:
+        for agent in lock_order(plan):
+            await stack.enter_async_context(agent_lock(directory, agent, incident, user, wait=wait))
+        yield
 
 
 def check_blast_radius(plan: Plan) -> None:
@@ -209,7 +235,7 @@ async def execute(
     )
     if forced:
         start["forced_past_verification"] = forced
-    async with agent_lock(directory, plan.agent, incident, who.os_user, wait=wait):
+    async with plan_locks(directory, plan, incident, who.os_user, wait=wait):
         with jr.Journal.create(directory, incident, start, clock=engine.clock) as journal:
             for note in notes:
                 journal.note(note)
@@ -315,7 +341,7 @@ async def resume(
             prior[step]["prepared"] = record.payload.get("prepared") or {}
         elif record.kind == jr.Kind.SNAPSHOT and step:
             prior.setdefault(step, {})["snapshot"] = record.payload.get("data")
-    async with agent_lock(journal_dir(engine), plan.agent, incident, _os_user(), wait=wait):
+    async with plan_locks(journal_dir(engine), plan, incident, _os_user(), wait=wait):
         opened = jr.Journal.open(
             journal_dir(engine), incident, clock=engine.clock, force=bool(forced)
         )
@@ -418,6 +444,7 @@ def restore_plan(incident: str, records: list[jr.Record]) -> tuple[Plan, list[st
         params={},
         steps=steps,
         notes=warnings,
+        agents=list(plan.agents),
     )
     undo.plan_hash = plan_hash(undo)
     return undo, warnings

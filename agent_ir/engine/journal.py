@@ -31,7 +31,7 @@ import re
 import secrets
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -262,6 +262,46 @@ class Journal:
             self._records.append(record)
             self._write_head()
             return record
+
+    def append_many(
+        self, items: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> list[Record | JournalError]:
+        """Redact and write several records, chained in order, with one flush, one fsync
+        and one head update for all of them (a run's concurrent steps commit together;
+        each record is on disk when this returns, as with :meth:`append`). A payload that
+        cannot be journaled gets its error in its place; the others are written."""
+        with self._lock:
+            if self._fd is None:
+                raise JournalError(f"journal of {self.incident} is closed")
+            if self._broken:
+                raise JournalError(
+                    f"a write to {self.path} failed; open the incident again to repair"
+                )
+            last = self._records[-1] if self._records else None
+            lines: list[bytes] = []
+            records: list[Record] = []
+            out: list[Record | JournalError] = []
+            for kind, payload in items:
+                try:
+                    line, record = _encode(kind, payload, last, self._clock)
+                except JournalError as exc:
+                    out.append(exc)
+                    continue
+                lines.append(line)
+                records.append(record)
+                out.append(record)
+                last = record
+            if not records:
+                return out
+            try:
+                _write_all(self._fd, b"".join(lines))
+                os.fsync(self._fd)
+            except OSError as exc:
+                self._broken = True
+                raise JournalError(f"cannot write journal {self.path}: {exc.strerror}") from exc
+            self._records.extend(records)
+            self._write_head()
+            return out
 
     def intent(self, step: str, provider: str, action: str, target: Any) -> Record:
         """Record a step about to run; it is on disk when this returns, before the call."""

@@ -54,6 +54,10 @@ class Plan:
     provider_status: dict[str, str] = field(default_factory=dict)
     """Every configured provider: "answered", or "unavailable: <reason>" when it did not
     answer discovery or planning (then the plan cannot be complete there)."""
+    agents: list[str] = field(default_factory=list)
+    """A mass plan's selected agents, sorted (empty: the plan is for ``agent`` alone)."""
+    max_agents: int | None = None
+    """A mass plan's blast-radius limit in agents (``--max-agents``)."""
 
     @property
     def unavailable(self) -> dict[str, str]:
@@ -99,6 +103,7 @@ class Plan:
             "planned_at": iso(self.planned_at),
             "access_paths": [p.to_json() for p in self.paths],
             "providers": self.provider_status,
+            **({"agents": self.agents, "max_agents": self.max_agents} if self.agents else {}),
         }
 
     @classmethod
@@ -116,6 +121,8 @@ class Plan:
             unplanned=list(data.get("unplanned", [])),
             planned_at=_moment(data.get("planned_at")),
             provider_status=dict(data.get("providers") or {}),
+            agents=list(data.get("agents") or []),
+            max_agents=data.get("max_agents"),
         )
 
 
@@ -133,6 +140,8 @@ def plan_hash(plan: Plan) -> str:
             {k: v for k, v in s.to_json().items() if k not in ("target_label",)} for s in plan.steps
         ],
     }
+    if plan.agents:
+        body["agents"] = plan.agents
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -193,8 +202,45 @@ async def make_plan(
     """Compile ``playbook`` for ``agent``; reads live state, changes nothing."""
     adapters = engine.providers()
     notes: list[str] = []
+    pending = compile_steps(adapters, inv, agent, playbook, params, now, notes, set())
+    failed: dict[ProviderName, str] = {}
+    steps = name_collateral(await _read_live(pending, notes, failed), agent, inv.graph)
+    index = {s.id: i for i, s in enumerate(steps)}
+    steps.sort(key=lambda s: (s.provider, s.phase, index[s.id]))
+    plan = Plan(
+        agent=agent.name,
+        playbook=playbook.name,
+        params=params,
+        steps=steps,
+        notes=notes,
+        max_targets=playbook.max_targets,
+        paths=access_paths(agent, inv.identities, inv.graph.edges, steps),
+        unplanned=[
+            p for p in agent.providers if p in inv.errors or p not in adapters or p in failed
+        ],
+        planned_at=now,
+        provider_status=provider_status(engine.configured(), inv, failed),
+    )
+    plan.plan_hash = plan_hash(plan)
+    return plan
+
+
+def compile_steps(
+    adapters: dict[ProviderName, Any],
+    inv: Inventory,
+    agent: Agent,
+    playbook: Playbook,
+    params: dict[str, Any],
+    now: datetime,
+    notes: list[str],
+    acted: set[tuple[str, str, str]],
+    prefix: str = "",
+) -> list[tuple[ProviderAction[Any], Any, PlannedStep]]:
+    """The steps ``playbook`` proposes for ``agent`` (no I/O), each with its implementation
+    and adapter; a target already in ``acted`` with the same action is left out with a
+    note (shared across agents, a role reachable from ten agents gets one step). Step ids
+    start with ``prefix`` (a mass plan names the agent there)."""
     pending: list[tuple[ProviderAction[Any], Any, PlannedStep]] = []
-    acted: set[tuple[str, str, str]] = set()
     for step in playbook.steps:
         holds, why = condition_holds(step.when, agent, params)
         if not holds:
@@ -229,7 +275,7 @@ async def make_plan(
             notes.extend(f"step {step.id}: {n}" for n in ctx.notes)
             for n, draft in enumerate(drafts, start=1):
                 planned = PlannedStep(
-                    id=f"{step.id}.{provider}.{n}",
+                    id=f"{prefix}{step.id}.{provider}.{n}",
                     step=step.id,
                     provider=provider,
                     action=step.action,
@@ -247,26 +293,7 @@ async def make_plan(
                     approve=step.approve,
                 )
                 pending.append((impl, adapter, planned))
-    failed: dict[ProviderName, str] = {}
-    steps = name_collateral(await _read_live(pending, notes, failed), agent, inv.graph)
-    index = {s.id: i for i, s in enumerate(steps)}
-    steps.sort(key=lambda s: (s.provider, s.phase, index[s.id]))
-    plan = Plan(
-        agent=agent.name,
-        playbook=playbook.name,
-        params=params,
-        steps=steps,
-        notes=notes,
-        max_targets=playbook.max_targets,
-        paths=access_paths(agent, inv.identities, inv.graph.edges, steps),
-        unplanned=[
-            p for p in agent.providers if p in inv.errors or p not in adapters or p in failed
-        ],
-        planned_at=now,
-        provider_status=provider_status(engine.configured(), inv, failed),
-    )
-    plan.plan_hash = plan_hash(plan)
-    return plan
+    return pending
 
 
 def _not_yet_planned(

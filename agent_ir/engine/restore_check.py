@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ def prior_restores_and_newer(directory: Path, incident: str, records: list[jr.Re
     (empty: it may be)."""
     start = records[0].payload
     agent = start.get("agent")
+    mass = bool((start.get("plan") or {}).get("agents"))
     targets = _targets(start)
     started = records[0].ts
     problems: list[str] = []
@@ -75,7 +77,11 @@ def prior_restores_and_newer(directory: Path, incident: str, records: list[jr.Re
         if summary.restore_of == incident:
             problems.append(f"already restored by {summary.id} ({summary.status})")
             continue
-        if summary.restore_of or summary.agent != agent or summary.id in undone:
+        if summary.restore_of or summary.id in undone:
+            continue
+        # A mass incident shares targets with incidents of any of its agents (and any
+        # incident may share them with a newer mass one): compare the targets themselves.
+        if summary.agent != agent and not mass and not is_mass_label(summary.agent):
             continue
         other = jr.Journal.read(jr.incident_path(directory, summary.id))
         if not other or other[0].ts <= started:
@@ -87,6 +93,11 @@ def prior_restores_and_newer(directory: Path, incident: str, records: list[jr.Re
                 f"{len(shared)} of the same targets"
             )
     return problems
+
+
+def is_mass_label(agent: str | None) -> bool:
+    """Whether an incident's agent names a mass selection ("N agents (EXPR)")."""
+    return bool(agent) and re.match(r"^\d+ agents \(", agent or "") is not None
 
 
 def check_restorable(

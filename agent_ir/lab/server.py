@@ -15,6 +15,7 @@ Paths under ``/_lab/`` are the control plane and never suffer faults::
 
     GET  /_lab/health   200 {"status": "ok", "provider": ...}
     GET  /_lab/faults   the FaultSpec in force, with request and fault counts
+    GET  /_lab/requests the requests answered since start or reset (see requestlog)
     PUT  /_lab/faults   replace the FaultSpec (invalid → 400 with every problem)
     POST /_lab/reset    restore the emulator's seeded state (when it supports that)
 """
@@ -38,6 +39,7 @@ from pydantic import ValidationError
 
 from agent_ir.errors import AgentIRError, LabError
 from agent_ir.lab.faults import Fault, FaultSpec, FaultState
+from agent_ir.lab.requestlog import RequestLog
 from agent_ir.lab.tls import LabTLS
 
 CONTROL_PREFIX = "/_lab"
@@ -151,6 +153,7 @@ class EmulatorServer:
         self.app = app
         self.shapes = shapes
         self.faults = FaultState(faults)
+        self.requests = RequestLog()
         self.on_reset = on_reset
         self._tls = tls
         self._stopping = threading.Event()
@@ -226,9 +229,12 @@ class EmulatorServer:
             if request.method != "GET":
                 return _not_allowed("GET, PUT")
             return LabResponse.from_json(200, self.fault_report())
+        if route == "/requests":
+            return LabResponse.from_json(200, {"requests": self.requests.entries()})
         if route == "/reset" and self.on_reset is not None:
             if request.method != "POST":
                 return _not_allowed("POST")
+            self.requests.clear()
             try:
                 self.on_reset()
             except AgentIRError as exc:
@@ -414,6 +420,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "the %s emulator failed on %s %s", lab.provider, request.method, request.path
             )
             return lab.shapes.error(request)
+        lab.requests.record(request.method, request.path, request.body, response.status)
         if decision.fault is Fault.MALFORMED:
             return malformed(response, spec.malformed)
         return response

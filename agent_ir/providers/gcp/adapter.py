@@ -27,7 +27,7 @@ from agent_ir.providers.base import (
     PermissionCheck,
     ProviderContext,
 )
-from agent_ir.providers.gcp import translate
+from agent_ir.providers.gcp import policies, translate
 from agent_ir.providers.gcp.auth import TokenSource, caller_email, load_credentials
 from agent_ir.providers.gcp.client import GcpClient
 from agent_ir.providers.gcp.config import GcpSettings
@@ -80,6 +80,8 @@ class GcpProvider:
         self.caller: str | None = None
         self.conflicts = 0
         """Etag conflicts met (and retried) by policy edits."""
+        self.policy_edits = policies.PolicyEdits()
+        """Concurrent edits of one policy, merged into one read-modify-write."""
         self.policies: dict[str, dict[str, Any]] = {}
         """Policies read by the last discovery, by resource (``projects/P``,
         ``serviceAccounts/EMAIL``)."""

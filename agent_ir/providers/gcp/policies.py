@@ -6,6 +6,11 @@ read and version 3 (so conditional bindings survive); a 409 ``ABORTED`` (someone
 in between) re-reads and re-applies the same change to the fresh policy, so their binding
 survives ours. Edits only ever add or remove one member from named bindings: a binding is
 named by its role and its condition, never by position.
+
+Edits of one policy that are waiting at the same time (a mass containment removing many
+members from one project's policy) are merged: one writer per policy takes every edit
+queued so far, applies them in order to one read, and writes once; a conflict re-applies
+them all to the fresh policy. Every caller learns the outcome of the write its edit was in.
 """
 
 from __future__ import annotations
@@ -84,10 +89,64 @@ def with_member(bindings: Bindings, member: str, targets: list[dict[str, Any]]) 
     return out
 
 
-async def edit_policy(
-    adapter: GcpProvider, resource: str, change: Callable[[Bindings], Bindings]
+Change = Callable[[Bindings], Bindings]
+
+
+class PolicyEdits:
+    """The edits waiting per policy, and whether a writer is draining them."""
+
+    def __init__(self) -> None:
+        self.queued: dict[str, list[tuple[Change, asyncio.Future[dict[str, Any]]]]] = {}
+        self.writes = 0
+        """Policy writes sent (one per merged batch that changed something)."""
+        self.merged = 0
+        """Edits that rode along in another edit's write."""
+
+
+async def edit_policy(adapter: GcpProvider, resource: str, change: Change) -> dict[str, Any]:
+    """Apply ``change`` to the live bindings of ``resource``, merged with the other edits
+    of the same policy waiting now, retrying on etag conflicts."""
+    edits = adapter.policy_edits
+    future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+    queue = edits.queued.get(resource)
+    if queue is not None:
+        # A writer is draining this policy: it takes this edit into its next write.
+        queue.append((change, future))
+        return await future
+    edits.queued[resource] = [(change, future)]
+    try:
+        while edits.queued[resource]:
+            batch, edits.queued[resource] = edits.queued[resource], []
+            edits.merged += len(batch) - 1
+            try:
+                result = await _write_merged(adapter, resource, [c for c, _ in batch])
+            except BaseException as exc:
+                for _, waiting in batch:
+                    if not waiting.done():
+                        waiting.set_exception(exc)
+                if isinstance(exc, Exception):
+                    continue
+                raise
+            for _, waiting in batch:
+                if not waiting.done():
+                    waiting.set_result(result)
+    finally:
+        for _, waiting in edits.queued.pop(resource, []):
+            if not waiting.done():
+                waiting.cancel()
+    return await future
+
+
+async def _write_merged(
+    adapter: GcpProvider, resource: str, changes: list[Change]
 ) -> dict[str, Any]:
-    """Apply ``change`` to the live bindings of ``resource``, retrying on etag conflicts."""
+    """One read-modify-write applying ``changes`` in order, retried on etag conflicts."""
+
+    def change(bindings: Bindings) -> Bindings:
+        for one in changes:
+            bindings = one(bindings)
+        return bindings
+
     delay = _BACKOFF_S
     for attempt in range(1, MAX_EDIT_ATTEMPTS + 1):
         policy = await adapter.get_policy(resource)
@@ -96,6 +155,7 @@ async def edit_policy(
         if new == bindings:
             return policy
         try:
+            adapter.policy_edits.writes += 1
             return await adapter.set_policy(
                 resource, {"version": 3, "etag": policy.get("etag"), "bindings": new}
             )

@@ -10,6 +10,10 @@
   client roles and JWKS lists.
 * Reads are retried a few times when the connection fails; writes are not (the engine
   reads the state again before retrying them).
+* Identical reads in flight at once are sent once and their answer shared (a mass run's
+  steps on one app each read the app's secrets or grants; Okta counts every request
+  against the app family's per-minute limit). A read only joins one sent after the last
+  write this client finished, so a read-back never gets an answer from before its write.
 """
 
 from __future__ import annotations
@@ -49,6 +53,9 @@ class OktaClient:
         self._session: Any = None
         self._retired: list[Any] = []
         self._opening = asyncio.Lock()
+        self._writes = 0
+        """Writes finished so far: the generation a read may be shared within."""
+        self._reads: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
 
     @property
     def requests(self) -> int:
@@ -101,9 +108,41 @@ class OktaClient:
         client.get_request_executor().set_session(self._session)
         return client
 
+    async def _shared(self, key: tuple[Any, ...], read: Callable[[], Awaitable[T]]) -> T:
+        """``read()``, or the answer of the identical read already in flight since the last
+        finished write (see the module docstring)."""
+        full = (self._writes, *key)
+        task = self._reads.get(full)
+        if task is None:
+            task = asyncio.ensure_future(read())
+            self._reads[full] = task
+
+            def forget(done: asyncio.Future[Any]) -> None:
+                self._reads.pop(full, None)
+                if not done.cancelled():
+                    done.exception()  # retrieved here: every joiner may have gone
+
+            task.add_done_callback(forget)
+        result: T = await asyncio.shield(task)
+        return result
+
+    async def _written(self, send: Callable[[], Awaitable[T]]) -> T:
+        """A write: later reads no longer join reads sent before it finished."""
+        try:
+            return await send()
+        finally:
+            self._writes += 1
+
     async def call(self, what: str, method: str, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
         """One typed SDK call (``method`` by name): its data as plain JSON, and the answer's
-        headers. Reads (``list_*``/``get_*``) are retried when the connection fails."""
+        headers. Reads (``list_*``/``get_*``) are retried when the connection fails, and
+        shared while identical ones are in flight."""
+        if method.startswith(("list_", "get_")):
+            key = ("call", method, repr(args), repr(sorted(kwargs.items())))
+            return await self._shared(key, lambda: self._call(what, method, *args, **kwargs))
+        return await self._written(lambda: self._call(what, method, *args, **kwargs))
+
+    async def _call(self, what: str, method: str, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
         attempts = _READ_ATTEMPTS if method.startswith(("list_", "get_")) else 1
         for attempt in range(1, attempts + 1):
             try:
@@ -170,7 +209,21 @@ class OktaClient:
         params: Mapping[str, str] | None = None,
         body: dict[str, Any] | None = None,
     ) -> tuple[int, Any, Any]:
-        """One raw request through the SDK's executor: ``(status, JSON, response)``."""
+        """One raw request through the SDK's executor: ``(status, JSON, response)``; GETs
+        are shared while identical ones are in flight."""
+        if method == "GET":
+            key = ("raw", path, repr(sorted((params or {}).items())))
+            return await self._shared(key, lambda: self._raw(what, method, path, params, body))
+        return await self._written(lambda: self._raw(what, method, path, params, body))
+
+    async def _raw(
+        self,
+        what: str,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        body: dict[str, Any] | None,
+    ) -> tuple[int, Any, Any]:
         attempts = _READ_ATTEMPTS if method == "GET" else 1
         for attempt in range(1, attempts + 1):
             try:
