@@ -132,7 +132,7 @@ def run_selected(args: argparse.Namespace, playbook_name: str) -> ExitCode:
     from agent_ir.cli.common import playbook_named as _playbook
     from agent_ir.cli.common import playbook_params as _params
     from agent_ir.cli.common import who_from_args as _who
-    from agent_ir.cli.incident_commands import (
+    from agent_ir.cli.outcomes import (
         _outcome_exit,
         _plan_exit,
         _refuse_writes,
