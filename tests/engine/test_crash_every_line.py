@@ -57,22 +57,36 @@ class _CrashAfter:
 
         return hooked
 
+    def wrap_many(self, append: Any) -> Any:
+        """The executor commits concurrent records together: the crash may fall between
+        any two of them, so they are written one at a time through the hooked append."""
+        one = self.wrap(append)
+
+        def hooked(journal: jr.Journal, items: Any) -> list[Any]:
+            return [one(journal, kind, payload) for kind, payload in items]
+
+        return hooked
+
 
 @pytest.fixture
 def crash(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """``crash(n)`` arms a crash after the n-th journal line; ``crash(None)`` disarms it."""
     original = jr.Journal.append
+    original_many = jr.Journal.append_many
 
     def arm(n: int | None) -> _CrashAfter | None:
         if n is None:
             monkeypatch.setattr(jr.Journal, "append", original)
+            monkeypatch.setattr(jr.Journal, "append_many", original_many)
             return None
         hook = _CrashAfter(n)
         monkeypatch.setattr(jr.Journal, "append", hook.wrap(original))
+        monkeypatch.setattr(jr.Journal, "append_many", hook.wrap_many(original))
         return hook
 
     yield arm
     monkeypatch.setattr(jr.Journal, "append", original)
+    monkeypatch.setattr(jr.Journal, "append_many", original_many)
 
 
 async def _crashing_revoke(engine: Engine, plan: Plan) -> None:
