@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from agent_ir.errors import LabError
+from agent_ir.lab import aws_index
 from agent_ir.lab.aws_auth import AwsGate
 from agent_ir.lab.aws_seed import REGION, ResponderCredentials, responder_role_arn, seed_world
 from agent_ir.lab.faults import FaultSpec
@@ -291,6 +292,7 @@ def _load_moto() -> WsgiBridge:
         raise LabError("the lab needs the 'lab' extra: pip install 'agent-ir[lab]'") from exc
     for name in ("werkzeug", "moto", "flask"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    aws_index.install()
     return WsgiBridge(DomainDispatcherApplication(create_backend_app))
 
 

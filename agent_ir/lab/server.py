@@ -17,6 +17,8 @@ Paths under ``/_lab/`` are the control plane and never suffer faults::
     GET  /_lab/faults   the FaultSpec in force, with request and fault counts
     PUT  /_lab/faults   replace the FaultSpec (invalid → 400 with every problem)
     POST /_lab/reset    restore the emulator's seeded state (when it supports that)
+    GET  /_lab/requests the request log (see :mod:`agent_ir.lab.requestlog`)
+    DELETE /_lab/requests  forget the logged requests
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pydantic import ValidationError
 
 from agent_ir.errors import AgentIRError, LabError
 from agent_ir.lab.faults import Fault, FaultSpec, FaultState
+from agent_ir.lab.requestlog import RequestLog
 from agent_ir.lab.tls import LabTLS
 
 CONTROL_PREFIX = "/_lab"
@@ -151,6 +154,7 @@ class EmulatorServer:
         self.app = app
         self.shapes = shapes
         self.faults = FaultState(faults)
+        self.requests = RequestLog()
         self.on_reset = on_reset
         self._tls = tls
         self._stopping = threading.Event()
@@ -226,6 +230,8 @@ class EmulatorServer:
             if request.method != "GET":
                 return _not_allowed("GET, PUT")
             return LabResponse.from_json(200, self.fault_report())
+        if route == "/requests":
+            return self._requests(request)
         if route == "/reset" and self.on_reset is not None:
             if request.method != "POST":
                 return _not_allowed("POST")
@@ -246,6 +252,15 @@ class EmulatorServer:
             "requests": self.faults.requests,
             "counts": {fault.value: counts.get(fault, 0) for fault in Fault},
         }
+
+    def _requests(self, request: LabRequest) -> LabResponse:
+        if request.method == "DELETE":
+            self.requests.clear()
+            return LabResponse.from_json(200, {"requests": []})
+        if request.method != "GET":
+            return _not_allowed("GET, DELETE")
+        entries = [e.to_json() for e in self.requests.entries()]
+        return LabResponse.from_json(200, {"provider": self.provider, "requests": entries})
 
     def _put_faults(self, request: LabRequest) -> LabResponse:
         try:
@@ -393,6 +408,13 @@ class _Handler(BaseHTTPRequestHandler):
         lab = self.server.lab
         if is_control_path(request.path):
             return lab.control(request)
+        lab.requests.record(
+            request.method,
+            request.path,
+            request.query,
+            request.body,
+            request.header("content-type"),
+        )
         decision = lab.faults.decide(request.path)
         if lab.wait(decision.delay_s):
             return None
