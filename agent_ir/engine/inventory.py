@@ -127,6 +127,7 @@ class Engine:
                 progress=self.progress,
                 wants=self._wants,
                 wants_edges=self._detail_worthy,
+                focus=lambda: self._focus,
             )
             self._providers = {
                 name: registry.load(name).from_settings(

@@ -56,6 +56,19 @@ class ProviderContext:
     who may act as this app) are needed; None means the same as ``wants``. Agent-scoped
     discovery narrows ``wants`` to one agent's closure but keeps these, since an edge
     out of the agent may be recorded on an identity that is not the agent's."""
+    focus: Callable[[], Callable[[Identity], bool] | None] | None = None
+    """The focus of the agent-scoped read in progress, if any: which identities it covers.
+    Reads about an identity outside it (its owners, its creator, who was assigned to it)
+    are left out, since they name principals the containment never touches."""
+
+    def scoped(self) -> bool:
+        """Whether the read in progress is agent-scoped."""
+        return self.focus is not None and self.focus() is not None
+
+    def in_focus(self, identity: Identity) -> bool:
+        """Whether the read in progress covers ``identity`` (always, for an estate read)."""
+        holds = self.focus() if self.focus is not None else None
+        return holds is None or holds(identity)
 
     def wanted(self, identity: Identity) -> bool:
         """Whether the engine wants the full detail of ``identity``."""

@@ -80,6 +80,8 @@ class Discoverer:
         self.account = ""
         self.made_by: dict[str, str] = {}
         """App id → the name of the API token that created it."""
+        self.listed_users: dict[str, dict[str, Any]] = {}
+        """The service users the listing returned, by id."""
 
     async def run(self) -> Discovery:
         """Discover everything; the facts stay on ``self.facts`` for the actions."""
@@ -114,6 +116,7 @@ class Discoverer:
             self._app_creations(),
         )
         self.made_by = tr.apps_made_by_tokens(creations, tokens, self.settings.api_token_id)
+        self.listed_users = {str(u.get("id")): u for u in users}
         machine = [a for a in apps if tr.is_machine_app(a)]
         await asyncio.gather(
             self._each("okta: apps", machine, self._app),
@@ -339,6 +342,12 @@ class Discoverer:
     # -- API tokens, AI agents, service users ---------------------------------------------
 
     async def _token(self, token: dict[str, Any]) -> None:
+        # The maker (an agent's service user) is known from the listing without a request.
+        listed = self.listed_users.get(str(token.get("userId") or ""))
+        bare = tr.api_token_identity(token, self.account, None, self._service_user_of(listed))
+        if not self.context.in_focus(bare) and bare.id != self.settings.api_token_id:
+            self.result.identities.append(bare)
+            return
         user_id = str(token.get("userId") or "")
         user: dict[str, Any] | None = None
         roles: list[dict[str, Any]] = []
@@ -375,6 +384,10 @@ class Discoverer:
 
     async def _agent(self, agent: dict[str, Any]) -> None:
         agent_id = str(agent["id"])
+        bare = tr.ai_agent_identity(agent, self.account, [], [])
+        if not self.context.in_focus(bare):
+            self.result.identities.append(bare)
+            return
         (_, owners, _), (_, keys, _) = await asyncio.gather(
             self.client.raw(
                 f"listing owners of AI agent {agent_id}", "GET", f"{AI_AGENTS}/{agent_id}/owners"
