@@ -34,8 +34,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from agent_ir.errors import LabError
-from agent_ir.lab import aws_index
-from agent_ir.lab.aws_auth import AwsGate
+from agent_ir.lab import aws_fast, aws_index
+from agent_ir.lab.aws_auth import AwsGate, form_params
 from agent_ir.lab.aws_seed import REGION, ResponderCredentials, responder_role_arn, seed_world
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.files import write_private
@@ -181,6 +181,10 @@ class AwsEmulator:
             answer, caller = self.auth.check(request, *signer)
             if answer is not None or caller is None:
                 return answer or aws_error(403, "AccessDenied", "Access Denied")
+            if signer[1] == "iam":
+                fast = aws_fast.answer(_iam_backend(caller.account), form_params(request))
+                if fast is not None:
+                    return fast
             return moto(request, self.server.port)
 
     def provider_settings(self, directory: Path) -> dict[str, Any]:
@@ -295,6 +299,12 @@ def _load_moto() -> WsgiBridge:
     aws_index.install()
     direct = {service: create_backend_app(service) for service in ("iam", "sts")}
     return WsgiBridge(_ByService(DomainDispatcherApplication(create_backend_app), direct))
+
+
+def _iam_backend(account: str) -> Any:
+    from moto.iam.models import iam_backends
+
+    return iam_backends[account]["aws"]
 
 
 class _ByService:

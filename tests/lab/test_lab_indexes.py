@@ -86,3 +86,33 @@ def test_the_request_log_names_what_was_asked_and_no_secret(
     assert asked == [("ListAccessKeys", "invoice-agent", False), ("PutUserPolicy", "alice", True)]
     text = str(logged).lower()
     assert "secret" not in text and "signature" not in text
+
+
+def test_key_reads_answered_by_the_lab_match_the_state(
+    lab: Lab, aws_client: AwsClientFactory
+) -> None:
+    """ListAccessKeys and GetAccessKeyLastUsed skip moto's app: botocore still parses
+    them into what the seeded world says, and the misses keep moto's errors."""
+    from moto.iam.models import iam_backends
+
+    iam = aws_client("iam")
+    user = iam_backends["111111111111"]["aws"].users["invoice-agent"]
+    listed = iam.list_access_keys(UserName="invoice-agent")["AccessKeyMetadata"]
+    assert [(k["AccessKeyId"], k["Status"]) for k in listed] == [
+        (key.access_key_id, key.status) for key in user.access_keys
+    ]
+    assert {k["UserName"] for k in listed} == {"invoice-agent"}
+    assert [k["CreateDate"].replace(tzinfo=None) for k in listed] == [
+        key.create_date.replace(tzinfo=None) for key in user.access_keys
+    ]
+    used, unused = user.access_keys
+    reply = iam.get_access_key_last_used(AccessKeyId=used.access_key_id)
+    assert reply["UserName"] == "invoice-agent"
+    assert reply["AccessKeyLastUsed"]["ServiceName"] == "sts"
+    assert reply["AccessKeyLastUsed"]["LastUsedDate"].replace(tzinfo=None) == (
+        used.last_used.timestamp.replace(tzinfo=None)
+    )
+    never = iam.get_access_key_last_used(AccessKeyId=unused.access_key_id)["AccessKeyLastUsed"]
+    assert never == {"ServiceName": "N/A", "Region": "N/A"}
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.list_access_keys(UserName="nobody-here")
