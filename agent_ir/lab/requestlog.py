@@ -23,8 +23,8 @@ CAPACITY = 200_000
 
 _SECRET_WORDS = ("secret", "password", "assertion", "token", "credential")
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_READ_ACTION_PREFIXES = ("Get", "List", "Describe", "Simulate", "Generate")
-_READ_POST_SUFFIXES = (":getIamPolicy", ":testIamPermissions", "/token", ":search")
+_READ_ACTION_PREFIXES = ("Get", "List", "Describe", "Simulate", "Generate", "Assume")
+_READ_POST_SUFFIXES = (":getIamPolicy", ":testIamPermissions", "/token", ":search", "/getByIds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,8 @@ class LoggedRequest:
     @property
     def writes(self) -> bool:
         """Whether the request changes state: a write method that is not a read in disguise
-        (AWS's Query protocol POSTs its reads; GCP's getIamPolicy and token calls are POSTs)."""
+        (AWS's Query protocol POSTs its reads; GCP's getIamPolicy, Graph's getByIds and token
+        calls are POSTs). Signing in (a token, an STS AssumeRole) is not a write."""
         if self.method not in _WRITE_METHODS:
             return False
         if self.action:

@@ -10,7 +10,8 @@ its critical path (the step execution), on one generated world, in one run.
   provider, sign-in + finding the agent's identity + reading its credentials, then one
   write and one read-back per phase the plan has there; the longest such chain times latency.
 
-``--skip-estate`` leaves out the whole-estate plan (at 10,000 agents it takes minutes).
+``--skip-estate`` leaves out the whole-estate plan (at 10,000 agents it takes minutes);
+``--cli-only`` measures the revoke command alone (phases counted from its JSON).
 """
 
 from __future__ import annotations
@@ -101,6 +102,18 @@ def _phases(plan: dict[str, object]) -> dict[str, int]:
     return {p: len(s) for p, s in phases.items()}
 
 
+def _chain_of_run(output: str) -> float:
+    """The critical path from a revoke's JSON: phases are its distinct steps per provider."""
+    try:
+        steps = json.loads(output)["steps"]
+    except (ValueError, KeyError):
+        return float("nan")
+    phases: dict[str, set[str]] = {}
+    for step in steps:
+        phases.setdefault(step["provider"], set()).add(str(step["id"]).split(".")[0])
+    return float(max((_chain(p, len(s)) for p, s in phases.items()), default=0))
+
+
 def _chain(provider: str, phases: int) -> int:
     """The shortest chain of dependent calls a revoke needs on ``provider``."""
     return SIGN_IN.get(provider, 1) + 2 + 2 * phases
@@ -162,6 +175,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=0)
     parser.add_argument("--agent", default=None, help="default: the widest agent")
     parser.add_argument("--skip-estate", action="store_true", help="needs --agent")
+    parser.add_argument("--cli-only", action="store_true", help="needs --agent")
     args = parser.parse_args()
     providers = tuple(p for p in args.providers.split(",") if p)
     with tempfile.TemporaryDirectory() as tmp:
@@ -179,15 +193,21 @@ def main() -> None:
             wall_start = time.time()
             start = time.perf_counter()
             command = [AGENT_IR, "--config", str(config), "revoke", agent]
-            subprocess.run(
-                [*command, "--reason", "benchmark", "--yes"],
+            done = subprocess.run(
+                [*command, "--reason", "benchmark", "--yes", "--output", "json"],
                 env=env,
                 check=False,
                 capture_output=True,
+                text=True,
             )
             cli_s = time.perf_counter() - start
+            if "chain" not in f:
+                f["chain"] = _chain_of_run(done.stdout)
             first = _first_write(config)
             first_cut_s = float("nan") if first is None else first - wall_start
+    if args.cli_only:
+        _print_cut(args.latency_ms, f["chain"], first_cut_s, cli_s, done.returncode)
+        return
     print(
         f"world: {args.agents} agents requested in {', '.join(providers)} "
         f"({f['agents']:.0f} agents, {f['identities']:.0f} identities); agent {agent}; "
@@ -208,15 +228,21 @@ def main() -> None:
         f"revoke command end to end: {cli_s:.2f}s   "
         f"ratio to the steps: {cli_s / f['inproc_steps_s']:.2f}"
     )
-    bound = f["chain"] * args.latency_ms / 1000
+    _print_cut(args.latency_ms, f["chain"], first_cut_s, cli_s, done.returncode)
+
+
+def _print_cut(
+    latency_ms: float, chain: float, first_cut_s: float, cli_s: float, code: float
+) -> None:
+    bound = chain * latency_ms / 1000
 
     def ratio(seconds: float) -> str:
         return f"{seconds / bound:.1f}x" if bound else "n/a (no latency)"
 
     print(
-        f"time to first cut: {first_cut_s:.2f}s   time to all verified: {cli_s:.2f}s   "
-        f"critical-path bound: {bound:.2f}s ({f['chain']:.0f} dependent calls x "
-        f"{args.latency_ms:g} ms)   ratios to the bound: first cut {ratio(first_cut_s)}, "
+        f"time to first cut: {first_cut_s:.2f}s   time to all verified: {cli_s:.2f}s "
+        f"(exit {code:.0f})   critical-path bound: {bound:.2f}s ({chain:.0f} dependent calls x "
+        f"{latency_ms:g} ms)   ratios to the bound: first cut {ratio(first_cut_s)}, "
         f"all verified {ratio(cli_s)}"
     )
     print(json.dumps({"first_cut_s": first_cut_s, "all_verified_s": cli_s, "bound_s": bound}))
