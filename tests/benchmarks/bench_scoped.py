@@ -186,8 +186,13 @@ def main() -> None:
             if args.latency_ms:
                 for provider in providers:
                     faults(config, provider, latency_ms=args.latency_ms)
-            agent, f = asyncio.run(_plans(config, work / "journal", args.agent, args.skip_estate))
-            _reset(config)
+            if args.cli_only and args.agent:
+                agent, f = args.agent, {}
+            else:
+                agent, f = asyncio.run(
+                    _plans(config, work / "journal", args.agent, args.skip_estate)
+                )
+                _reset(config)
             _clear_logs(config)
             env = {**os.environ, "XDG_STATE_HOME": str(work / "state")}
             wall_start = time.time()
