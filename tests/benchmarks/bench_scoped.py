@@ -186,8 +186,9 @@ def main() -> None:
             if args.latency_ms:
                 for provider in providers:
                     faults(config, provider, latency_ms=args.latency_ms)
+            f: dict[str, float] = {}
             if args.cli_only and args.agent:
-                agent, f = args.agent, {}
+                agent = args.agent
             else:
                 agent, f = asyncio.run(
                     _plans(config, work / "journal", args.agent, args.skip_estate)
