@@ -245,7 +245,8 @@ class Engine:
                 inv = self._scoped(name, discoveries, errors)
         finally:
             self._focus = None
-        inv.scope = own.describe(inv.agent(name))
+        notes = [n for d in inv.discoveries.values() for n in d.notes]
+        inv.scope = "; ".join([own.describe(inv.agent(name)), *notes])
         return inv
 
     def _scoped(

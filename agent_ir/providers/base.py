@@ -97,6 +97,8 @@ class Discovery:
     requests: int = 0
     responder_ids: set[str] = field(default_factory=set)
     """The console's own identities here (never correlated into agents)."""
+    notes: list[str] = field(default_factory=list)
+    """What a scoped read could not bound and read whole instead (for the plan's scope)."""
 
     def grants_of(self, identity_id: str) -> list[Grant]:
         """The grants one identity holds."""
