@@ -61,6 +61,14 @@ class ProviderContext:
     Reads about an identity outside it (its owners, its creator, who was assigned to it)
     are left out, since they name principals the containment never touches."""
 
+    focus_name: Callable[[], str | None] | None = None
+    """The name of the agent the scoped read in progress is for, if any: providers whose
+    listings take a search (Okta's ``q`` and ``search``) ask for it instead of paging all."""
+
+    def focus_agent(self) -> str | None:
+        """The agent an agent-scoped read is for (None for an estate read)."""
+        return self.focus_name() if self.focus_name is not None and self.scoped() else None
+
     def scoped(self) -> bool:
         """Whether the read in progress is agent-scoped."""
         return self.focus is not None and self.focus() is not None

@@ -101,18 +101,23 @@ class Discoverer:
     async def _run(self) -> None:
         self.account = await self._account()
         size = self.settings.page_size
+        # An agent-scoped read asks for the agent's apps and service users by name rather
+        # than paging every one (ten thousand apps are fifty pages under one rate limit).
+        focus = self.context.focus_agent()
+        narrow_apps = {"q": focus} if focus else {}
+        attribute = f"profile.{self.settings.agent_attribute}"
+        who = f'{attribute} eq "{_quoted(focus)}"' if focus else f"{attribute} pr"
         apps, tokens, agents, users, creations = await asyncio.gather(
             self.client.pages(
-                "listing apps", "list_applications", filter='name eq "oidc_client"', limit=size
+                "listing apps",
+                "list_applications",
+                filter='name eq "oidc_client"',
+                limit=size,
+                **narrow_apps,
             ),
             self._api_tokens(),
             self._ai_agents(),
-            self.client.pages(
-                "listing service users",
-                "list_users",
-                search=f"profile.{self.settings.agent_attribute} pr",
-                limit=size,
-            ),
+            self.client.pages("listing service users", "list_users", search=who, limit=size),
             self._app_creations(),
         )
         self.made_by = tr.apps_made_by_tokens(creations, tokens, self.settings.api_token_id)
@@ -426,3 +431,8 @@ def _with(identity: Identity, credentials: list[Credential]) -> Identity:
     from dataclasses import replace
 
     return replace(identity, credentials=tuple(credentials))
+
+
+def _quoted(value: str) -> str:
+    """A value inside an Okta search expression's double quotes."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -62,6 +63,10 @@ def _closure_view(inv: Inventory, closure: set[str]) -> dict[str, Any]:
     }
 
 
+def _query(entry: dict[str, Any]) -> dict[str, str]:
+    return dict(parse_qsl(str(entry.get("query") or "")))
+
+
 def _actions(config: Path) -> list[str]:
     return [str(e["params"].get("Action", "")) for e in _logged(config)["aws"]]
 
@@ -109,3 +114,39 @@ async def test_generated_agent_closure_equals_the_estate_read(generated_lab: Pat
     assert with_role
     want = await _check(generated_lab, with_role[0])
     assert any(":role/" in i for i in want["identities"])
+
+
+async def test_okta_asks_for_the_agents_apps_and_users_by_name(generated_lab: Path) -> None:
+    """Okta's scoped read searches for the agent's apps (``q``) and service users
+    (``search ... eq``) rather than paging every one: its requests do not grow with the
+    number of apps, and the agent's app is still read in full."""
+    estate = Engine(load_settings(generated_lab))
+    try:
+        _clear(generated_lab)
+        full = await estate.inventory()
+        whole = len(_logged(generated_lab)["okta"])
+    finally:
+        await estate.aclose()
+    agent = next(
+        a.name
+        for a in full.agents
+        if any(i.provider == "okta" and i.kind == "service-app" for i in a.identities)
+    )
+    _clear(generated_lab)
+    engine = Engine(load_settings(generated_lab))
+    try:
+        scoped = await engine.agent_inventory(agent)
+    finally:
+        await engine.aclose()
+    logged = _logged(generated_lab)["okta"]
+    listings = [_query(e) for e in logged if e["method"] == "GET" and e["path"] == "/api/v1/apps"]
+    assert listings and all(q.get("q") == agent for q in listings)
+    users = [_query(e) for e in logged if e["method"] == "GET" and e["path"] == "/api/v1/users"]
+    assert users and all(f'eq "{agent}"' in q.get("search", "") for q in users)
+    assert len(logged) < whole / 2, (len(logged), whole)
+    apps = [i for i in full.agent(agent).identities if i.provider == "okta"]
+    for ident in apps:
+        assert scoped.identities[ident.id] == ident
+        assert sorted(map(repr, scoped.grants.get(ident.id, []))) == sorted(
+            map(repr, full.grants.get(ident.id, []))
+        )
