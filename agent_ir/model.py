@@ -7,6 +7,7 @@ provider data at their boundary. ``to_json`` methods produce the documented JSON
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -102,6 +103,17 @@ class Identity:
     aliases: tuple[str, ...] = ()
     """Other ids this principal is known by elsewhere (a GCP service account's unique id,
     an ARN in a federation subject); edges naming an alias attach to this identity."""
+
+    def __post_init__(self) -> None:
+        # Tens of thousands of identities repeat a few accounts, kinds, owners and tag
+        # keys, each parsed into a string of its own: share one copy (issue 13, memory).
+        share = object.__setattr__
+        for name in ("kind", "account", "status"):
+            share(self, name, sys.intern(getattr(self, name)))
+        if self.owner is not None:
+            share(self, "owner", sys.intern(self.owner))
+        if self.tags:
+            share(self, "tags", tuple((sys.intern(k), sys.intern(v)) for k, v in self.tags))
 
     def tag(self, key: str) -> str | None:
         """The value of one tag, or None."""

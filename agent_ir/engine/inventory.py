@@ -108,6 +108,7 @@ class Engine:
         self._providers: dict[ProviderName, Provider] | None = None
         self._inventory_ids = corr.wants_detail(settings.inventory)
         self._focus: Callable[[Identity], bool] | None = None
+        self._focus_name: str | None = None
 
     def configured(self) -> list[ProviderName]:
         """The providers the configuration names, in canonical order."""
@@ -125,6 +126,8 @@ class Engine:
                 progress=self.progress,
                 wants=self._wants,
                 wants_edges=self._detail_worthy,
+                focus=lambda: self._focus,
+                focus_name=lambda: self._focus_name,
             )
             self._providers = {
                 name: registry.load(name).from_settings(
@@ -227,6 +230,7 @@ class Engine:
         """
         own = scope.Focus.of(name, self.settings.inventory)
         self._focus = own.holds
+        self._focus_name = name
         try:
             discoveries, errors = await self.discover_all()
             inv = self._scoped(name, discoveries, errors)
@@ -242,7 +246,9 @@ class Engine:
                 inv = self._scoped(name, discoveries, errors)
         finally:
             self._focus = None
-        inv.scope = own.describe(inv.agent(name))
+            self._focus_name = None
+        notes = [n for d in inv.discoveries.values() for n in d.notes]
+        inv.scope = "; ".join([own.describe(inv.agent(name)), *notes])
         return inv
 
     def _scoped(

@@ -15,9 +15,10 @@ Paths under ``/_lab/`` are the control plane and never suffer faults::
 
     GET  /_lab/health   200 {"status": "ok", "provider": ...}
     GET  /_lab/faults   the FaultSpec in force, with request and fault counts
-    GET  /_lab/requests the requests answered since start or reset (see requestlog)
     PUT  /_lab/faults   replace the FaultSpec (invalid → 400 with every problem)
     POST /_lab/reset    restore the emulator's seeded state (when it supports that)
+    GET  /_lab/requests the request log (see :mod:`agent_ir.lab.requestlog`)
+    DELETE /_lab/requests  forget the logged requests
 """
 
 from __future__ import annotations
@@ -230,7 +231,7 @@ class EmulatorServer:
                 return _not_allowed("GET, PUT")
             return LabResponse.from_json(200, self.fault_report())
         if route == "/requests":
-            return LabResponse.from_json(200, {"requests": self.requests.entries()})
+            return self._requests(request)
         if route == "/reset" and self.on_reset is not None:
             if request.method != "POST":
                 return _not_allowed("POST")
@@ -252,6 +253,15 @@ class EmulatorServer:
             "requests": self.faults.requests,
             "counts": {fault.value: counts.get(fault, 0) for fault in Fault},
         }
+
+    def _requests(self, request: LabRequest) -> LabResponse:
+        if request.method == "DELETE":
+            self.requests.clear()
+            return LabResponse.from_json(200, {"requests": []})
+        if request.method != "GET":
+            return _not_allowed("GET, DELETE")
+        entries = [e.to_json() for e in self.requests.entries()]
+        return LabResponse.from_json(200, {"provider": self.provider, "requests": entries})
 
     def _put_faults(self, request: LabRequest) -> LabResponse:
         try:
@@ -399,6 +409,13 @@ class _Handler(BaseHTTPRequestHandler):
         lab = self.server.lab
         if is_control_path(request.path):
             return lab.control(request)
+        logged = lab.requests.record(
+            request.method,
+            request.path,
+            request.query,
+            request.body,
+            request.header("content-type"),
+        )
         decision = lab.faults.decide(request.path)
         if lab.wait(decision.delay_s):
             return None
@@ -410,9 +427,13 @@ class _Handler(BaseHTTPRequestHandler):
             lab.wait(spec.timeout_s)
             return None
         if decision.fault is Fault.THROTTLE:
-            return lab.shapes.throttle(request, spec)
+            throttled = lab.shapes.throttle(request, spec)
+            logged.status = throttled.status
+            return throttled
         if decision.fault is Fault.ERROR:
-            return lab.shapes.error(request)
+            answer = lab.shapes.error(request)
+            logged.status = answer.status
+            return answer
         try:
             response = lab.app(request)
         except Exception:
@@ -420,7 +441,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "the %s emulator failed on %s %s", lab.provider, request.method, request.path
             )
             return lab.shapes.error(request)
-        lab.requests.record(request.method, request.path, request.body, response.status)
+        logged.status = response.status
         if decision.fault is Fault.MALFORMED:
             return malformed(response, spec.malformed)
         return response

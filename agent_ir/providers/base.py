@@ -61,6 +61,27 @@ class ProviderContext:
     who may act as this app) are needed; None means the same as ``wants``. Agent-scoped
     discovery narrows ``wants`` to one agent's closure but keeps these, since an edge
     out of the agent may be recorded on an identity that is not the agent's."""
+    focus: Callable[[], Callable[[Identity], bool] | None] | None = None
+    """The focus of the agent-scoped read in progress, if any: which identities it covers.
+    Reads about an identity outside it (its owners, its creator, who was assigned to it)
+    are left out, since they name principals the containment never touches."""
+
+    focus_name: Callable[[], str | None] | None = None
+    """The name of the agent the scoped read in progress is for, if any: providers whose
+    listings take a search (Okta's ``q`` and ``search``) ask for it instead of paging all."""
+
+    def focus_agent(self) -> str | None:
+        """The agent an agent-scoped read is for (None for an estate read)."""
+        return self.focus_name() if self.focus_name is not None and self.scoped() else None
+
+    def scoped(self) -> bool:
+        """Whether the read in progress is agent-scoped."""
+        return self.focus is not None and self.focus() is not None
+
+    def in_focus(self, identity: Identity) -> bool:
+        """Whether the read in progress covers ``identity`` (always, for an estate read)."""
+        holds = self.focus() if self.focus is not None else None
+        return holds is None or holds(identity)
 
     def wanted(self, identity: Identity) -> bool:
         """Whether the engine wants the full detail of ``identity``."""
@@ -89,6 +110,8 @@ class Discovery:
     requests: int = 0
     responder_ids: set[str] = field(default_factory=set)
     """The console's own identities here (never correlated into agents)."""
+    notes: list[str] = field(default_factory=list)
+    """What a scoped read could not bound and read whole instead (for the plan's scope)."""
 
     def grants_of(self, identity_id: str) -> list[Grant]:
         """The grants one identity holds."""

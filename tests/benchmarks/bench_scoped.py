@@ -5,13 +5,22 @@ its critical path (the step execution), on one generated world, in one run.
   first (``whole_estate=True``); wall time and requests, each on a fresh engine.
 * revoke: the whole ``agent-ir revoke`` command (process start, discovery, plan, journal,
   apply, verify) against the in-process step execution of the same plan.
+* first cut: when the lab received the revoke's first write (from its request log), and
+  when the command ended with everything verified, against the critical-path bound: per
+  provider, sign-in + finding the agent's identity + reading its credentials, then one
+  write and one read-back per phase the plan has there; the longest such chain times latency.
+
+``--skip-estate`` leaves out the whole-estate plan (at 10,000 agents it takes minutes);
+``--cli-only`` measures the revoke command alone (phases counted from its JSON).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -29,7 +38,8 @@ from agent_ir.engine.incident import Who, execute, plan_for
 from agent_ir.engine.inventory import Engine
 from agent_ir.lab.generator import generate_yaml
 from agent_ir.playbook.loader import load_playbook
-from agent_ir.settings import load_settings
+from agent_ir.playbook.model import Playbook
+from agent_ir.settings import Settings, load_settings
 
 PLAYBOOK = playbook_dir() / "contain-agent.yaml"
 PROVIDERS = ("aws", "entra", "gcp", "okta")
@@ -43,10 +53,96 @@ def _reset(config: Path) -> None:
         httpx.post(url + "/reset", verify=str(ca), timeout=120).raise_for_status()
 
 
-async def _plans(config: Path, journal: Path, agent: str | None) -> tuple[str, dict[str, float]]:
+async def _plans(
+    config: Path, journal: Path, agent: str | None, skip_estate: bool
+) -> tuple[str, dict[str, float]]:
     settings = load_settings(config).model_copy(update={"journal_dir": journal})
     playbook = load_playbook(PLAYBOOK)
     figures: dict[str, float] = {}
+    if agent is not None and skip_estate:
+        figures.update(full_s=float("nan"), full_requests=float("nan"))
+        figures.update(agents=float("nan"), identities=float("nan"))
+    else:
+        agent = await _estate(settings, playbook, agent, figures)
+    scoped = Engine(settings)
+    try:
+        start = time.perf_counter()
+        sinv = await scoped.agent_inventory(agent)
+        plan = await plan_for(scoped, agent, playbook, {})
+        figures["scoped_s"] = time.perf_counter() - start
+        figures["scoped_requests"] = sum(d.requests for d in sinv.discoveries.values())
+        figures["steps"] = len(plan.steps)
+        figures["chain"] = max(_chain(p, s) for p, s in _phases(plan.to_json()).items())
+        # The revoke in process: scoped plan, then the steps alone.
+        started = time.perf_counter()
+        plan = await plan_for(scoped, agent, playbook, {})
+        planned = time.perf_counter()
+        outcome = await execute(scoped, plan, Who("bench", "benchmark"))
+        done = time.perf_counter()
+        figures["inproc_revoke_s"] = done - started
+        figures["inproc_steps_s"] = done - planned
+        figures["exit"] = int(outcome.exit_code)
+    finally:
+        await scoped.aclose()
+    return agent, figures
+
+
+SIGN_IN = {"aws": 2, "entra": 1, "gcp": 1, "okta": 1}
+"""Dependent calls before a provider answers anything: AWS GetCallerIdentity + AssumeRole
+into the agent's account; a token request elsewhere."""
+
+
+def _phases(plan: dict[str, object]) -> dict[str, int]:
+    """How many containment phases the plan has on each provider."""
+    steps = plan["steps"]
+    assert isinstance(steps, list)
+    phases: dict[str, set[int]] = {}
+    for step in steps:
+        phases.setdefault(step["provider"], set()).add(step["phase"])
+    return {p: len(s) for p, s in phases.items()}
+
+
+def _chain_of_run(output: str) -> float:
+    """The critical path from a revoke's JSON: phases are its distinct steps per provider."""
+    try:
+        steps = json.loads(output)["steps"]
+    except (ValueError, KeyError):
+        return float("nan")
+    phases: dict[str, set[str]] = {}
+    for step in steps:
+        phases.setdefault(step["provider"], set()).add(str(step["id"]).split(".")[0])
+    return float(max((_chain(p, len(s)) for p, s in phases.items()), default=0))
+
+
+def _chain(provider: str, phases: int) -> int:
+    """The shortest chain of dependent calls a revoke needs on ``provider``."""
+    return SIGN_IN.get(provider, 1) + 2 + 2 * phases
+
+
+def _first_write(config: Path) -> float | None:
+    """When (wall clock) any emulator received its first write since the log was cleared."""
+    settings = yaml.safe_load(config.read_text())
+    ca = ssl.create_default_context(cafile=str(config.parent / "ca.pem"))
+    first: float | None = None
+    for url in settings.get("lab_control", {}).values():
+        logged = httpx.get(url + "/requests", verify=ca, timeout=120).json()["requests"]
+        for entry in logged:
+            if entry["writes"] and (first is None or entry["at"] < first):
+                first = entry["at"]
+    return first
+
+
+def _clear_logs(config: Path) -> None:
+    settings = yaml.safe_load(config.read_text())
+    ca = ssl.create_default_context(cafile=str(config.parent / "ca.pem"))
+    for url in settings.get("lab_control", {}).values():
+        httpx.delete(url + "/requests", verify=ca, timeout=120).raise_for_status()
+
+
+async def _estate(
+    settings: Settings, playbook: Playbook, agent: str | None, figures: dict[str, float]
+) -> str:
+    """Plan after a whole-estate inventory; choose the agent when none is given."""
     full = Engine(settings)
     try:
         start = time.perf_counter()
@@ -69,26 +165,7 @@ async def _plans(config: Path, journal: Path, agent: str | None) -> tuple[str, d
         figures["identities"] = len(inv.identities)
     finally:
         await full.aclose()
-    scoped = Engine(settings)
-    try:
-        start = time.perf_counter()
-        sinv = await scoped.agent_inventory(agent)
-        plan = await plan_for(scoped, agent, playbook, {})
-        figures["scoped_s"] = time.perf_counter() - start
-        figures["scoped_requests"] = sum(d.requests for d in sinv.discoveries.values())
-        figures["steps"] = len(plan.steps)
-        # The revoke in process: scoped plan, then the steps alone.
-        started = time.perf_counter()
-        plan = await plan_for(scoped, agent, playbook, {})
-        planned = time.perf_counter()
-        outcome = await execute(scoped, plan, Who("bench", "benchmark"))
-        done = time.perf_counter()
-        figures["inproc_revoke_s"] = done - started
-        figures["inproc_steps_s"] = done - planned
-        figures["exit"] = int(outcome.exit_code)
-    finally:
-        await scoped.aclose()
-    return agent, figures
+    return agent
 
 
 def main() -> None:
@@ -97,6 +174,8 @@ def main() -> None:
     parser.add_argument("--providers", default=",".join(PROVIDERS))
     parser.add_argument("--latency-ms", type=float, default=0)
     parser.add_argument("--agent", default=None, help="default: the widest agent")
+    parser.add_argument("--skip-estate", action="store_true", help="needs --agent")
+    parser.add_argument("--cli-only", action="store_true", help="needs --agent")
     args = parser.parse_args()
     providers = tuple(p for p in args.providers.split(",") if p)
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,18 +186,34 @@ def main() -> None:
             if args.latency_ms:
                 for provider in providers:
                     faults(config, provider, latency_ms=args.latency_ms)
-            agent, f = asyncio.run(_plans(config, work / "journal", args.agent))
-            _reset(config)
+            f: dict[str, float] = {}
+            if args.cli_only and args.agent:
+                agent = args.agent
+            else:
+                agent, f = asyncio.run(
+                    _plans(config, work / "journal", args.agent, args.skip_estate)
+                )
+                _reset(config)
+            _clear_logs(config)
             env = {**os.environ, "XDG_STATE_HOME": str(work / "state")}
+            wall_start = time.time()
             start = time.perf_counter()
             command = [AGENT_IR, "--config", str(config), "revoke", agent]
-            subprocess.run(
-                [*command, "--reason", "benchmark", "--yes"],
+            done = subprocess.run(
+                [*command, "--reason", "benchmark", "--yes", "--output", "json"],
                 env=env,
                 check=False,
                 capture_output=True,
+                text=True,
             )
             cli_s = time.perf_counter() - start
+            if "chain" not in f:
+                f["chain"] = _chain_of_run(done.stdout)
+            first = _first_write(config)
+            first_cut_s = float("nan") if first is None else first - wall_start
+    if args.cli_only:
+        _print_cut(args.latency_ms, f["chain"], first_cut_s, cli_s, done.returncode)
+        return
     print(
         f"world: {args.agents} agents requested in {', '.join(providers)} "
         f"({f['agents']:.0f} agents, {f['identities']:.0f} identities); agent {agent}; "
@@ -139,6 +234,24 @@ def main() -> None:
         f"revoke command end to end: {cli_s:.2f}s   "
         f"ratio to the steps: {cli_s / f['inproc_steps_s']:.2f}"
     )
+    _print_cut(args.latency_ms, f["chain"], first_cut_s, cli_s, done.returncode)
+
+
+def _print_cut(
+    latency_ms: float, chain: float, first_cut_s: float, cli_s: float, code: float
+) -> None:
+    bound = chain * latency_ms / 1000
+
+    def ratio(seconds: float) -> str:
+        return f"{seconds / bound:.1f}x" if bound else "n/a (no latency)"
+
+    print(
+        f"time to first cut: {first_cut_s:.2f}s   time to all verified: {cli_s:.2f}s "
+        f"(exit {code:.0f})   critical-path bound: {bound:.2f}s ({chain:.0f} dependent calls x "
+        f"{latency_ms:g} ms)   ratios to the bound: first cut {ratio(first_cut_s)}, "
+        f"all verified {ratio(cli_s)}"
+    )
+    print(json.dumps({"first_cut_s": first_cut_s, "all_verified_s": cli_s, "bound_s": bound}))
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ def lab_process(world: Path, directory: Path) -> Iterator[Path]:
 
 def faults(config: Path, provider: str, **settings: Any) -> dict[str, Any]:
     """Set (or, with no settings, read) a running lab's faults; returns its report."""
-    args = [AGENT_IR, "--config", str(config), "lab", "faults", provider]
+    args = [AGENT_IR, "--config", str(config), "--output", "json", "lab", "faults", provider]
     args += [f"{k}={v}" for k, v in settings.items()]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     return json.loads(out)

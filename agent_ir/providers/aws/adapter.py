@@ -18,7 +18,7 @@ from botocore.config import Config
 from agent_ir.activity.model import ActivityPage, ActivityWindow
 from agent_ir.errors import ProviderError
 from agent_ir.model import Credential, Identity, ProviderName
-from agent_ir.providers.aws import translate
+from agent_ir.providers.aws import scoped, translate
 from agent_ir.providers.aws.boundary import boto_errors
 from agent_ir.providers.aws.policy import PolicyDoc, parse_document
 from agent_ir.providers.base import (
@@ -225,7 +225,10 @@ class AwsProvider:
     # -- discovery ----------------------------------------------------------------------
 
     async def discover(self) -> Discovery:
-        """Users, roles, their keys, policies and assume-role edges in every account."""
+        """Users, roles, their keys, policies and assume-role edges in every account (for
+        an agent-scoped read, only the agent's principals and the roles they reach)."""
+        if self.context.scoped():
+            return await self._discover_scoped()
         accounts = await self._sessions()
         details = await asyncio.gather(*(self._details(a) for a in accounts))
         managed: dict[str, PolicyDoc] = {}
@@ -248,6 +251,124 @@ class AwsProvider:
         result.requests = self._requests
         result.responder_ids = set(self._responder_ids)
         return result
+
+    async def _discover_scoped(self) -> Discovery:
+        accounts = await self._sessions()
+        iam_of = {a.id: a.iam for a in accounts}
+
+        async def fetch(account: str, what: str, fn: Callable[[Any], Any]) -> Any:
+            self._counted()
+            return await self._run(what, functools.partial(fn, iam_of[account]))
+
+        self.context.report("aws: listing principals", 0, None)
+        lists = await asyncio.gather(*(scoped.listing(a.id, fetch) for a in accounts))
+        read = scoped.ScopedRead(listed={e.arn: e for entries in lists for e in entries})
+        frontier = {
+            arn for arn, e in read.listed.items() if self.context.in_focus(e.principal().identity())
+        }
+        frontier |= scoped.trusting(read.listed.values(), frontier)
+        done: dict[str, translate.Principal] = {}
+        docs: dict[str, PolicyDoc] = {}
+        whole: set[str] = set()
+        while frontier:
+            found = await self._read_principals(sorted(frontier), read, docs, fetch, accounts)
+            done.update((p.arn, p) for p in found)
+            reached: set[str] = set()
+            for principal in found:
+                roles, wild = scoped.assume_targets(principal)
+                reached |= {r for r in roles if r in read.listed}
+                read.unbounded |= {a.id for a in accounts if {"*", a.id} & wild}
+            reached |= scoped.trusting(read.listed.values(), {p.arn for p in found})
+            reached |= await self._read_whole(read.unbounded, whole, done, docs, accounts)
+            frontier = {r for r in reached if r in read.listed} - set(done)
+        principals = list(done.values())
+        self.principals = {p.arn: p for p in principals}
+        identities = await self._with_credentials(principals, iam_of)
+        identities += [
+            e.principal().identity() for arn, e in read.listed.items() if arn not in done
+        ]
+        result = Discovery(provider="aws", identities=identities)
+        for principal in principals:
+            result.grants.extend(principal.grants())
+        unread = set(read.listed) - set(done)
+        result.edges = translate.assume_role_edges(principals, unread, set(iam_of))
+        result.requests = self._requests
+        result.responder_ids = set(self._responder_ids)
+        if read.unbounded:
+            result.notes.append(
+                "aws: a policy of the agent allows sts:AssumeRole on a wildcard resource, so "
+                f"account(s) {', '.join(sorted(read.unbounded))} were read whole"
+            )
+        return result
+
+    async def _read_principals(
+        self,
+        arns: list[str],
+        read: scoped.ScopedRead,
+        docs: dict[str, PolicyDoc],
+        fetch: scoped.Fetch,
+        accounts: list[_Account],
+    ) -> list[translate.Principal]:
+        """Read principals in full by name, with the managed policies they attach."""
+        entries = [read.listed[arn] for arn in arns]
+        details = await asyncio.gather(
+            *(
+                fetch(e.account, f"reading {e.name}", functools.partial(scoped.detail, e))
+                for e in entries
+            )
+        )
+        missing = set().union(*(translate.attached_policy_arns(d) for d in details)) - set(docs)
+        docs.update(await self._managed_docs(sorted(missing), accounts))
+        return [
+            p
+            for e, d in zip(entries, details, strict=True)
+            for p in translate.principals_from_details(e.account, d, docs)
+        ]
+
+    async def _managed_docs(
+        self, arns: list[str], accounts: list[_Account]
+    ) -> dict[str, PolicyDoc]:
+        """Managed policy documents, each read in the account that owns it (AWS managed
+        ones in the first)."""
+        by_id = {a.id: a for a in accounts}
+        out: dict[str, PolicyDoc] = {}
+        groups: dict[str, list[str]] = {}
+        for arn in arns:
+            owner = arn.split(":")[4] if arn.count(":") >= 5 else ""
+            groups.setdefault(owner if owner in by_id else accounts[0].id, []).append(arn)
+        found = await asyncio.gather(
+            *(self._aws_managed(by_id[acct], names) for acct, names in groups.items())
+        )
+        for docs in found:
+            out.update(docs)
+        return out
+
+    async def _read_whole(
+        self,
+        wanted: set[str],
+        whole: set[str],
+        done: dict[str, translate.Principal],
+        docs: dict[str, PolicyDoc],
+        accounts: list[_Account],
+    ) -> set[str]:
+        """Read whole (once each) the accounts a wildcard AssumeRole leaves unbounded;
+        return the roles their principals reach."""
+        todo = [a for a in accounts if a.id in wanted and a.id not in whole]
+        if not todo:
+            return set()
+        whole.update(a.id for a in todo)
+        details = await asyncio.gather(*(self._details(a) for a in todo))
+        for d in details:
+            docs.update(translate.managed_policy_docs(d))
+        missing = set().union(*(translate.attached_policy_arns(d) for d in details)) - set(docs)
+        docs.update(await self._managed_docs(sorted(missing), accounts))
+        found = [
+            p
+            for a, d in zip(todo, details, strict=True)
+            for p in translate.principals_from_details(a.id, d, docs)
+        ]
+        done.update((p.arn, p) for p in found)
+        return set().union(*(scoped.assume_targets(p)[0] for p in found))
 
     async def _details(self, account: _Account) -> dict[str, list[dict[str, Any]]]:
         def fetch() -> dict[str, list[dict[str, Any]]]:

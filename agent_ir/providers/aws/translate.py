@@ -6,7 +6,7 @@ on plain dicts and reused by the planner.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,12 +202,21 @@ def _account_of(principal: str) -> str | None:
     return parts[4] if len(parts) > 5 and parts[0] == "arn" else None
 
 
-def assume_role_edges(principals: list[Principal]) -> list[Edge]:
-    """Who can assume which role: trust policies combined with identity policies."""
+def assume_role_edges(
+    principals: list[Principal],
+    unread: Collection[str] = (),
+    accounts: Collection[str] = (),
+) -> list[Edge]:
+    """Who can assume which role: trust policies combined with identity policies.
+
+    An agent-scoped read passes the principals it listed but did not read (``unread``)
+    and the accounts it listed (``accounts``): a trust naming them names someone known
+    whose policies were not read, not an outsider, so no edge is drawn from them."""
     by_arn = {p.arn: p for p in principals}
-    by_account: dict[str, list[Principal]] = {}
+    by_account: dict[str, list[Principal]] = {a: [] for a in accounts}
     for p in principals:
         by_account.setdefault(p.account, []).append(p)
+    skipped = set(unread)
     edges: list[Edge] = []
     for role in principals:
         if role.trust is None:
@@ -237,6 +246,8 @@ def assume_role_edges(principals: list[Principal]) -> list[Edge]:
                         provider="aws",
                     )
                 )
+                continue
+            if trusted in skipped:
                 continue
             edges.extend(_aws_principal_edges(role, trusted, action, cond, by_arn, by_account))
     return edges

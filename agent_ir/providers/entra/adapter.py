@@ -161,9 +161,8 @@ class EntraProvider:
         wanted = [s for s in candidates if self.context.wanted(bare[str(s["id"])])]
         federated = [s for s in candidates if self.context.wanted_edges(bare[str(s["id"])])]
         self.context.report("entra: grants and credentials", 0, len(wanted))
-        resources = [s for s in sps if s.get("appRoles")]
         assigned, fics, sponsors, _ = await asyncio.gather(
-            _gather([self._assigned_to(s["id"]) for s in resources]),
+            self._assignments(sps, candidates, bare),
             _gather([self._fics(snap, s) for s in federated]),
             _gather([self._sponsors(s["id"]) for s in wanted if s["id"] in snap.agents]),
             self._users(snap, consents),
@@ -198,6 +197,22 @@ class EntraProvider:
 
     async def _assigned_to(self, sp_id: str) -> list[dict[str, Any]]:
         return await self._all(f"servicePrincipals/{sp_id}/appRoleAssignedTo", {})
+
+    async def _assignments(
+        self,
+        sps: list[dict[str, Any]],
+        candidates: list[dict[str, Any]],
+        bare: dict[str, Identity],
+    ) -> list[list[dict[str, Any]]]:
+        """App-role assignments: for the estate, from every principal offering app roles;
+        for one agent, only those its principals hold and those made on them, so that no
+        other principal is read."""
+        if not self.context.scoped():
+            return await _gather([self._assigned_to(s["id"]) for s in sps if s.get("appRoles")])
+        mine = [s for s in candidates if self.context.in_focus(bare[str(s["id"])])]
+        held = [self._all(f"servicePrincipals/{s['id']}/appRoleAssignments", {}) for s in mine]
+        made = [self._assigned_to(s["id"]) for s in mine if s.get("appRoles")]
+        return await _gather([*held, *made])
 
     async def _fics(self, snap: Snapshot, sp: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         app = snap.applications.get(str(sp.get("appId")))

@@ -82,6 +82,8 @@ class Discoverer:
         self.account = ""
         self.made_by: dict[str, str] = {}
         """App id → the name of the API token that created it."""
+        self.listed_users: dict[str, dict[str, Any]] = {}
+        """The service users the listing returned, by id."""
 
     async def run(self) -> Discovery:
         """Discover everything; the facts stay on ``self.facts`` for the actions."""
@@ -101,21 +103,27 @@ class Discoverer:
     async def _run(self) -> None:
         self.account = await self._account()
         size = self.settings.page_size
+        # An agent-scoped read asks for the agent's apps and service users by name rather
+        # than paging every one (ten thousand apps are fifty pages under one rate limit).
+        focus = self.context.focus_agent()
+        narrow_apps = {"q": focus} if focus else {}
+        attribute = f"profile.{self.settings.agent_attribute}"
+        who = f'{attribute} eq "{_quoted(focus)}"' if focus else f"{attribute} pr"
         apps, tokens, agents, users, creations = await asyncio.gather(
             self.client.pages(
-                "listing apps", "list_applications", filter='name eq "oidc_client"', limit=size
+                "listing apps",
+                "list_applications",
+                filter='name eq "oidc_client"',
+                limit=size,
+                **narrow_apps,
             ),
             self._api_tokens(),
             self._ai_agents(),
-            self.client.pages(
-                "listing service users",
-                "list_users",
-                search=f"profile.{self.settings.agent_attribute} pr",
-                limit=size,
-            ),
+            self.client.pages("listing service users", "list_users", search=who, limit=size),
             self._app_creations(),
         )
         self.made_by = tr.apps_made_by_tokens(creations, tokens, self.settings.api_token_id)
+        self.listed_users = {str(u.get("id")): u for u in users}
         machine = [a for a in apps if tr.is_machine_app(a)]
         await asyncio.gather(
             self._each("okta: apps", machine, self._app),
@@ -340,6 +348,12 @@ class Discoverer:
     # -- API tokens, AI agents, service users ---------------------------------------------
 
     async def _token(self, token: dict[str, Any]) -> None:
+        # The maker (an agent's service user) is known from the listing without a request.
+        listed = self.listed_users.get(str(token.get("userId") or ""))
+        bare = tr.api_token_identity(token, self.account, None, self._service_user_of(listed))
+        if not self.context.in_focus(bare) and bare.id != self.settings.api_token_id:
+            self.result.identities.append(bare)
+            return
         user_id = str(token.get("userId") or "")
         user: dict[str, Any] | None = None
         roles: list[dict[str, Any]] = []
@@ -376,6 +390,10 @@ class Discoverer:
 
     async def _agent(self, agent: dict[str, Any]) -> None:
         agent_id = str(agent["id"])
+        bare = tr.ai_agent_identity(agent, self.account, [], [])
+        if not self.context.in_focus(bare):
+            self.result.identities.append(bare)
+            return
         (_, owners, _), (_, keys, _) = await asyncio.gather(
             self.client.raw(
                 f"listing owners of AI agent {agent_id}", "GET", f"{AI_AGENTS}/{agent_id}/owners"
@@ -414,3 +432,8 @@ def _with(identity: Identity, credentials: list[Credential]) -> Identity:
     from dataclasses import replace
 
     return replace(identity, credentials=tuple(credentials))
+
+
+def _quoted(value: str) -> str:
+    """A value inside an Okta search expression's double quotes."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')

@@ -1,0 +1,154 @@
+"""Agent-scoped discovery does not read identities outside the agent's closure: counted
+from the lab's request log (every request each emulator received), on a generated world
+of all four providers served by ``agent-ir lab serve``.
+
+A request *touches* an identity when its path or its form parameters name it: its id, an
+alias, its name, or one of its credentials' ids. Listings that name no identity (pages of
+users, roles, accounts, apps) are not touches; making those filtered queries is the next
+step (issue 13, point 1).
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+import pytest
+import yaml
+
+from agent_ir.data import playbook_dir
+from agent_ir.engine.incident import plan_for
+from agent_ir.engine.inventory import Engine, Inventory
+from agent_ir.lab.generator import generate_yaml
+from agent_ir.playbook.loader import load_playbook
+from agent_ir.settings import load_settings
+from tests.engine.test_scoped_discovery import _serve
+
+PROVIDERS = ("aws", "entra", "gcp", "okta")
+KNOWN_ESTATE_WIDE = {("gcp", ":getIamPolicy")}
+"""Reads the scoped path still makes for every identity, because the edge out of the agent
+is recorded on the *target* (who may impersonate a GCP service account is in that
+account's policy). Named here so that any other leak fails; filtered queries
+(Cloud Asset's searchAllIamPolicies) would remove them."""
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    directory = tmp_path_factory.mktemp("scoped-requests")
+    world = directory / "world.yaml"
+    world.write_text(generate_yaml(60, 2, 11, PROVIDERS))
+    yield from _serve(world, directory)
+
+
+def _control(config: Path) -> tuple[dict[str, str], ssl.SSLContext]:
+    urls = yaml.safe_load(config.read_text())["lab_control"]
+    return urls, ssl.create_default_context(cafile=str(config.parent / "ca.pem"))
+
+
+def _clear(config: Path) -> None:
+    urls, ca = _control(config)
+    for url in urls.values():
+        httpx.delete(url + "/requests", verify=ca, timeout=60).raise_for_status()
+
+
+def _logged(config: Path) -> dict[str, list[dict[str, Any]]]:
+    urls, ca = _control(config)
+    return {
+        provider: httpx.get(url + "/requests", verify=ca, timeout=60).json()["requests"]
+        for provider, url in urls.items()
+    }
+
+
+def _names(inv: Inventory) -> dict[str, str]:
+    """Every token that names an identity → that identity's id (the responder's own
+    identities, which sign in, are not targets)."""
+    names: dict[str, str] = {}
+    responders = set().union(*(d.responder_ids for d in inv.discoveries.values()))
+    for ident in inv.identities.values():
+        if ident.id in responders:
+            continue
+        for token in (ident.id, ident.name, *ident.aliases, *(c.id for c in ident.credentials)):
+            if token and len(token) > 3:
+                names.setdefault(token, ident.id)
+    return names
+
+
+def _tokens(entry: dict[str, Any]) -> list[str]:
+    """What one logged request names: its path segments (a GCP ``:verb`` cut off) and the
+    values of its form parameters (AWS puts ``UserName`` and ``RoleName`` there)."""
+    out = []
+    for segment in entry["path"].split("/"):
+        out.append(unquote(segment).split(":", 1)[0] if "@" in unquote(segment) else segment)
+        out.append(unquote(segment))
+    out += [str(v) for k, v in entry["params"].items() if k != "Action"]
+    return out
+
+
+def _touched(
+    logged: dict[str, list[dict[str, Any]]], names: dict[str, str]
+) -> list[tuple[str, str, str]]:
+    """(provider, request, identity) for every request that names an identity."""
+    touches = []
+    for provider, entries in logged.items():
+        for entry in entries:
+            if any((provider, verb) in KNOWN_ESTATE_WIDE for verb in _verbs(entry)):
+                continue
+            what = f"{entry['method']} {entry['path']} {entry['params'].get('Action', '')}"
+            for token in _tokens(entry):
+                if token in names:
+                    touches.append((provider, what.strip(), names[token]))
+    return touches
+
+
+def _verbs(entry: dict[str, Any]) -> list[str]:
+    path = str(entry["path"])
+    return [":" + path.rsplit(":", 1)[1]] if ":" in path.rsplit("/", 1)[-1] else []
+
+
+async def _closure(config: Path, agent: str) -> tuple[set[str], dict[str, str]]:
+    """The agent's identities and all they reach, from a whole-estate inventory."""
+    engine = Engine(load_settings(config))
+    try:
+        inv = await engine.inventory()
+        own = [i.id for i in inv.agent(agent).identities]
+        reach = {target for target, _ in inv.graph.reach(own)}
+        return {*own, *reach}, _names(inv)
+    finally:
+        await engine.aclose()
+
+
+async def _widest(config: Path) -> list[str]:
+    engine = Engine(load_settings(config))
+    try:
+        inv = await engine.inventory()
+    finally:
+        await engine.aclose()
+    ranked = sorted(
+        inv.agents,
+        key=lambda a: (len(a.providers), len(inv.graph.reach(i.id for i in a.identities))),
+    )
+    return [ranked[-1].name, ranked[0].name]
+
+
+async def test_scoped_plan_reads_nothing_outside_the_closure(lab: Path) -> None:
+    playbook = load_playbook(playbook_dir() / "contain-agent.yaml")
+    for agent in await _widest(lab):
+        closure, names = await _closure(lab, agent)
+        _clear(lab)
+        scoped = Engine(load_settings(lab))
+        try:
+            await plan_for(scoped, agent, playbook, {})
+        finally:
+            await scoped.aclose()
+        logged = _logged(lab)
+        assert sum(len(e) for e in logged.values()) > 0
+        touched = _touched(logged, names)
+        # The closure itself is read (the test would prove nothing otherwise) ...
+        assert {ident for _, _, ident in touched} & closure, agent
+        # ... and nothing else is.
+        outside = sorted({t for t in touched if t[2] not in closure})
+        assert outside == [], f"{agent}: {len(outside)} requests outside: {outside[:10]}"
