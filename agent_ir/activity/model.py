@@ -197,3 +197,11 @@ class ActivityPage:
     truncated: bool = False
     requests: int = 0
     notes: list[str] = field(default_factory=list)
+
+    def keep_newest(self, limit: int) -> None:
+        """Sort the events newest first and keep ``limit`` of them (the page is then
+        marked truncated): every reader bounds its answer the same way."""
+        self.events.sort(key=lambda e: e.when, reverse=True)
+        if len(self.events) > limit:
+            del self.events[limit:]
+            self.truncated = True

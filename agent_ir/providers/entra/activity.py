@@ -52,10 +52,7 @@ class EntraActivityReader:
             audits, audit_cut = await self._audits(identity, window)
             page.events.extend(events + audits)
             page.truncated = page.truncated or cut or audit_cut
-        page.events.sort(key=lambda e: e.when, reverse=True)
-        if len(page.events) > window.limit:
-            del page.events[window.limit :]
-            page.truncated = True
+        page.keep_newest(window.limit)
         page.requests = self.graph.requests - before
         return page
 

@@ -51,10 +51,7 @@ class GcpActivityReader:
             entries, cut = await self._entries(identity.id, window)
             page.events.extend(entry_event(identity, e) for e in entries)
             page.truncated = page.truncated or cut
-        page.events.sort(key=lambda e: e.when, reverse=True)
-        if len(page.events) > window.limit:
-            del page.events[window.limit :]
-            page.truncated = True
+        page.keep_newest(window.limit)
         page.requests = self.client.requests - before
         return page
 

@@ -68,10 +68,7 @@ class OktaActivityReader:
             rows, cut = await self._events(query, window)
             page.events.extend(log_event(identity, row) for row in rows)
             page.truncated = page.truncated or cut
-        page.events.sort(key=lambda e: e.when, reverse=True)
-        if len(page.events) > window.limit:
-            del page.events[window.limit :]
-            page.truncated = True
+        page.keep_newest(window.limit)
         page.requests = self.client.requests - before
         return page
 
