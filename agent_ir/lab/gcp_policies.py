@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agent_ir.lab.gcp_api import ApiError, Call, not_found
 from agent_ir.lab.gcp_auth import expire_time
+from agent_ir.lab.gcp_call import Call
+from agent_ir.lab.gcp_errors import ApiError, not_found
 from agent_ir.lab.gcp_records import Policy, ServiceAccount, binding_key
 from agent_ir.lab.gcp_roles import role_allows
 

@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent_ir.lab import gcp_policies as policies
-from agent_ir.lab.gcp_api import ApiError, Call, Handler, not_found, page
 from agent_ir.lab.gcp_auth import key_file_text
+from agent_ir.lab.gcp_call import Call, Handler, page
 from agent_ir.lab.gcp_cel import AWS_ROLE_MAPPING
+from agent_ir.lab.gcp_errors import ApiError, not_found
 from agent_ir.lab.gcp_records import Key, ServiceAccount, rfc3339
 from agent_ir.lab.gcp_world import WifPoolSpec, WifProviderSpec
 
