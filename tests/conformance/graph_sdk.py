@@ -177,10 +177,16 @@ def query_problems(
             if p not in names
         ]
     for value in query.get("$filter", []):
+        # a path's first segment names the entity's property (initiatedBy/app/appId);
+        # a lambda's variable (signInEventTypes/any(t: t eq ...)) names none
+        bound = set(re.findall(r"/(?:any|all)\((\w+):", value))
+        lambdas = re.findall(r"(\w+)/(?:any|all)\(", value)
+        paths = re.findall(r"([\w/]+) (?:eq|ne|gt|ge|lt|le) ", value)
+        heads = [p.split("/", 1)[0] for p in paths] + lambdas
         found += [
             f"$filter on {p!r}, not a property of {entity.__name__}"
-            for p in re.findall(r"(\w+) (?:eq|ne|gt|ge|lt|le) ", value)
-            if p not in names
+            for p in heads
+            if p not in names and p not in bound
         ]
     return found
 

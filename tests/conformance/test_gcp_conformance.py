@@ -13,12 +13,15 @@ import json
 import os
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
 
+from agent_ir.activity.model import ActivityWindow
+from agent_ir.activity.timeline import build_timeline
 from agent_ir.engine.incident import Who, execute, plan_for, restore
 from agent_ir.engine.inventory import Engine
 from agent_ir.lab.runner import Lab
@@ -35,6 +38,7 @@ APIS = (
     "cloudresourcemanager.v3",
     "sts.v1",
     "policyanalyzer.v1",
+    "logging.v2",
 )
 NOT_DESCRIBED = {"/token": "OAuth 2.0 token endpoint (RFC 6749; no discovery document)"}
 
@@ -88,6 +92,11 @@ def traffic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Exchange]
             who = Who(responder="tester", reason="conformance")
             outcome = await execute(engine, plan, who, tuning=FAST)
             await restore(engine, outcome.incident, who, tuning=FAST)
+            # the activity reader: Cloud Logging's entries.list over the audit logs
+            now = datetime.now(UTC)
+            window = ActivityWindow(now - timedelta(days=3), now, 500)
+            timeline = await build_timeline(engine, "invoice-agent", window, ["gcp"])
+            assert timeline.statuses[0].state == "answered", timeline.statuses
             await engine.aclose()
 
         asyncio.run(run())

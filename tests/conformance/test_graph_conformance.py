@@ -16,10 +16,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from agent_ir.activity.model import ActivityWindow
+from agent_ir.activity.timeline import build_timeline
 from agent_ir.engine.incident import execute, plan_for, restore
 from agent_ir.engine.inventory import Engine
 from agent_ir.lab.runner import Lab
@@ -114,6 +117,11 @@ def traffic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Recorded]
                     plan = await plan_for(engine, target, playbook(book), params)
                     outcome = await execute(engine, plan, WHO, tuning=FAST)
                     await restore(engine, outcome.incident, WHO, tuning=FAST)
+                # the activity reader: sign-ins (beta) and directory audits
+                now = datetime.now(UTC)
+                window = ActivityWindow(now - timedelta(days=3), now, 500)
+                timeline = await build_timeline(engine, AGENT, window, ["entra"])
+                assert timeline.statuses[0].state == "answered", timeline.statuses
             finally:
                 await engine.aclose()
 
