@@ -11,6 +11,7 @@ IAM and STS speak the query protocol (form POST, XML answer); S3 speaks rest-xml
 from __future__ import annotations
 
 import base64
+import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -87,7 +88,20 @@ S3_COMMON_ERRORS: dict[str, tuple[int, str]] = {
 S3_ERROR_FIELDS = {"Code", "Message", "RequestId", "HostId", "Resource", "BucketName", "Key"}
 """The elements of S3's ``<Error>`` body (the same page; some codes add their subject)."""
 
-SERVICES = ("iam", "sts", "s3")
+JSON_DOC = "docs.aws.amazon.com/awscloudtrail/latest/APIReference/CommonErrors.html"
+JSON_COMMON_ERRORS: dict[str, tuple[int, str]] = {
+    "AccessDeniedException": (400, JSON_DOC),
+    "ThrottlingException": (400, JSON_DOC),
+    "ServiceUnavailable": (503, JSON_DOC),
+    "InternalFailure": (500, JSON_DOC),
+    "ValidationError": (400, JSON_DOC),
+    "UnrecognizedClientException": (403, JSON_DOC),
+    "SerializationException": (400, "botocore's JSON protocol: a body that is not JSON"),
+    "UnknownOperationException": (400, "botocore's JSON protocol: an unknown X-Amz-Target"),
+}
+"""Errors any JSON-protocol operation (CloudTrail) may answer: code → (status, where)."""
+
+SERVICES = ("iam", "sts", "s3", "cloudtrail")
 _CREDENTIAL = re.compile(r"Credential=[A-Za-z0-9]+/[^/,]*/[^/,]*/([a-z0-9-]+)/")
 
 
@@ -126,6 +140,8 @@ def match(exchange: Recorded) -> Matched | None:
     service = signed_for(exchange)
     if service == "s3":
         return _match_rest(model("s3"), exchange)
+    if service == "cloudtrail":
+        return _match_json(model("cloudtrail"), exchange)
     params = form(exchange)
     action = (params.get("Action") or [""])[0]
     for name in (service,) if service else ("sts", "iam"):
@@ -285,10 +301,74 @@ def _match_rest(service: ServiceModel, exchange: Recorded) -> Matched | None:
     return Matched(service, operation, problems)
 
 
+def _match_json(service: ServiceModel, exchange: Recorded) -> Matched | None:
+    """A JSON-protocol request: ``X-Amz-Target: <prefix>.<Operation>`` and a JSON body
+    that ParamValidator accepts for the operation's input shape."""
+    target = next((v for k, v in exchange.request_headers if k.lower() == "x-amz-target"), "")
+    prefix, _, name = target.rpartition(".")
+    if prefix != service.metadata.get("targetPrefix") or name not in service.operation_names:
+        return None
+    operation = service.operation_model(name)
+    try:
+        body = json.loads(exchange.raw_request or b"{}")
+    except ValueError as exc:
+        return Matched(service, operation, [f"request body is not JSON ({exc})"])
+    problems: list[str] = []
+    if operation.input_shape is not None:
+        report = ParamValidator().validate(body, operation.input_shape)
+        if report.has_errors():
+            problems.append(f"request: {report.generate_report()}")
+    return Matched(service, operation, problems)
+
+
+def _json_response(matched: Matched, exchange: Recorded) -> list[str]:
+    """A JSON-protocol answer: botocore's parser takes it; a success has no member outside
+    the output shape; an error's ``__type`` is modelled or a documented common error."""
+    headers = {k.lower(): v for k, v in exchange.headers}
+    try:
+        body = json.loads(exchange.raw_body) if exchange.raw_body else {}
+        parsed = create_parser("json").parse(
+            {"status_code": exchange.status, "headers": headers, "body": exchange.raw_body},
+            matched.operation.output_shape,
+        )
+    except (ResponseParserError, ValueError, TypeError) as exc:
+        return [f"response {exchange.status}: botocore's json parser fails: {exc}"]
+    if exchange.status >= 300:
+        code = str(parsed.get("Error", {}).get("Code", ""))
+        modeled = {shape.name for shape in matched.operation.error_shapes}
+        if code in modeled:
+            return []
+        if code in JSON_COMMON_ERRORS:
+            wanted = JSON_COMMON_ERRORS[code][0]
+            return [] if wanted == exchange.status else [f"error {code}: HTTP {exchange.status}"]
+        return [f"error {exchange.status} {code}: neither modelled nor a common error"]
+    shape = matched.operation.output_shape
+    return _json_walk(shape, body, "response") if shape is not None else []
+
+
+def _json_walk(shape: Shape, value: Any, where: str) -> list[str]:
+    """Members of ``value`` that ``shape`` does not have, at any depth."""
+    if shape.type_name == "structure" and isinstance(value, dict):
+        members = shape.members  # type: ignore[attr-defined]
+        found = [f"{where}.{k}: not in {shape.name}" for k in value if k not in members]
+        for key, item in value.items():
+            if key in members:
+                found += _json_walk(members[key], item, f"{where}.{key}")
+        return found
+    if shape.type_name == "list" and isinstance(value, list):
+        member = shape.member  # type: ignore[attr-defined]
+        return [
+            p for i, item in enumerate(value) for p in _json_walk(member, item, f"{where}[{i}]")
+        ]
+    return []
+
+
 def response_problems(matched: Matched, exchange: Recorded) -> list[str]:
     """What does not conform in the answer to one exchange."""
     operation = matched.operation
     protocol = matched.service.protocol
+    if protocol == "json":
+        return _json_response(matched, exchange)
     headers = {k.lower(): v for k, v in exchange.headers}
     try:
         root = ET.fromstring(exchange.raw_body) if exchange.raw_body else None

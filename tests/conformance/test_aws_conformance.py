@@ -26,7 +26,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ import pytest
 from botocore import xform_name
 from botocore.exceptions import ClientError
 
+from agent_ir.activity.model import ActivityWindow
+from agent_ir.activity.timeline import build_timeline
 from agent_ir.engine.incident import execute, plan_for, restore
 from agent_ir.engine.inventory import Engine
 from agent_ir.lab.aws_seed import responder_role_arn
@@ -113,6 +115,11 @@ async def _story(lab: Lab, work: Path) -> None:
         plan = await plan_for(engine, AGENT, book, {"from": AGENT, "to": "invoice-processor"})
         outcome = await execute(engine, plan, WHO, tuning=FAST)
         await restore(engine, outcome.incident, WHO, tuning=FAST)
+        # the activity reader: CloudTrail LookupEvents (JSON protocol)
+        now = datetime.now(UTC)
+        window = ActivityWindow(now - timedelta(days=3), now, 200)
+        timeline = await build_timeline(engine, AGENT, window, ["aws"])
+        assert timeline.statuses[0].state == "answered", timeline.statuses
     finally:
         await engine.aclose()
 
@@ -335,7 +342,7 @@ def test_every_aws_route_conforms_to_the_botocore_models(
     assert not report.failing(), text
     names = {
         xform_name(op)
-        for service in ("iam", "sts")
+        for service in ("iam", "sts", "cloudtrail")
         for op in aws_model.model(service).operation_names
     }
     used = {n for n in names if re.search(rf"[.\"']{n}\b", ADAPTER_SOURCE)}
