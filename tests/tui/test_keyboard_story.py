@@ -45,8 +45,8 @@ async def test_the_story_by_keyboard_alone_at_80x24(console: AppFactory, fresh_l
         assert isinstance(app.screen, RunScreen)
         summary = app.screen.query_one(RunSummary)
         said = str(summary.content)
-        # the verdict in words (this AWS-only lab leaves no residual path; the residual
-        # lines are shown by tests/tui/test_snapshots.py on the four-provider world)
+        # the verdict in words (this AWS-only lab leaves no residual path, so the summary
+        # lists none after it)
         assert "CONTAINED: no path by which the agent can act remains" in said
         incident = summary.incident
 
