@@ -21,7 +21,7 @@ from agent_ir.engine.collateral import name_collateral
 from agent_ir.engine.inventory import Engine, Inventory
 from agent_ir.engine.residual import AccessPath, Residual, access_paths, residual
 from agent_ir.engine.verdict import Verdict, verdict
-from agent_ir.errors import AgentIRError, ProviderError, unexpected
+from agent_ir.errors import AgentIRError, NotFoundError, ProviderError, unexpected
 from agent_ir.model import Agent, Identity, ProviderName, iso
 from agent_ir.playbook.loader import step_params
 from agent_ir.playbook.model import Condition, Playbook, Step
@@ -225,6 +225,32 @@ async def make_plan(
     return plan
 
 
+def _principal_names(inv: Inventory) -> set[str]:
+    """Every way the inventory names a principal (id, name, alias, graph node, label),
+    lower-cased; a ``human:`` node is also known by its bare address."""
+    names: set[str] = set()
+    for identity in inv.identities.values():
+        names.update(n.lower() for n in (identity.id, identity.name, *identity.aliases))
+    for edge in inv.graph.edges:
+        for node in (edge.source, edge.target):
+            names.update((node.lower(), node.lower().removeprefix("human:")))
+    names.update(label.lower() for label in inv.graph.labels.values())
+    return names
+
+
+def _check_principals(step_id: str, action_params: Any, inv: Inventory) -> None:
+    """A delegation link names two principals; one the inventory does not know is a
+    mistake to report (exit 4), never a plan with no steps and an empty incident."""
+    known = _principal_names(inv)
+    for key, field_name in (("from", "source"), ("to", "target")):
+        ref = str(getattr(action_params, field_name, "")).strip()
+        if ref and ref.lower() not in known:
+            raise NotFoundError(
+                f"step {step_id}: {key} {ref!r} names no principal the agent's inventory "
+                "knows (an id, a name, an alias or a human's address)"
+            )
+
+
 def compile_steps(
     adapters: dict[ProviderName, Any],
     inv: Inventory,
@@ -248,6 +274,8 @@ def compile_steps(
             continue
         action_params = step_params(step, params)
         spec = CATALOG[step.action]
+        if step.action == "remove-delegation" and not inv.errors:
+            _check_principals(step.id, action_params, inv)
         for provider in step.providers or sorted(adapters):
             adapter = adapters.get(provider)
             if adapter is None:

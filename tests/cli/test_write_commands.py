@@ -83,3 +83,26 @@ def test_unknown_incident_is_not_found(cli) -> None:
     assert run.code == 4
     run = cli("--lab", "restore", "../../etc/passwd", "--yes")
     assert run.code == 4
+
+
+def test_cut_delegation_naming_an_unknown_principal_is_exit_4(cli) -> None:
+    for params in (
+        ["from=nobody@corp.test", "to=invoice-agent"],
+        ["from=invoice-agent", "to=no-such-role"],
+    ):
+        args = [f"--param={p}" for p in params]
+        run = cli(
+            "--lab", "run", "cut-delegation", "--agent", "invoice-agent", *args,
+            "--reason", "typo", "--yes",
+        )  # fmt: skip
+        assert run.code == 4, run.err
+        bad = params[0] if "nobody" in params[0] else params[1]
+        assert repr(bad.split("=", 1)[1]) in run.err and "names no principal" in run.err
+        listed = cli("--lab", "journal", "list", "--output", "json")
+        assert listed.code == 0 and listed.json() == {"incidents": []}, "no incident is opened"
+    ok = cli(
+        "--lab", "plan", "invoice-agent", "--playbook", "cut-delegation",
+        "--param=from=invoice-agent", "--param=to=invoice-processor",
+    )  # fmt: skip
+    assert ok.code == 0, ok.err
+    assert "remove-delegation" in ok.out
