@@ -123,6 +123,8 @@ class Discoverer:
             self._app_creations(),
         )
         self.made_by = tr.apps_made_by_tokens(creations, tokens, self.settings.api_token_id)
+        if focus:
+            apps = apps + await self._made_apps(apps)
         self.listed_users = {str(u.get("id")): u for u in users}
         machine = [a for a in apps if tr.is_machine_app(a)]
         await asyncio.gather(
@@ -131,6 +133,23 @@ class Discoverer:
             self._each("okta: AI agents", agents, self._agent),
             self._each("okta: service users", users, self._service_user),
         )
+
+    async def _made_apps(self, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Apps an API token created (the System Log says so) that a scoped listing by the
+        agent's name did not return: a shadow agent names its apps as it likes, and the
+        token's owner may be the agent. Few, and read one by one."""
+        have = {str(a.get("id")) for a in listed}
+        missing = [app_id for app_id in self.made_by if app_id not in have]
+
+        async def one(app_id: str) -> dict[str, Any] | None:
+            try:
+                app, _ = await self.client.call(f"reading app {app_id}", "get_application", app_id)
+            except ObjectMissing:
+                return None  # created, then deleted: the log outlives the app
+            return app if isinstance(app, dict) else None
+
+        found = await asyncio.gather(*(one(app_id) for app_id in missing))
+        return [a for a in found if a is not None and a.get("name") == "oidc_client"]
 
     async def _each(self, what: str, items: list[T], one: Callable[[T], Awaitable[None]]) -> None:
         done = 0
