@@ -211,7 +211,7 @@ def assume_role_edges(
 
     An agent-scoped read passes the principals it listed but did not read (``unread``)
     and the accounts it listed (``accounts``): a trust naming them names someone known
-    whose policies were not read, not an outsider, so no edge is drawn from them."""
+    whose policies were not read, not an outsider; the edge from them says so."""
     by_arn = {p.arn: p for p in principals}
     by_account: dict[str, list[Principal]] = {a: [] for a in accounts}
     for p in principals:
@@ -248,6 +248,20 @@ def assume_role_edges(
                 )
                 continue
             if trusted in skipped:
+                # someone the read listed but did not read: the trust names them, so the
+                # role's other users are known (a revoke's collateral), though whether
+                # their own policies let them call AssumeRole was not read
+                edges.append(
+                    Edge(
+                        trusted,
+                        role.arn,
+                        EdgeKind.ASSUME_ROLE,
+                        f"trust policy of {role.name} names it{cond} (its own policies were "
+                        "not read: agent-scoped)",
+                        provider="aws",
+                        evidence=(f"{role.arn} AssumeRolePolicyDocument",),
+                    )
+                )
                 continue
             edges.extend(_aws_principal_edges(role, trusted, action, cond, by_arn, by_account))
     return edges
