@@ -103,10 +103,12 @@ class Discoverer:
     async def _run(self) -> None:
         self.account = await self._account()
         size = self.settings.page_size
-        # An agent-scoped read asks for the agent's apps and service users by name rather
-        # than paging every one (ten thousand apps are fifty pages under one rate limit).
+        # An agent-scoped read asks for the agent's service users by their profile
+        # attribute (Okta searches user profiles). Apps are listed whole: Okta's app
+        # search (``q``) matches names and labels only, and an app is tied to its agent by
+        # a profile attribute or by the API token that created it, which no app filter
+        # reaches; only the apps in focus are then read in detail.
         focus = self.context.focus_agent()
-        narrow_apps = {"q": focus} if focus else {}
         attribute = f"profile.{self.settings.agent_attribute}"
         who = f'{attribute} eq "{_quoted(focus)}"' if focus else f"{attribute} pr"
         apps, tokens, agents, users, creations = await asyncio.gather(
@@ -115,7 +117,6 @@ class Discoverer:
                 "list_applications",
                 filter='name eq "oidc_client"',
                 limit=size,
-                **narrow_apps,
             ),
             self._api_tokens(),
             self._ai_agents(),
@@ -123,8 +124,6 @@ class Discoverer:
             self._app_creations(),
         )
         self.made_by = tr.apps_made_by_tokens(creations, tokens, self.settings.api_token_id)
-        if focus:
-            apps = apps + await self._made_apps(apps)
         self.listed_users = {str(u.get("id")): u for u in users}
         machine = [a for a in apps if tr.is_machine_app(a)]
         await asyncio.gather(
@@ -133,23 +132,6 @@ class Discoverer:
             self._each("okta: AI agents", agents, self._agent),
             self._each("okta: service users", users, self._service_user),
         )
-
-    async def _made_apps(self, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Apps an API token created (the System Log says so) that a scoped listing by the
-        agent's name did not return: a shadow agent names its apps as it likes, and the
-        token's owner may be the agent. Few, and read one by one."""
-        have = {str(a.get("id")) for a in listed}
-        missing = [app_id for app_id in self.made_by if app_id not in have]
-
-        async def one(app_id: str) -> dict[str, Any] | None:
-            try:
-                app, _ = await self.client.call(f"reading app {app_id}", "get_application", app_id)
-            except ObjectMissing:
-                return None  # created, then deleted: the log outlives the app
-            return app if isinstance(app, dict) else None
-
-        found = await asyncio.gather(*(one(app_id) for app_id in missing))
-        return [a for a in found if a is not None and a.get("name") == "oidc_client"]
 
     async def _each(self, what: str, items: list[T], one: Callable[[T], Awaitable[None]]) -> None:
         done = 0
