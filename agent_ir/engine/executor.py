@@ -162,6 +162,8 @@ class Executor:
         self._pending.append((kind, payload, done))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.ensure_future(self._flush())
+            # Its waiters hear of a failure; the task itself is not left unretrieved.
+            self._flusher.add_done_callback(lambda f: f.cancelled() or f.exception())
         # Shielded: a step cut by its deadline still has its record written, in order.
         await asyncio.shield(done)
 
@@ -177,6 +179,14 @@ class Executor:
                     )
                 except Exception as exc:  # noqa: BLE001 - every waiter must hear of it
                     written = [exc] * len(group)
+                except BaseException as exc:
+                    # Cancelled or dying: no waiter may be left waiting for a write that
+                    # will never come (the run would hang instead of ending).
+                    for _, _, done in group + self._pending:
+                        if not done.done():
+                            done.set_exception(exc)
+                    self._pending = []
+                    raise
                 for (_, _, done), record in zip(group, written, strict=True):
                     if done.done():
                         continue
