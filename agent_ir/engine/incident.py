@@ -153,9 +153,18 @@ async def plan_for(
     if whole_estate:
         inv = await engine.inventory()
     else:
-        inv = await engine.agent_inventory(agent_name)
+        inv = await engine.agent_inventory(agent_name, containment=not uses_findings(playbook))
     agent = inv.agent(agent_name)
     return await make_plan(engine, inv, agent, playbook, params, engine.clock())
+
+
+def uses_findings(playbook: Playbook) -> bool:
+    """Whether a step of ``playbook`` applies only on a finding or a risk level: then its
+    plan needs everything findings are made from (credential last-use included)."""
+    return any(
+        step.when is not None and (step.when.has_finding or step.when.min_risk)
+        for step in playbook.steps
+    )
 
 
 def check_agent_free(engine: Engine, agent: str) -> None:

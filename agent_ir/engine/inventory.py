@@ -109,6 +109,7 @@ class Engine:
         self._inventory_ids = corr.wants_detail(settings.inventory)
         self._focus: Callable[[Identity], bool] | None = None
         self._focus_name: str | None = None
+        self._containment = False
 
     def configured(self) -> list[ProviderName]:
         """The providers the configuration names, in canonical order."""
@@ -128,6 +129,7 @@ class Engine:
                 wants_edges=self._detail_worthy,
                 focus=lambda: self._focus,
                 focus_name=lambda: self._focus_name,
+                containment=lambda: self._containment,
             )
             self._providers = {
                 name: registry.load(name).from_settings(
@@ -217,7 +219,7 @@ class Engine:
         inv = await self.agent_inventory(name)
         return view(inv, inv.agent(name))
 
-    async def agent_inventory(self, name: str) -> Inventory:
+    async def agent_inventory(self, name: str, *, containment: bool = False) -> Inventory:
         """What one agent's containment needs, without reading the estate in full.
 
         The providers list their principals (the cheap part: pages of identities with
@@ -227,10 +229,14 @@ class Engine:
         federate into an Entra app, who may impersonate a GCP account) stay estate-wide,
         since an edge out of the agent may be recorded there. For this agent the result
         equals :meth:`inventory`'s; other agents are listed but not assessed.
+
+        With ``containment`` (a plan or a revoke), reads no step needs are skipped:
+        credential last-use (so findings about unused credentials are not made there).
         """
         own = scope.Focus.of(name, self.settings.inventory)
         self._focus = own.holds
         self._focus_name = name
+        self._containment = containment
         try:
             discoveries, errors = await self.discover_all()
             inv = self._scoped(name, discoveries, errors)
@@ -247,6 +253,7 @@ class Engine:
         finally:
             self._focus = None
             self._focus_name = None
+            self._containment = False
         notes = [n for d in inv.discoveries.values() for n in d.notes]
         inv.scope = "; ".join([own.describe(inv.agent(name)), *notes])
         return inv

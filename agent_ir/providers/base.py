@@ -70,6 +70,15 @@ class ProviderContext:
     """The name of the agent the scoped read in progress is for, if any: providers whose
     listings take a search (Okta's ``q`` and ``search``) ask for it instead of paging all."""
 
+    containment: Callable[[], bool] | None = None
+    """Whether the read in progress is for a containment (a plan, a revoke): then reads no
+    step needs, such as credential last-use lookups, are skipped, since they sit before the
+    first cut and some (Entra's sign-in report, GCP's key activity) page the whole estate."""
+
+    def for_containment(self) -> bool:
+        """Whether the read in progress only feeds a containment plan."""
+        return self.containment is not None and self.containment()
+
     def focus_agent(self) -> str | None:
         """The agent an agent-scoped read is for (None for an estate read)."""
         return self.focus_name() if self.focus_name is not None and self.scoped() else None

@@ -152,3 +152,36 @@ async def test_scoped_plan_reads_nothing_outside_the_closure(lab: Path) -> None:
         # ... and nothing else is.
         outside = sorted({t for t in touched if t[2] not in closure})
         assert outside == [], f"{agent}: {len(outside)} requests outside: {outside[:10]}"
+        assert _last_use_reads(logged) == [], agent
+
+
+LAST_USE = (
+    ("aws", "GetAccessKeyLastUsed"),
+    ("entra", "/reports/appCredentialSignInActivities"),
+    ("gcp", "/activityTypes/serviceAccountKeyLastAuthentication"),
+)
+"""Reads of when credentials were last used: no containment step needs them, and two of
+them page the whole estate's credentials."""
+
+
+def _last_use_reads(logged: dict[str, list[dict[str, Any]]]) -> list[str]:
+    return [
+        f"{provider} {entry['method']} {entry['path']} {entry['params'].get('Action', '')}"
+        for provider, marker in LAST_USE
+        for entry in logged.get(provider, [])
+        if marker == entry["params"].get("Action") or marker in str(entry["path"])
+    ]
+
+
+async def test_estate_read_still_asks_when_credentials_were_last_used(lab: Path) -> None:
+    """The skipped last-use reads are the containment's only: ``show`` and the inventory
+    still make them (their findings need them), so the check above can fail."""
+    agent = (await _widest(lab))[0]
+    _clear(lab)
+    engine = Engine(load_settings(lab))
+    try:
+        await engine.agent_inventory(agent)
+    finally:
+        await engine.aclose()
+    found = {line.split()[0] for line in _last_use_reads(_logged(lab))}
+    assert {"entra", "gcp"} <= found

@@ -422,13 +422,18 @@ class AwsProvider:
         return identities
 
     def _keys(self, iam: Any, user: str) -> tuple[Credential, ...]:
+        """A user's access keys; their last use too, unless the read is for a containment
+        (one more call per key, in sequence, before the first cut)."""
         out = []
+        last_use = not self.context.for_containment()
         for page in iam.get_paginator("list_access_keys").paginate(UserName=user):
             self._counted()
             for key in page.get("AccessKeyMetadata", []):
-                used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
-                self._counted()
-                last: datetime | None = used.get("AccessKeyLastUsed", {}).get("LastUsedDate")
+                last: datetime | None = None
+                if last_use:
+                    used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
+                    self._counted()
+                    last = used.get("AccessKeyLastUsed", {}).get("LastUsedDate")
                 out.append(
                     Credential(
                         id=key["AccessKeyId"],

@@ -246,6 +246,10 @@ class EntraProvider:
                 snap.users[str(user["id"])] = user
 
     async def _sign_ins(self) -> dict[str, datetime]:
+        """When each credential last signed in; not for a containment, since the report
+        pages every credential of the tenant before the first cut and no step needs it."""
+        if self.context.for_containment():
+            return {}
         try:
             rows = await self._all("reports/appCredentialSignInActivities", {}, "beta")
         except PermissionDenied as exc:

@@ -277,7 +277,9 @@ class GcpProvider:
         return {pool_id: (found, off) for pool_id, found, off in listed}
 
     async def _activity(self, project: str) -> dict[str, datetime]:
-        if not self.settings.key_activity:
+        """When each key last authenticated; not for a containment, since it pages every
+        key of the project before the first cut and no step needs it."""
+        if not self.settings.key_activity or self.context.for_containment():
             return {}
         client = await self.client()
         base = self.settings.policy_analyzer_url.rstrip("/")
