@@ -4,6 +4,7 @@ the confirmation's Enter moves on (a fast Tab is not lost)."""
 
 from __future__ import annotations
 
+import pytest
 from textual import events
 from textual.command import CommandPalette
 from textual.widgets import Button, Input, OptionList, Tree
@@ -141,16 +142,17 @@ async def test_enter_after_the_name_moves_to_the_reason(console: AppFactory) -> 
         assert isinstance(app.screen, ConfirmScreen)
 
 
-async def test_typed_ahead_keys_are_not_lost(console: AppFactory) -> None:
-    """Name, Tab and reason typed straight after the Enter that opens the confirmation,
-    without waiting for it to draw, land in their fields."""
+@pytest.mark.parametrize("next_field", ["tab", "enter"])
+async def test_typed_ahead_keys_are_not_lost(console: AppFactory, next_field: str) -> None:
+    """Name, Tab (or Enter) and reason typed straight after the Enter that opens the
+    confirmation, without waiting for it to draw, land in their fields."""
     app = console()
     async with app.run_test(size=(80, 24)) as pilot:
         await open_agent(pilot, AGENT)
         await pilot.press("r")
         await settle(pilot)
         # posted in one burst, as a fast typist's terminal delivers them
-        for key in ("enter", *AGENT, "tab", *"key", "space", *"leaked", "enter"):
+        for key in ("enter", *AGENT, next_field, *"key", "space", *"leaked", "enter"):
             app.post_message(events.Key(key, " " if key == "space" else key))
         await settle(pilot)
         screen = app.screen
