@@ -158,3 +158,23 @@ async def test_typed_ahead_keys_are_not_lost(console: AppFactory, next_field: st
         screen = app.screen
         assert isinstance(screen, RunScreen)
         assert screen.confirmation.reason == "key leaked"
+
+
+async def test_keys_typed_ahead_leave_focus_where_they_put_it(console: AppFactory) -> None:
+    """Name, Enter and reason typed ahead of the confirmation's drawing land in their
+    fields and leave focus in the reason, so the Enter typed after a pause submits
+    (the form's own first focus must not come back after them)."""
+    app = console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_agent(pilot, AGENT)
+        await pilot.press("r")
+        await settle(pilot)
+        for key in ("enter", *AGENT, "enter", *"leaked"):
+            app.post_message(events.Key(key, key))
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.focused is not None and app.focused.id == "confirm-reason"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunScreen)
+        assert app.screen.confirmation.reason == "leaked"
