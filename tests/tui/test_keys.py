@@ -178,3 +178,24 @@ async def test_keys_typed_ahead_leave_focus_where_they_put_it(console: AppFactor
         await settle(pilot)
         assert isinstance(app.screen, RunScreen)
         assert app.screen.confirmation.reason == "leaked"
+
+
+@pytest.mark.parametrize("burst", ["enters", "everything"])
+async def test_enter_typed_straight_after_the_filter_opens_the_agent(
+    console: AppFactory, burst: str
+) -> None:
+    """``/``, the name, Enter (keep the filter) and Enter (open), the Enters (or every
+    key) in one burst: the second Enter goes to the list, not to the filter line the
+    first one left."""
+    app = console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        typed = ("slash", *AGENT)
+        if burst == "enters":
+            await pilot.press(*typed)
+            typed = ()
+        for key in (*typed, "enter", "enter"):
+            app.post_message(events.Key(key, {"slash": "/", "enter": "\r"}.get(key, key)))
+        await settle(pilot)
+        assert isinstance(app.screen, AgentDetailScreen)
+        assert app.screen.agent == AGENT

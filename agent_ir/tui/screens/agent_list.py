@@ -149,15 +149,15 @@ class AgentListScreen(ConsoleScreen):
 
     @on(FilterInput.Done)
     def _filter_done(self) -> None:
-        self.table.focus()
+        self.set_focus(self.table)
 
     def on_agent_table_selected(self, event: AgentTable.Selected) -> None:
         """Open the chosen agent."""
         self.post_message(OpenAgent(event.name))
 
     def action_filter(self) -> None:
-        """Type a filter."""
-        self.query_one(FilterInput).focus()
+        """Type a filter (focus moves now, so the next key typed lands in it)."""
+        self.set_focus(self.query_one(FilterInput))
 
     def action_reload(self) -> None:
         """Discover everything again."""
