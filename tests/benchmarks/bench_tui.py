@@ -139,7 +139,7 @@ class StartClock:
                 clock.painted = time.perf_counter()
             return draw(widget, y)
 
-        Static.render_line = timed_draw  # type: ignore[method-assign]
+        Static.render_line = timed_draw  # type: ignore[method-assign,assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:
