@@ -156,7 +156,8 @@ class AgentListScreen(ConsoleScreen):
         self.post_message(OpenAgent(event.name))
 
     def action_filter(self) -> None:
-        """Type a filter (focus moves now, so the next key typed lands in it)."""
+        """Type a filter."""
+        # focus moves now, not later: the next key typed must land in the line
         self.set_focus(self.query_one(FilterInput))
 
     def action_reload(self) -> None:
