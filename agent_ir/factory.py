@@ -17,10 +17,11 @@ if TYPE_CHECKING:
     from agent_ir.tui.app import AgentIRApp
     from agent_ir.tui.exercise_app import ExerciseApp
     from agent_ir.tui.exercise_session import ExercisePort
+    from agent_ir.tui.opening import Opening
 
 
 def make_app(
-    settings: Settings,
+    settings: Settings | Opening,
     *,
     clock: Callable[[], datetime] | None = None,
     tuning: Tuning | None = None,
@@ -32,14 +33,21 @@ def make_app(
     ``clock`` fixes "now" (ages, journal times); ``tuning`` paces retries and
     verification; ``responder`` names who acts (default ``$AGENT_IR_RESPONDER``, else the
     OS user); ``playbook_dirs`` replaces the user's playbook folder.
+
+    Given an :class:`~agent_ir.tui.opening.Opening` instead of settings (a lab still to
+    start), the console paints at once and opens it behind a progress line.
     """
     from agent_ir.tui.app import AgentIRApp
     from agent_ir.tui.session import ConsoleSession
 
-    session = ConsoleSession(
-        settings, clock=clock, tuning=tuning, responder=responder, playbook_dirs=playbook_dirs
-    )
-    return AgentIRApp(session)
+    def make_session(ready: Settings) -> ConsoleSession:
+        return ConsoleSession(
+            ready, clock=clock, tuning=tuning, responder=responder, playbook_dirs=playbook_dirs
+        )
+
+    if isinstance(settings, Settings):
+        return AgentIRApp(make_session(settings))
+    return AgentIRApp(opening=settings, make_session=make_session)
 
 
 def make_exercise_app(

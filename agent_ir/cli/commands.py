@@ -118,12 +118,10 @@ def cmd_doctor(args: argparse.Namespace) -> ExitCode:
 
 
 def cmd_console(args: argparse.Namespace) -> ExitCode:
-    """Open the Textual console inside the command's environment."""
-    with environment(args) as settings:
-        from agent_ir.factory import make_app
+    """Open the Textual console; its environment opens behind the first paint."""
+    from agent_ir.cli import console
 
-        make_app(settings).run()
-    return ExitCode.OK
+    return console.cmd_console(args)
 
 
 def cmd_lab(args: argparse.Namespace) -> ExitCode:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from textual import events
+import asyncio
+from collections.abc import Callable
+
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
 from agent_ir.data import stylesheet
+from agent_ir.errors import AgentIRError
 from agent_ir.playbook.loader import shipped_playbooks
+from agent_ir.settings import Settings
 from agent_ir.tui.commands import ConsoleCommands
 from agent_ir.tui.keys_help import help_sections
 from agent_ir.tui.messages import CutLink, OpenAgent, OpenIncident, PickPlaybook, Restore, Revoke
+from agent_ir.tui.opening import Opening
 from agent_ir.tui.screens.agent_detail import AgentDetailScreen
 from agent_ir.tui.screens.agent_list import AgentListScreen
 from agent_ir.tui.screens.confirm import ConfirmScreen
@@ -19,6 +25,7 @@ from agent_ir.tui.screens.help import HelpScreen
 from agent_ir.tui.screens.incident import IncidentScreen
 from agent_ir.tui.screens.plan import PlanScreen
 from agent_ir.tui.screens.playbook_picker import PlaybookPickerScreen
+from agent_ir.tui.screens.startup import StartupScreen
 from agent_ir.tui.session import ConsoleSession, PlanRequest, RestoreRequest
 
 KILL_SWITCH = "contain-agent"
@@ -65,21 +72,79 @@ class AgentIRApp(App[None]):
         ),
     ]
 
-    def __init__(self, session: ConsoleSession) -> None:
+    def __init__(
+        self,
+        session: ConsoleSession | None = None,
+        *,
+        opening: Opening | None = None,
+        make_session: Callable[[Settings], ConsoleSession] | None = None,
+    ) -> None:
+        """Over ``session``; or, when the providers are not ready yet, over the session
+        ``make_session`` builds from the settings ``opening`` yields, opened behind the
+        start-up screen."""
         super().__init__()
-        self.session = session
+        if session is None and (opening is None or make_session is None):
+            raise ValueError("the console needs a session, or an opening and make_session")
+        self._session = session
+        self._opening = (
+            (opening, make_session) if opening is not None and make_session is not None else None
+        )
+        self.startup_error: str = ""
+        """Why the console could not open (empty when it did, or is still opening)."""
+
+    @property
+    def session(self) -> ConsoleSession:
+        """The console's session (only screens shown after opening ask for it)."""
+        if self._session is None:
+            raise AgentIRError("the console has not opened yet")
+        return self._session
+
+    @property
+    def current_session(self) -> ConsoleSession | None:
+        """The session, or None while the console is still opening."""
+        return self._session
 
     def on_mount(self) -> None:
-        """Open on the first screen."""
-        self.push_screen(self.first_screen())
+        """Open on the first screen, or paint the start-up screen and open behind it."""
+        if self._session is not None or self._opening is None:
+            self.push_screen(self.first_screen())
+            return
+        opening, make_session = self._opening
+        self.push_screen(StartupScreen(opening.what, lab=opening.lab))
+        # after the first paint: opening a lab holds the interpreter for a while
+        self.call_after_refresh(self._open, opening, make_session)
+
+    @work(exclusive=True, group="opening")
+    async def _open(
+        self, opening: Opening, make_session: Callable[[Settings], ConsoleSession]
+    ) -> None:
+        """Wait for the opening in its thread, then show the first screen over it; an
+        opening that fails stays on the start-up screen with its error."""
+        try:
+            settings = await asyncio.wrap_future(opening.start())
+        except AgentIRError as exc:
+            self._opening_failed(exc.message)
+            return
+        except Exception as exc:  # noqa: BLE001 - shown on screen, never a traceback
+            self._opening_failed(f"{type(exc).__name__}: {exc}")
+            return
+        self._session = make_session(settings)
+        self.switch_screen(self.first_screen())
+
+    def _opening_failed(self, message: str) -> None:
+        self.startup_error = message
+        screen = self.screen
+        if isinstance(screen, StartupScreen):
+            screen.failed(message)
 
     def first_screen(self) -> Screen[None]:
         """The screen the console opens on: the agent list."""
         return AgentListScreen(self.session)
 
     async def on_unmount(self) -> None:
-        """Close the adapters."""
-        await self.session.aclose()
+        """Close the adapters (if the console got as far as opening them)."""
+        if self._session is not None:
+            await self._session.aclose()
 
     async def on_event(self, event: events.Event) -> None:
         """A key for the confirmation goes to it at once (see ConfirmScreen.take_key)."""

@@ -47,7 +47,7 @@ class ConsoleCommands(Provider):
         await self.app.run_action(active.binding.action, active.node)
 
     def _session(self) -> ConsoleSession | None:
-        session = getattr(self.app, "session", None)
+        session = getattr(self.app, "current_session", None)
         return session if isinstance(session, ConsoleSession) else None
 
     async def discover(self) -> Hits:

@@ -4,6 +4,7 @@ the confirmation's Enter moves on (a fast Tab is not lost)."""
 
 from __future__ import annotations
 
+import pytest
 from textual import events
 from textual.command import CommandPalette
 from textual.widgets import Button, Input, OptionList, Tree
@@ -141,18 +142,60 @@ async def test_enter_after_the_name_moves_to_the_reason(console: AppFactory) -> 
         assert isinstance(app.screen, ConfirmScreen)
 
 
-async def test_typed_ahead_keys_are_not_lost(console: AppFactory) -> None:
-    """Name, Tab and reason typed straight after the Enter that opens the confirmation,
-    without waiting for it to draw, land in their fields."""
+@pytest.mark.parametrize("next_field", ["tab", "enter"])
+async def test_typed_ahead_keys_are_not_lost(console: AppFactory, next_field: str) -> None:
+    """Name, Tab (or Enter) and reason typed straight after the Enter that opens the
+    confirmation, without waiting for it to draw, land in their fields."""
     app = console()
     async with app.run_test(size=(80, 24)) as pilot:
         await open_agent(pilot, AGENT)
         await pilot.press("r")
         await settle(pilot)
         # posted in one burst, as a fast typist's terminal delivers them
-        for key in ("enter", *AGENT, "tab", *"key", "space", *"leaked", "enter"):
+        for key in ("enter", *AGENT, next_field, *"key", "space", *"leaked", "enter"):
             app.post_message(events.Key(key, " " if key == "space" else key))
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, RunScreen)
         assert screen.confirmation.reason == "key leaked"
+
+
+async def test_keys_typed_ahead_leave_focus_where_they_put_it(console: AppFactory) -> None:
+    """Name, Enter and reason typed ahead of the confirmation's drawing land in their
+    fields and leave focus in the reason, so the Enter typed after a pause submits
+    (the form's own first focus must not come back after them)."""
+    app = console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_agent(pilot, AGENT)
+        await pilot.press("r")
+        await settle(pilot)
+        for key in ("enter", *AGENT, "enter", *"leaked"):
+            app.post_message(events.Key(key, key))
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.focused is not None and app.focused.id == "confirm-reason"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunScreen)
+        assert app.screen.confirmation.reason == "leaked"
+
+
+@pytest.mark.parametrize("burst", ["enters", "everything"])
+async def test_enter_typed_straight_after_the_filter_opens_the_agent(
+    console: AppFactory, burst: str
+) -> None:
+    """``/``, the name, Enter (keep the filter) and Enter (open), the Enters (or every
+    key) in one burst: the second Enter goes to the list, not to the filter line the
+    first one left."""
+    app = console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        typed = ("slash", *AGENT)
+        if burst == "enters":
+            await pilot.press(*typed)
+            typed = ()
+        for key in (*typed, "enter", "enter"):
+            app.post_message(events.Key(key, {"slash": "/", "enter": "\r"}.get(key, key)))
+        await settle(pilot)
+        assert isinstance(app.screen, AgentDetailScreen)
+        assert app.screen.agent == AGENT

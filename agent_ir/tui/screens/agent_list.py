@@ -149,7 +149,7 @@ class AgentListScreen(ConsoleScreen):
 
     @on(FilterInput.Done)
     def _filter_done(self) -> None:
-        self.table.focus()
+        self.set_focus(self.table)
 
     def on_agent_table_selected(self, event: AgentTable.Selected) -> None:
         """Open the chosen agent."""
@@ -157,7 +157,8 @@ class AgentListScreen(ConsoleScreen):
 
     def action_filter(self) -> None:
         """Type a filter."""
-        self.query_one(FilterInput).focus()
+        # focus moves now, not later: the next key typed must land in the line
+        self.set_focus(self.query_one(FilterInput))
 
     def action_reload(self) -> None:
         """Discover everything again."""

@@ -66,8 +66,10 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
             yield ConfirmForm(self.agent, self.gated, reason=self.reason, action=self.action_label)
 
     def on_mount(self) -> None:
-        """Start in the name field, and type what was typed ahead of the drawing."""
-        self.query_one("#confirm-agent", Input).focus()
+        """Start in the name field, and type what was typed ahead of the drawing. Focus
+        moves now, not later (``Widget.focus`` would): a later move would pull focus back
+        to the name after the keys typed ahead had moved it on."""
+        self.set_focus(self.query_one("#confirm-agent", Input))
         self._ready = True
         form = self.query_one(ConfirmForm)
         for key in self._early:

@@ -84,7 +84,12 @@ class ConfirmForm(Vertical):
     def _next_field(self) -> None:
         if self._name_matches():
             self.problem = ""
-            self.query_one("#confirm-reason", Input).focus()
+            self._focus("#confirm-reason")
+
+    def _focus(self, selector: str) -> None:
+        """Move focus now: ``Widget.focus`` waits its turn behind keys already queued, so
+        in a burst the reason would be typed into the name field."""
+        self.screen.set_focus(self.query_one(selector, Input))
 
     @staticmethod
     def types(key: events.Key) -> bool:
@@ -123,7 +128,7 @@ class ConfirmForm(Vertical):
         typed = self.query_one("#confirm-agent", Input).value.strip()
         if typed != self.agent:
             self.problem = f"The name does not match: type {self.agent} exactly."
-            self.query_one("#confirm-agent", Input).focus()
+            self._focus("#confirm-agent")
             return False
         return True
 
@@ -136,7 +141,7 @@ class ConfirmForm(Vertical):
             return
         if not reason:
             self.problem = "A reason is required: it is journaled with the incident."
-            self.query_one("#confirm-reason", Input).focus()
+            self._focus("#confirm-reason")
             return
         approved = frozenset(
             step.id

@@ -36,9 +36,17 @@ class FilterInput(Input):
 
     def action_done(self) -> None:
         """Keep the filter and leave the line."""
-        self.post_message(self.Done())
+        self._leave()
 
     def action_clear_filter(self) -> None:
         """Clear the filter and leave the line."""
         self.value = ""
+        self._leave()
+
+    def _leave(self) -> None:
+        """Hand focus on at once (to what follows the line), then say so: a key typed
+        straight after Enter is routed by where focus is when it arrives, so waiting for
+        the screen to move it would give that key to this line (an Enter to open the
+        agent would be lost)."""
+        self.screen.focus_next()
         self.post_message(self.Done())
