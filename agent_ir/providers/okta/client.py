@@ -292,20 +292,101 @@ class OktaClient:
                 await session.close()
 
 
-def _import_sdk() -> tuple[Any, Any]:
-    """Import the okta SDK and aiohttp; returns (aiohttp, okta.client.Client).
+_APIS = (
+    ("okta.api.api_token_api", "ApiTokenApi"),
+    ("okta.api.application_api", "ApplicationApi"),
+    ("okta.api.application_grants_api", "ApplicationGrantsApi"),
+    ("okta.api.application_groups_api", "ApplicationGroupsApi"),
+    ("okta.api.application_sso_public_keys_api", "ApplicationSSOPublicKeysApi"),
+    ("okta.api.application_tokens_api", "ApplicationTokensApi"),
+    ("okta.api.org_setting_general_api", "OrgSettingGeneralApi"),
+    ("okta.api.role_assignment_a_user_api", "RoleAssignmentAUserApi"),
+    ("okta.api.system_log_api", "SystemLogApi"),
+    ("okta.api.user_api", "UserApi"),
+    ("okta.api.user_grant_api", "UserGrantApi"),
+    ("okta.api.user_lifecycle_api", "UserLifecycleApi"),
+    ("okta.api.user_sessions_api", "UserSessionsApi"),
+)
+"""The SDK's API classes whose methods the adapter calls (a test checks every method the
+adapter names is on the client built from them)."""
 
-    Run in a worker thread: the SDK takes one to three seconds to import, which on the
-    event loop would stall every other provider's requests and the console's paint.
+
+def _import_sdk() -> tuple[Any, Any]:
+    """Import the parts of the okta SDK the adapter uses; returns (aiohttp, client class).
+
+    ``okta.client.Client`` mixes in every one of the SDK's hundred-odd API classes and
+    takes three or more seconds to import, holding the interpreter lock while other
+    providers' requests and the console's paint wait. The client built here mixes in only
+    the API classes in :data:`_APIS` and is set up as ``Client.__init__`` does (its
+    configuration, validation, request executor and logging), so calls, authentication
+    (SSWS, private key JWT, DPoP), retries and paging are the SDK's own. Run in a worker
+    thread all the same.
     """
     import importlib
 
     import aiohttp
-    from okta.client import Client
 
     for module in ("okta.http_client", "okta.pagination", "okta.models"):
         importlib.import_module(module)
-    return aiohttp, Client
+    bases = tuple(getattr(importlib.import_module(m), name) for m, name in _APIS)
+    return aiohttp, _client_class(bases)
+
+
+def _client_class(bases: tuple[type[Any], ...]) -> type[Any]:
+    """The SDK client over ``bases`` only: ``okta.client.Client``'s set-up, step by step."""
+    import logging
+
+    from okta.cache.no_op_cache import NoOpCache
+    from okta.cache.okta_cache import OktaCache
+    from okta.config.config_setter import ConfigSetter
+    from okta.config.config_validator import ConfigValidator
+    from okta.logger import setup_logging
+    from okta.request_executor import RequestExecutor
+
+    def __init__(self: Any, user_config: dict[str, Any]) -> None:
+        setter = ConfigSetter()  # type: ignore[no-untyped-call]
+        setter._apply_config({"client": user_config})
+        config = setter._prune_config(setter.get_config())  # type: ignore[no-untyped-call]
+        ConfigValidator(config)  # type: ignore[no-untyped-call]
+        bases[0].__init__(self, configuration=config)
+        self._config = config
+        client = config["client"]
+        self._authorization_mode = client["authorizationMode"]
+        self._base_url = client["orgUrl"]
+        self._api_token = client.get("token")
+        self._client_id = self._scopes = self._private_key = None
+        self._oauth_token_renewal_offset = None
+        cache: Any = NoOpCache()  # type: ignore[no-untyped-call]
+        if client["cache"]["enabled"] is True:
+            cache = user_config.get("cacheManager") or OktaCache(  # type: ignore[no-untyped-call]
+                client["cache"]["defaultTtl"], client["cache"]["defaultTti"]
+            )
+        executor = user_config.get("requestExecutor", RequestExecutor)
+        self._request_executor = executor(config, cache, user_config.get("httpClient"))
+        if self._authorization_mode == "PrivateKey":
+            self._client_id = client["clientId"]
+            self._scopes = client["scopes"]
+            self._private_key = client["privateKey"]
+            self._oauth_token_renewal_offset = client["oauthTokenRenewalOffset"]
+        setup_logging(log_level=client["logging"]["logLevel"])  # type: ignore[no-untyped-call]
+        if client["logging"]["enabled"] is True:
+            logging.getLogger("okta-sdk-python").disabled = False
+
+    def get_request_executor(self: Any) -> Any:
+        return self._request_executor
+
+    def get_config(self: Any) -> Any:
+        return self._config
+
+    return type(
+        "OktaApiClient",
+        bases,
+        {
+            "__init__": __init__,
+            "get_request_executor": get_request_executor,
+            "get_config": get_config,
+        },
+    )
 
 
 def _gated_http_client(gate: RateGate, slots: asyncio.Semaphore) -> type[Any]:
