@@ -26,6 +26,7 @@ from agent_ir.cli.outcomes import (
     _tuning,
     plan_text,
 )
+from agent_ir.cli.planned_run import PlannedRun, run_planned
 from agent_ir.engine.inventory import Engine
 from agent_ir.errors import JournalError, NotFoundError, RefusedError, UsageError
 from agent_ir.exit_codes import ExitCode
@@ -74,54 +75,20 @@ def cmd_plan(args: argparse.Namespace) -> ExitCode:
 
 
 def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
-    from agent_ir.engine.incident import (
-        check_agent_free,
-        check_blast_radius,
-        execute,
-        plan_for,
+    from agent_ir.engine.incident import check_agent_free, plan_for
+
+    return run_planned(
+        args,
+        playbook_name,
+        PlannedRun(
+            make_plan=lambda engine, playbook, params: plan_for(engine, agent, playbook, params),
+            check_free=lambda engine, plan: check_agent_free(engine, plan.agent),
+            confirm=_confirm,
+            on_event=lambda _plan: _print_event,
+            text=plan_text,
+            running=lambda plan: f"running {len(plan.steps)} steps…",
+        ),
     )
-
-    playbook = _playbook(playbook_name)
-    params = _params(playbook, args.param)
-    dry_run = getattr(args, "dry_run", False)
-    who = None if dry_run else _who(args)
-    with environment(args) as settings:
-
-        async def work(engine: Engine) -> Any:
-            if not dry_run:
-                _refuse_writes(engine)
-            tuning = _tuning(args, engine)
-            plan = await plan_for(engine, agent, playbook, params)
-            if dry_run or who is None:
-                return plan
-            if args.expect_plan and args.expect_plan != plan.plan_hash:
-                raise RefusedError(
-                    f"the plan changed since it was approved ({args.expect_plan} → "
-                    f"{plan.plan_hash}); review it again"
-                )
-            check_blast_radius(plan)
-            if not args.wait:
-                check_agent_free(engine, plan.agent)
-            approve = await asyncio.to_thread(_confirm, plan, args)
-            print(f"running {len(plan.steps)} steps…", file=sys.stderr)
-            return await execute(
-                engine,
-                plan,
-                who,
-                approved=approve,
-                on_event=_print_event,
-                wait=args.wait,
-                tuning=tuning,
-            )
-
-        result = with_engine(settings, work)
-    if dry_run:
-        if wants_json(args):
-            emit_json(result.to_json(), args.output)
-        else:
-            print(plan_text(result))
-        return _plan_exit(result)
-    return _outcome_exit(result, args)
 
 
 def cmd_revoke(args: argparse.Namespace) -> ExitCode:

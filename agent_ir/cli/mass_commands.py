@@ -9,7 +9,6 @@ agents are cut.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from collections import Counter
@@ -17,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from agent_ir.actions.base import PlannedStep
-from agent_ir.cli.common import emit_json, wants_json, with_engine
-from agent_ir.cli.environment import environment
 from agent_ir.engine.inventory import Engine
 from agent_ir.errors import RefusedError, UsageError
 from agent_ir.exit_codes import ExitCode
@@ -129,93 +126,60 @@ class Progress:
 
 def run_selected(args: argparse.Namespace, playbook_name: str) -> ExitCode:
     """Plan and (unless ``--dry-run``) run one playbook over every selected agent."""
-    from agent_ir.cli.common import playbook_named as _playbook
-    from agent_ir.cli.common import playbook_params as _params
-    from agent_ir.cli.common import who_from_args as _who
-    from agent_ir.cli.outcomes import (
-        _outcome_exit,
-        _plan_exit,
-        _refuse_writes,
-        _tuning,
-    )
-    from agent_ir.engine.mass import DEFAULT_MAX_AGENTS, check_max_agents
+    from agent_ir.cli.planned_run import PlannedRun, run_planned
+    from agent_ir.engine.incident import check_plan_free
+    from agent_ir.engine.mass import DEFAULT_MAX_AGENTS, check_max_agents, mass_plan
     from agent_ir.engine.select import parse
 
     selection = parse(args.select, base=Path.cwd())
     max_agents = DEFAULT_MAX_AGENTS if args.max_agents is None else args.max_agents
     check_max_agents(0, max_agents, args.select)
-    playbook = _playbook(playbook_name)
-    params = _params(playbook, args.param)
-    dry_run = getattr(args, "dry_run", False)
-    who = None if dry_run else _who(args)
-    with environment(args) as settings:
 
-        async def work(engine: Engine) -> Any:
-            from agent_ir.engine.incident import check_blast_radius, check_plan_free, execute
-            from agent_ir.engine.mass import mass_plan
+    def prepare(engine: Engine) -> None:
+        engine.discovery_deadline_s = max(engine.discovery_deadline_s, MASS_DISCOVERY_DEADLINE_S)
 
-            if not dry_run:
-                _refuse_writes(engine)
-            engine.discovery_deadline_s = max(
-                engine.discovery_deadline_s, MASS_DISCOVERY_DEADLINE_S
-            )
-            tuning = _tuning(args, engine)
-            if not getattr(args, "step_deadline", None):
-                tuning.step_deadline_s = max(tuning.step_deadline_s, MASS_STEP_DEADLINE_S)
-            tuning.per_provider_concurrency = max(tuning.per_provider_concurrency, MASS_CONCURRENCY)
-            started = time.monotonic()
-            read_at = engine.clock()
-            inventory = await engine.inventory()
-            read = time.monotonic()
-            print(
-                f"estate read in {read - started:.1f}s "
-                f"({len(inventory.identities)} identities, {len(inventory.agents)} agents)",
-                file=sys.stderr,
-            )
-            plan = await mass_plan(
-                engine,
-                selection,
-                playbook,
-                params,
-                max_agents=max_agents,
-                inventory=inventory,
-                read_at=read_at,
-            )
-            print(
-                f"planned {len(plan.steps)} steps over {len(plan.agents)} agents in "
-                f"{time.monotonic() - read:.1f}s",
-                file=sys.stderr,
-            )
-            if dry_run or who is None:
-                return plan
-            if args.expect_plan and args.expect_plan != plan.plan_hash:
-                raise RefusedError(
-                    f"the plan changed since it was approved ({args.expect_plan} → "
-                    f"{plan.plan_hash}); review it again"
-                )
-            check_blast_radius(plan)
-            if not args.wait:
-                check_plan_free(engine, plan)
-            approve = await asyncio.to_thread(confirm, plan, args)
-            print(
-                f"running {len(plan.steps)} steps over {len(plan.agents)} agents…",
-                file=sys.stderr,
-            )
-            return await execute(
-                engine,
-                plan,
-                who,
-                approved=approve,
-                on_event=Progress(plan),
-                wait=args.wait,
-                tuning=tuning,
-            )
+    def tune(tuning: Any, args: argparse.Namespace) -> None:
+        if not getattr(args, "step_deadline", None):
+            tuning.step_deadline_s = max(tuning.step_deadline_s, MASS_STEP_DEADLINE_S)
+        tuning.per_provider_concurrency = max(tuning.per_provider_concurrency, MASS_CONCURRENCY)
 
-        result = with_engine(settings, work)
-    if dry_run:
-        if wants_json(args):
-            emit_json(result.to_json(), args.output)
-        else:
-            print(summary_text(result))
-        return _plan_exit(result)
-    return _outcome_exit(result, args)
+    async def make_plan(engine: Engine, playbook: Any, params: dict[str, Any]) -> Any:
+        started = time.monotonic()
+        read_at = engine.clock()
+        inventory = await engine.inventory()
+        read = time.monotonic()
+        print(
+            f"estate read in {read - started:.1f}s "
+            f"({len(inventory.identities)} identities, {len(inventory.agents)} agents)",
+            file=sys.stderr,
+        )
+        plan = await mass_plan(
+            engine,
+            selection,
+            playbook,
+            params,
+            max_agents=max_agents,
+            inventory=inventory,
+            read_at=read_at,
+        )
+        print(
+            f"planned {len(plan.steps)} steps over {len(plan.agents)} agents in "
+            f"{time.monotonic() - read:.1f}s",
+            file=sys.stderr,
+        )
+        return plan
+
+    return run_planned(
+        args,
+        playbook_name,
+        PlannedRun(
+            make_plan=make_plan,
+            check_free=check_plan_free,
+            confirm=confirm,
+            on_event=Progress,
+            text=summary_text,
+            running=lambda plan: f"running {len(plan.steps)} steps over {len(plan.agents)} agents…",
+            prepare=prepare,
+            tune=tune,
+        ),
+    )
