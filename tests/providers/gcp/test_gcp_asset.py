@@ -95,7 +95,8 @@ def test_search_follows_policy_writes(official: Official, fresh_gcp: object) -> 
 def test_search_needs_its_permission(settings: GcpSettings, agent_key: AgentKey) -> None:
     """An account holding no role that carries the permission: refused as IAM words it."""
     session = AuthorizedSession(
-        key_credentials(agent_key(f"helper-agent-02@{PROD}")), auth_request=Request(http_session(settings))
+        key_credentials(agent_key(f"helper-agent-02@{PROD}")),
+        auth_request=Request(http_session(settings)),
     )
     session.trust_env = False
     session.verify = str(settings.ca_bundle)
