@@ -1,15 +1,16 @@
 """The Google Cloud emulator: IAM v1, Resource Manager v3, IAM Credentials, the OAuth token
 endpoint, the Security Token Service's token exchange for AWS workload identity
 federation (:mod:`agent_ir.lab.gcp_sts`; it needs the lab's AWS endpoint, which the lab
-hands over through :meth:`GcpEmulator.link`) and Policy Analyzer's key activity, on one
+hands over through :meth:`GcpEmulator.link`), Policy Analyzer's key activity and Cloud
+Asset's policy search (:mod:`agent_ir.lab.gcp_asset`), on one
 HTTPS port (see :mod:`agent_ir.lab.gcp_api`
 for the paths).
 
 Seeded from the world's ``gcp`` section (:mod:`agent_ir.lab.gcp_world`). The console's
 responder is the service account ``agent-ir-responder`` of the first project, with one
 user-managed key and, on every project, ``roles/iam.securityAdmin``,
-``roles/iam.serviceAccountAdmin``, ``roles/iam.serviceAccountKeyAdmin`` and
-``roles/policyanalyzer.activityAnalysisViewer``; :meth:`GcpEmulator.provider_settings`
+``roles/iam.serviceAccountAdmin``, ``roles/iam.serviceAccountKeyAdmin``,
+``roles/policyanalyzer.activityAnalysisViewer`` and ``roles/cloudasset.viewer``; :meth:`GcpEmulator.provider_settings`
 writes its key file (mode 0600) into the lab directory and points every endpoint of the
 ``providers.gcp`` settings at this server.
 
@@ -154,6 +155,7 @@ class GcpEmulator:
             "credentials_url": base,
             "policy_analyzer_url": base,
             "logging_url": base,
+            "asset_url": base,
             "token_uri": self.token_uri,
             "ca_bundle": self._tls.ca_path.name,
         }

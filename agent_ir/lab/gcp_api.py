@@ -16,6 +16,8 @@ One HTTPS port serves every emulated service; their paths do not collide::
                                                              policyanalyzer v1
     POST /v2/entries:list                                    logging v2 (Cloud Audit Logs,
                                                              :mod:`agent_ir.lab.gcp_logging`)
+    GET  /v1/projects/P:searchAllIamPolicies (organizations/0 too)  cloudasset v1
+                                                             (:mod:`agent_ir.lab.gcp_asset`)
 """
 
 from __future__ import annotations

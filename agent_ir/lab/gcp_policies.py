@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agent_ir.lab import gcp_asset
 from agent_ir.lab.gcp_auth import expire_time
 from agent_ir.lab.gcp_call import Call
 from agent_ir.lab.gcp_errors import ApiError, not_found
@@ -93,6 +94,7 @@ def set_policy(call: Call) -> dict[str, Any]:
         )
     bindings = _clean_bindings(new.get("bindings") or [], _policy_version(new.get("version")))
     policy.replace(bindings, call.state.propagation_s)
+    gcp_asset.policy_changed(call.state, name, policy)
     return policy.to_json(3)
 
 

@@ -76,6 +76,9 @@ _ROLES: dict[str, Callable[[str], bool]] = {
         "resourcemanager.projects.getIamPolicy",
         "resourcemanager.projects.setIamPolicy",
     ),
+    "roles/cloudasset.viewer": _one_of(
+        "cloudasset.assets.searchAllIamPolicies", "cloudasset.assets.searchAllResources"
+    ),
     "roles/policyanalyzer.activityAnalysisViewer": _one_of(
         "policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query",
     ),

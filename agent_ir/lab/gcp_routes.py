@@ -12,6 +12,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from agent_ir.lab import gcp_asset
 from agent_ir.lab import gcp_policies as policies
 from agent_ir.lab.gcp_auth import key_file_text
 from agent_ir.lab.gcp_call import Call, Handler, page
@@ -28,6 +29,8 @@ MAX_USER_KEYS = 10
 
 def route(method: str, segments: list[str], verb: str) -> Handler | None:
     """The handler of one request, or None (404)."""
+    if verb == gcp_asset.VERB:
+        return gcp_asset.route(method, segments)
     n = len(segments)
     version = segments[0] if segments else ""
     if n < 3 or segments[1] != "projects" or version not in ("v1", "v3"):

@@ -35,9 +35,10 @@ RESPONDER_ROLES = (
     "roles/iam.serviceAccountAdmin",
     "roles/iam.serviceAccountKeyAdmin",
     "roles/policyanalyzer.activityAnalysisViewer",
+    "roles/cloudasset.viewer",
 )
 """What the lab's responder holds on every project: read everything, change policies,
-disable and enable accounts and keys, read the audit logs. Never an owner or editor."""
+disable and enable accounts and keys, read the audit logs, search policies (Cloud Asset). Never an owner or editor."""
 
 
 class GcpState:

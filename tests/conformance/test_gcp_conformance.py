@@ -1,6 +1,7 @@
 """Every request the GCP adapter sends to the lab, and every answer the lab gives, checked
 against Google's discovery documents for IAM v1, IAM Credentials v1, Cloud Resource Manager
-v1/v3 and STS v1 (judged against Google's description, not against our own adapter).
+v1/v3, STS v1, Cloud Asset v1 (the agent-scoped policy search) and the rest of ``APIS``
+(judged against Google's description, not against our own adapter).
 
 The run covers discovery, showing the agent, and contain-agent followed by its restore.
 The report (one line per route: method, template, calls, status) is written to
@@ -39,6 +40,7 @@ APIS = (
     "sts.v1",
     "policyanalyzer.v1",
     "logging.v2",
+    "cloudasset.v1",
 )
 NOT_DESCRIBED = {"/token": "OAuth 2.0 token endpoint (RFC 6749; no discovery document)"}
 

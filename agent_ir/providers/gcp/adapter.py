@@ -4,7 +4,9 @@ authenticated by google-auth (see :mod:`~agent_ir.providers.gcp.auth`).
 Discovery per project (projects concurrently): the project's number and allow policy, its
 service accounts (paged), its workload identity pools and providers, and the last use of
 its keys (Policy Analyzer). Then, concurrently and bounded, the policy on every service
-account (who may act as it) and the keys of the accounts the engine wants in detail.
+account (who may act as it) and the keys of the accounts the engine wants in detail; an
+agent-scoped read asks Cloud Asset which policies name the agent's accounts and reads only
+those (:mod:`~agent_ir.providers.gcp.asset`).
 Translation into identities, grants and edges is in :mod:`~agent_ir.providers.gcp.translate`.
 """
 
@@ -45,6 +47,7 @@ READ_PERMISSIONS = (
     "iam.workloadIdentityPools.list",
     "iam.workloadIdentityPoolProviders.list",
     "policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query",
+    "cloudasset.assets.searchAllIamPolicies",
 )
 KEY_ACTIVITY = "locations/global/activityTypes/serviceAccountKeyLastAuthentication/activities:query"
 
@@ -213,13 +216,15 @@ class GcpProvider:
         self.accounts = {str(a["email"]): a for a in accounts}
         identities = [translate.identity(a) for a in accounts]
         wanted = [i for i in identities if self.context.wanted(i)]
-        policies, keys = await asyncio.gather(
-            self._account_policies(accounts), self._keys(wanted, activity)
+        projects_read = {str(d["id"]): d["policy"] for d in projects}
+        (policies, notes), keys = await asyncio.gather(
+            self._policies_in_scope(accounts, identities, projects_read),
+            self._keys(wanted, activity),
         )
         identities = [
             translate.identity(self.accounts[i.id], keys.get(i.id, ())) for i in identities
         ]
-        result = Discovery(provider="gcp", identities=identities)
+        result = Discovery(provider="gcp", identities=identities, notes=notes)
         emails = set(self.accounts)
         for data in projects:
             result.grants += translate.project_grants(data["id"], data["policy"], emails)
@@ -302,6 +307,33 @@ class GcpProvider:
             if moment is not None:
                 out[str(item.get("fullResourceName", "")).rsplit("/", 1)[-1]] = moment
         return out
+
+    async def _policies_in_scope(
+        self,
+        accounts: list[dict[str, Any]],
+        identities: list[Identity],
+        projects: dict[str, dict[str, Any]],
+    ) -> tuple[dict[str, dict[str, Any]], list[str]]:
+        """The service-account policies edges are drawn from: for an agent-scoped read,
+        those Cloud Asset finds naming the agent's accounts (:mod:`.asset`), else (or when
+        Cloud Asset refuses) every account's; and how they were found."""
+        if not self.context.scoped():
+            return await self._account_policies(accounts), []
+        from agent_ir.providers.gcp.asset import AssetRefused, AssetSearch
+
+        focused = [i.id for i in identities if self.context.in_focus(i)]
+        search = AssetSearch(await self.client(), self.settings, self.accounts, projects)
+        try:
+            found = await search.run(focused, self.get_policy)
+        except AssetRefused as exc:
+            note = (
+                f"gcp: Cloud Asset searchAllIamPolicies refused ({exc}); the policy of every "
+                f"service account was read instead ({len(accounts)} accounts)"
+            )
+            return await self._account_policies(accounts), [note]
+        for email, policy in {**found.federated, **found.live}.items():
+            self.policies[f"serviceAccounts/{email}"] = policy
+        return {**found.federated, **found.live}, [found.note()]
 
     async def _account_policies(self, accounts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         done = 0

@@ -12,7 +12,7 @@ Credentials, first that applies:
 
 Endpoints default to Google's. A lab (``agent-ir lab serve``) serves every API on one HTTPS
 port, so its configuration sets ``iam_url``, ``resource_manager_url``, ``credentials_url``
-``policy_analyzer_url`` and ``logging_url`` to that one base URL, ``token_uri`` to ``<base>/token`` and
+``policy_analyzer_url``, ``logging_url`` and ``asset_url`` to that one base URL, ``token_uri`` to ``<base>/token`` and
 ``ca_bundle`` to the lab CA::
 
     providers:
@@ -24,6 +24,7 @@ port, so its configuration sets ``iam_url``, ``resource_manager_url``, ``credent
         credentials_url: https://127.0.0.1:40123
         policy_analyzer_url: https://127.0.0.1:40123
         logging_url: https://127.0.0.1:40123
+        asset_url: https://127.0.0.1:40123
         token_uri: https://127.0.0.1:40123/token
         ca_bundle: ca.pem
 """
@@ -53,6 +54,13 @@ class GcpSettings(BaseModel):
     credentials_url: str = "https://iamcredentials.googleapis.com"
     policy_analyzer_url: str = "https://policyanalyzer.googleapis.com"
     logging_url: str = "https://logging.googleapis.com"
+    asset_url: str = "https://cloudasset.googleapis.com"
+    asset_scope: str | None = Field(
+        None,
+        pattern=r"^(organizations|folders|projects)/[^/]+$",
+        description="where an agent-scoped read searches policies (Cloud Asset "
+        "searchAllIamPolicies), e.g. organizations/123; else each project",
+    )
     token_uri: str | None = Field(None, description="OAuth token endpoint for key files")
     ca_bundle: Path | None = None
     key_activity: bool = Field(
