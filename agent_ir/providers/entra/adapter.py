@@ -233,7 +233,8 @@ class EntraProvider:
             snap.fics.update(self._foreign)
         else:
             self._foreign, self._foreign_for = {}, None
-        return [s for s in candidates if self.context.wanted(bare[str(s["id"])])]
+        mine = [s for s in candidates if self.context.in_focus(bare[str(s["id"])])]
+        return [s for s in mine if self.context.wanted(bare[str(s["id"])])]
 
     async def federated_into(self, identities: Sequence[Identity]) -> list[Edge]:
         """Edges from ``identities`` (outside workloads: AWS roles, Google service accounts,
