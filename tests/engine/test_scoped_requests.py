@@ -209,7 +209,7 @@ async def test_scoped_plan_asks_graph_who_federates_instead_of_listing_every_app
     finally:
         await scoped.aclose()
     entra = _logged(lab)["entra"]
-    asked = [e for e in entra if "federatedIdentityCredentials/any" in str(e["params"])]
+    asked = [e for e in entra if "federatedIdentityCredentials/any" in unquote(e["query"])]
     assert asked, "the scoped plan never asked Graph who federates into it"
     assert len(_fic_listings(entra)) <= 3 < len(everyone), (len(everyone), agent)
 
