@@ -28,6 +28,7 @@ from agent_ir.providers import registry
 from agent_ir.providers.base import (
     CheckReport,
     Discovery,
+    FederationLookup,
     ProgressFn,
     Provider,
     ProviderContext,
@@ -240,7 +241,10 @@ class Engine:
         try:
             discoveries, errors = await self.discover_all()
             inv = self._scoped(name, discoveries, errors)
+            asked: set[str] = set()
             for _ in range(scope.MAX_ROUNDS):
+                if await self._federations(inv, name, asked, discoveries):
+                    inv = self._scoped(name, discoveries, errors)
                 wider = scope.unread_reach(inv, inv.agent(name), own, self._detail_worthy)
                 if not wider:
                     break
@@ -257,6 +261,42 @@ class Engine:
         notes = [n for d in inv.discoveries.values() for n in d.notes]
         inv.scope = "; ".join([own.describe(inv.agent(name)), *notes])
         return inv
+
+    async def _federations(
+        self,
+        inv: Inventory,
+        name: str,
+        asked: set[str],
+        discoveries: dict[ProviderName, Discovery],
+    ) -> bool:
+        """Ask the providers that can filter by federation subject which of their
+        principals trust the identities of the agent's closure not asked about yet; add the
+        edges found to their discovery. Whether any edge was added."""
+        closure = [link.identity for link in inv.agent(name).links]
+        for target, _ in inv.graph.reach(i.id for i in closure):
+            if target in inv.identities:
+                closure.append(inv.identities[target])
+        fresh = {i.id: i for i in closure if i.id not in asked}
+        if not fresh:
+            return False
+        asked.update(fresh)
+        added = False
+        for provider_name, discovery in discoveries.items():
+            provider = self.providers()[provider_name]
+            if not isinstance(provider, FederationLookup):
+                continue
+            try:
+                async with asyncio.timeout(self.discovery_deadline_s):
+                    edges = await provider.federated_into(list(fresh.values()))
+            except (AgentIRError, TimeoutError) as exc:
+                message = exc.message if isinstance(exc, AgentIRError) else "timed out"
+                discovery.notes.append(
+                    f"{provider_name}: who federates into it could not be asked ({message})"
+                )
+                continue
+            discovery.edges.extend(edges)
+            added = added or bool(edges)
+        return added
 
     def _scoped(
         self,

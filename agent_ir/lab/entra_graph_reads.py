@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from agent_ir.lab.entra_fic_query import applications_by_fic, asks_for_fics
 from agent_ir.lab.entra_graph import (
     ID,
     READ_ANY,
@@ -106,7 +107,9 @@ def agent_sponsors(call: Call, sp: str) -> LabResponse:
 
 
 def list_apps(call: Call) -> LabResponse:
-    """GET /applications."""
+    """GET /applications (a filter on federated credentials is answered from an index)."""
+    if asks_for_fics(call.query):
+        return applications_by_fic(call.request, call.base, call.version, call.d, call.query)
     transform = _with_owners(call.d) if "owners" in call.query.expand else None
     return collection(
         call.request,
@@ -289,7 +292,13 @@ READ_ROUTES = [
         agent_sponsors,
         beta_only=True,
     ),
-    route("GET", "applications", READ_APPS, list_apps, expandable=("owners",)),
+    route(
+        "GET",
+        "applications",
+        READ_APPS,
+        list_apps,
+        expandable=("owners", "federatedIdentityCredentials"),
+    ),
     route(
         "GET",
         r"applications/microsoft\.graph\.agentIdentityBlueprint",

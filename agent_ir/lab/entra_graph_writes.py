@@ -20,6 +20,7 @@ from typing import Any
 
 from cryptography import x509
 
+from agent_ir.lab.entra_fic_query import record
 from agent_ir.lab.entra_graph import (
     ID,
     Call,
@@ -203,6 +204,7 @@ def create_fic(call: Call, app: str) -> LabResponse:
         "_app": owner["id"],
     }
     call.d.fics.put(fic_id, obj)
+    record(call.d, obj)
     return _created(call, obj, f"applications('{owner['id']}')/federatedIdentityCredentials")
 
 

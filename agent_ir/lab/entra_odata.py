@@ -2,7 +2,7 @@
 
 Supported, as far as the adapter and official clients use them: ``$select``, ``$filter``
 (``eq``/``ne`` on strings, GUIDs, booleans and null; ``and``/``or``/``not``; parentheses;
-``startswith(p,'x')``; ``p/any(t:t eq 'x')``; ``ge``/``gt``/``le``/``lt`` against a
+``startswith(p,'x')``; ``p/any(t:t eq 'x')`` and ``p/any(f:f/q eq 'x' or …)``; ``ge``/``gt``/``le``/``lt`` against a
 DateTimeOffset literal such as ``2025-01-01T00:00:00Z``), ``$top`` and ``$skiptoken`` paging with
 ``@odata.nextLink``. Anything else is refused with Graph's 400 ``Request_UnsupportedQuery``.
 """
@@ -331,11 +331,11 @@ class _FilterParser:
             self.take("punct", "(")
             var = self.take("word")
             self.take("punct", ":")
-            self.take("word", var)
-            self.take("word", "eq")
-            wanted = self.take("lit")
+            body = self.expression()
             self.take("punct", ")")
-            return lambda o: any(_equal(v, wanted) for v in (_lookup(o, path) or []))
+            # The body names an element as ``var`` (``t eq 'x'``) or its fields as
+            # ``var/field`` (``f/subject eq 'x'``): evaluate it on {var: element}.
+            return lambda o: any(body({var: v}) for v in (_lookup(o, path) or []))
         operator = self.take("word")
         if operator not in ("eq", "ne", *_ORDERINGS):
             raise _unsupported(self.text)

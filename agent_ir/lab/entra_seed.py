@@ -19,6 +19,7 @@ from agent_ir.lab.entra_catalog import (
     RESPONDER_NAME,
     stable_id,
 )
+from agent_ir.lab.entra_fic_query import index_of
 from agent_ir.lab.entra_keys import Material
 from agent_ir.lab.entra_objects import (
     app_role,
@@ -169,6 +170,7 @@ def seed_directory(
         sp_by_name[mi.name] = sp["id"]
     _seed_responder(d, world, now, material, created, graph)
     _seed_grants(d, world, sp_by_name, created)
+    index_of(d)  # federated credentials by subject, for Graph's advanced query
     return d
 
 

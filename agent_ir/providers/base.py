@@ -203,3 +203,18 @@ def activity_reader(provider: Provider) -> ActivityReader | None:
     if Ability.READ_ACTIVITY in provider.abilities and isinstance(provider, ActivityReader):
         return provider
     return None
+
+
+@runtime_checkable
+class FederationLookup(Protocol):
+    """The optional ability to find, by a filtered query, which of the provider's
+    principals admit outside identities through workload identity federation (an Entra
+    application's federated credentials naming an AWS role or a Google service account).
+
+    Agent-scoped discovery asks it with the identities of the agent's closure so far,
+    instead of reading every principal's trust to find the few that name them.
+    """
+
+    async def federated_into(self, identities: Sequence[Identity]) -> list[Edge]:
+        """FEDERATION edges from ``identities`` into the provider's principals."""
+        ...

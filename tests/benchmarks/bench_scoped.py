@@ -132,6 +132,21 @@ def _first_write(config: Path) -> float | None:
     return first
 
 
+def _print_before_first(config: Path, first: float | None) -> None:
+    """Requests each emulator received before the first write (the read before the cut),
+    and how many of them listed one application's federated credentials."""
+    settings = yaml.safe_load(config.read_text())
+    ca = ssl.create_default_context(cafile=str(config.parent / "ca.pem"))
+    counts = []
+    for provider, url in settings.get("lab_control", {}).items():
+        logged = httpx.get(url + "/requests", verify=ca, timeout=120).json()["requests"]
+        before = [e for e in logged if first is None or e["at"] < first]
+        fics = sum(1 for e in before if str(e["path"]).endswith("/federatedIdentityCredentials"))
+        extra = f" ({fics} federated-credential listings)" if provider == "entra" else ""
+        counts.append(f"{provider} {len(before)}{extra}")
+    print("requests before the first write: " + ", ".join(counts))
+
+
 def _clear_logs(config: Path) -> None:
     settings = yaml.safe_load(config.read_text())
     ca = ssl.create_default_context(cafile=str(config.parent / "ca.pem"))
@@ -211,6 +226,7 @@ def main() -> None:
                 f["chain"] = _chain_of_run(done.stdout)
             first = _first_write(config)
             first_cut_s = float("nan") if first is None else first - wall_start
+            _print_before_first(config, first)
     if args.cli_only:
         _print_cut(args.latency_ms, f["chain"], first_cut_s, cli_s, done.returncode)
         return

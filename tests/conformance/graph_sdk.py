@@ -74,7 +74,8 @@ def resolve(version: str, path: str) -> Builder | None:
     template = re.search(r'"(\{\+baseurl\}[^"]*)"', text)
     if template is None:
         return None
-    query = set(re.findall(r"[?,]([^,}]+)", template.group(1).partition("{?")[2]))
+    # every option of ``{?a,b,c}``, the first one included
+    query = set(re.findall(r"[?,]([^,}]+)", "?" + template.group(1).partition("{?")[2]))
     returns = {
         verb.upper(): (None if out == "None" else out)
         for verb, out in re.findall(

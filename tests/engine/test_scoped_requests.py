@@ -187,3 +187,36 @@ async def test_estate_read_still_asks_when_credentials_were_last_used(lab: Path)
         await engine.aclose()
     found = {line.split()[0] for line in _last_use_reads(_logged(lab))}
     assert {"entra", "gcp"} <= found
+
+
+async def test_scoped_plan_asks_graph_who_federates_instead_of_listing_every_app(
+    lab: Path,
+) -> None:
+    """Which applications trust the agent's outside identities is one advanced query per
+    15 subjects, not a listing of every agent application's federated credentials: the
+    scoped plan lists those of the agent's own applications only."""
+    playbook = load_playbook(playbook_dir() / "contain-agent.yaml")
+    agent = (await _widest(lab))[0]
+    _clear(lab)
+    estate = Engine(load_settings(lab))
+    try:
+        await estate.inventory()
+    finally:
+        await estate.aclose()
+    everyone = _fic_listings(_logged(lab)["entra"])
+    _clear(lab)
+    scoped = Engine(load_settings(lab))
+    try:
+        await plan_for(scoped, agent, playbook, {})
+    finally:
+        await scoped.aclose()
+    entra = _logged(lab)["entra"]
+    asked = [e for e in entra if "federatedIdentityCredentials/any" in unquote(e["query"])]
+    assert asked, "the scoped plan never asked Graph who federates into it"
+    assert len(_fic_listings(entra)) <= 3 < len(everyone), (len(everyone), agent)
+
+
+def _fic_listings(entries: list[dict[str, Any]]) -> list[str]:
+    return [
+        str(e["path"]) for e in entries if str(e["path"]).endswith("/federatedIdentityCredentials")
+    ]

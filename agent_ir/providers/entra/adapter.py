@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from agent_ir.activity.model import ActivityPage, ActivityWindow
 from agent_ir.errors import PermissionDenied
-from agent_ir.model import Identity, ProviderName
+from agent_ir.model import Edge, Identity, ProviderName
 from agent_ir.providers.base import (
     Ability,
     CheckReport,
@@ -69,6 +69,8 @@ SP_FIELDS = (
 AGENT_FIELDS = "id,appId,agentIdentityBlueprintId,accountEnabled"
 APP_FIELDS = "id,appId,displayName,passwordCredentials,keyCredentials"
 PAGE = 999
+FIC_TERMS = 15
+"""Subject comparisons per advanced query (Graph refuses long ``or`` chains)."""
 
 
 class EntraProvider:
@@ -92,6 +94,10 @@ class EntraProvider:
         self.graph = GraphClient(settings, self.tokens)
         self.snapshot = Snapshot(settings.tenant_id, "")
         self.responder_id: str | None = None
+        self._foreign: dict[str, list[dict[str, Any]]] = {}
+        """Federated credentials found by :meth:`federated_into`, by application object id,
+        kept for the later rounds of the same agent-scoped read."""
+        self._foreign_for: str | None = None
         self._locks: dict[str, asyncio.Lock] = {}
 
     @classmethod
@@ -159,7 +165,7 @@ class EntraProvider:
             for s in candidates
         }
         wanted = [s for s in candidates if self.context.wanted(bare[str(s["id"])])]
-        federated = [s for s in candidates if self.context.wanted_edges(bare[str(s["id"])])]
+        federated = self._fic_owners(snap, candidates, bare)
         self.context.report("entra: grants and credentials", 0, len(wanted))
         assigned, fics, sponsors, _ = await asyncio.gather(
             self._assignments(sps, candidates, bare),
@@ -213,6 +219,77 @@ class EntraProvider:
         held = [self._all(f"servicePrincipals/{s['id']}/appRoleAssignments", {}) for s in mine]
         made = [self._assigned_to(s["id"]) for s in mine if s.get("appRoles")]
         return await _gather([*held, *made])
+
+    def _fic_owners(
+        self, snap: Snapshot, candidates: list[dict[str, Any]], bare: dict[str, Identity]
+    ) -> list[dict[str, Any]]:
+        """Whose federated credentials to list one application at a time: for the estate,
+        every agent-like principal's; for one agent, only those in its focus, since who
+        else trusts the agent's outside identities is asked of Graph by a filter
+        (:meth:`federated_into`), whose answers earlier in this read are reused here."""
+        if not self.context.scoped():
+            return [s for s in candidates if self.context.wanted_edges(bare[str(s["id"])])]
+        if self._foreign_for == self.context.focus_agent():
+            snap.fics.update(self._foreign)
+        else:
+            self._foreign, self._foreign_for = {}, None
+        mine = [s for s in candidates if self.context.in_focus(bare[str(s["id"])])]
+        return [s for s in mine if self.context.wanted(bare[str(s["id"])])]
+
+    async def federated_into(self, identities: Sequence[Identity]) -> list[Edge]:
+        """Edges from ``identities`` (outside workloads: AWS roles, Google service accounts,
+        Entra principals) into the applications whose federated credentials admit them,
+        found with Graph's advanced query
+        ``$filter=federatedIdentityCredentials/any(f:f/subject eq '…' or …)`` instead of
+        listing every application's credentials; at most :data:`FIC_TERMS` comparisons a
+        request. Only the applications an estate read would list credentials of count, so
+        that an agent-scoped read finds what the estate read finds."""
+        exact: set[str] = set()
+        prefixes: set[str] = set()
+        for ident in identities:
+            subjects, starts = translate.federation_subjects(ident)
+            exact.update(subjects)
+            prefixes.update(starts)
+        clauses = [f"f/subject eq {_literal(s)}" for s in sorted(exact)]
+        clauses += [f"startswith(f/subject,{_literal(p)})" for p in sorted(prefixes)]
+        if not clauses:
+            return []
+        batches = [clauses[i : i + FIC_TERMS] for i in range(0, len(clauses), FIC_TERMS)]
+        found = await _gather([self._apps_trusting(batch) for batch in batches])
+        snap = self.snapshot
+        now = self.context.clock()
+        if self._foreign_for != self.context.focus_agent():
+            self._foreign, self._foreign_for = {}, self.context.focus_agent()
+        edges: list[Edge] = []
+        for app in {str(a["id"]): a for batch in found for a in batch}.values():
+            sp = snap.sp_by_app_id(str(app.get("appId")))
+            if sp is None or snap.is_first_party(sp) or str(app["id"]) in snap.fics:
+                continue
+            if not self.context.wanted_edges(
+                translate.identity(snap, sp, now, with_credentials=False)
+            ):
+                continue
+            fics = list(app.get("federatedIdentityCredentials") or [])
+            snap.fics[str(app["id"])] = fics
+            self._foreign[str(app["id"])] = fics
+            edges.extend(translate.federation_edges(snap, sp))
+        return edges
+
+    async def _apps_trusting(self, clauses: list[str]) -> list[dict[str, Any]]:
+        """One advanced query: the applications with a federated credential matching any
+        of ``clauses``, with their credentials."""
+        return await self.graph.collect(
+            "applications",
+            "finding applications that trust the agent's outside identities",
+            params={
+                "$filter": f"federatedIdentityCredentials/any(f:{' or '.join(clauses)})",
+                "$select": "id,appId,displayName",
+                "$expand": "federatedIdentityCredentials",
+                "$count": "true",
+                "$top": str(min(PAGE, self.settings.page_size)),
+            },
+            headers={"ConsistencyLevel": "eventual"},
+        )
 
     async def _fics(self, snap: Snapshot, sp: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         app = snap.applications.get(str(sp.get("appId")))
@@ -343,6 +420,11 @@ def _needed() -> list[str]:
 async def _gather(calls: list[Awaitable[T]]) -> list[T]:
     """Run calls together (the Graph client bounds how many are in flight)."""
     return list(await asyncio.gather(*calls))
+
+
+def _literal(value: str) -> str:
+    """An OData string literal (a quote doubled)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _default_domain(org: dict[str, Any]) -> str | None:

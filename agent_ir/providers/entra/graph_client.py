@@ -85,8 +85,10 @@ class GraphClient:
         params: dict[str, str] | None = None,
         body: Any = None,
         idempotent: bool | None = None,
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """One Graph call with retries; the JSON answer (``{}`` for 204)."""
+        """One Graph call with retries; the JSON answer (``{}`` for 204). ``headers`` are
+        sent besides the token (``ConsistencyLevel`` for an advanced query)."""
         url = self.url(path, version)
         retry_any = method in _IDEMPOTENT if idempotent is None else idempotent
         refreshed = False
@@ -105,7 +107,7 @@ class GraphClient:
                             url,
                             params=params,
                             json=body,
-                            headers={"Authorization": f"Bearer {token}"},
+                            headers={**(headers or {}), "Authorization": f"Bearer {token}"},
                         )
             except ProviderUnavailable as exc:
                 if not retry_any or attempt == self.settings.max_attempts:
@@ -142,16 +144,28 @@ class GraphClient:
         raise ProviderUnavailable(PROVIDER, f"Graph kept failing while {what}")
 
     async def get(
-        self, path: str, what: str, *, version: str = "v1.0", params: dict[str, str] | None = None
+        self,
+        path: str,
+        what: str,
+        *,
+        version: str = "v1.0",
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """A GET returning the JSON object."""
-        return await self.call("GET", path, what, version=version, params=params)
+        return await self.call("GET", path, what, version=version, params=params, headers=headers)
 
     async def pages(
-        self, path: str, what: str, *, version: str = "v1.0", params: dict[str, str] | None = None
+        self,
+        path: str,
+        what: str,
+        *,
+        version: str = "v1.0",
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> AsyncIterator[list[dict[str, Any]]]:
         """Each page's ``value`` of a collection, following ``@odata.nextLink``."""
-        data = await self.get(path, what, version=version, params=params)
+        data = await self.get(path, what, version=version, params=params, headers=headers)
         while True:
             values = data.get("value")
             if not isinstance(values, list):
@@ -160,14 +174,20 @@ class GraphClient:
             link = data.get("@odata.nextLink")
             if not link:
                 return
-            data = await self.get(str(link), what)
+            data = await self.get(str(link), what, headers=headers)
 
     async def collect(
-        self, path: str, what: str, *, version: str = "v1.0", params: dict[str, str] | None = None
+        self,
+        path: str,
+        what: str,
+        *,
+        version: str = "v1.0",
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> list[dict[str, Any]]:
         """Every item of a collection, all pages."""
         out: list[dict[str, Any]] = []
-        async for values in self.pages(path, what, version=version, params=params):
+        async for values in self.pages(path, what, version=version, params=params, headers=headers):
             out.extend(values)
         return out
 

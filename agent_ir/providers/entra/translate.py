@@ -49,6 +49,7 @@ AGENT_TAG = "agent-ir:agent"
 OWNER_TAG = "agent-ir:owner"
 
 _ARN_SESSION = re.compile(r"^arn:(aws[\w-]*):sts::(\d{12}):assumed-role/([^/]+)/.*$")
+_ROLE_ARN = re.compile(r"^arn:(aws[\w-]*):iam::(\d{12}):role/(?:.*/)?([^/]+)$")
 
 
 def tag_pairs(tags: list[str]) -> tuple[tuple[str, str], ...]:
@@ -289,21 +290,47 @@ def edges(snap: Snapshot, identities: set[str]) -> list[Edge]:
                         (f"agentIdentityBlueprintId {blueprint.get('appId')}",),
                     )
                 )
-        app = snap.applications.get(str(sp.get("appId")))
-        for fic in snap.fics.get(str((app or {}).get("id")), []):
-            source = federation_source(str(fic.get("issuer")), str(fic.get("subject")))
-            out.append(
-                Edge(
-                    source,
-                    sp_id,
-                    EdgeKind.FEDERATION,
-                    f"federated credential {fic.get('name')}: tokens of {fic.get('issuer')} for "
-                    f"subject {fic.get('subject')} act as {sp.get('displayName')}",
-                    "entra",
-                    (f"federatedIdentityCredential {fic.get('id')}",),
-                )
-            )
+        out.extend(federation_edges(snap, sp))
     return out
+
+
+def federation_edges(snap: Snapshot, sp: Obj) -> list[Edge]:
+    """One FEDERATION edge per federated credential of the principal's application."""
+    out: list[Edge] = []
+    app = snap.applications.get(str(sp.get("appId")))
+    for fic in snap.fics.get(str((app or {}).get("id")), []):
+        source = federation_source(str(fic.get("issuer")), str(fic.get("subject")))
+        out.append(
+            Edge(
+                source,
+                str(sp["id"]),
+                EdgeKind.FEDERATION,
+                f"federated credential {fic.get('name')}: tokens of {fic.get('issuer')} for "
+                f"subject {fic.get('subject')} act as {sp.get('displayName')}",
+                "entra",
+                (f"federatedIdentityCredential {fic.get('id')}",),
+            )
+        )
+    return out
+
+
+def federation_subjects(identity: Identity) -> tuple[list[str], list[str]]:
+    """The inverse of :func:`federation_source`: the subjects (exact, and prefixes) a
+    federated credential names when it admits ``identity``: an AWS role's ARN or any of
+    its sessions (``arn:aws:sts::<account>:assumed-role/<name>/``), an AWS user's ARN, a
+    Google service account's unique id or email, an Entra principal's object id."""
+    if identity.provider == "aws":
+        role = _ROLE_ARN.match(identity.id)
+        if role:
+            partition, account, name = role.groups()
+            return [identity.id], [f"arn:{partition}:sts::{account}:assumed-role/{name}/"]
+        return [identity.id], []
+    if identity.provider == "gcp":
+        ids = [identity.id, *(a for a in identity.aliases if a and ":" not in a)]
+        return ids, []
+    if identity.provider == "entra":
+        return [identity.id.lower()], []
+    return [], []
 
 
 def _owner_edges(snap: Snapshot, sp: Obj) -> list[Edge]:
