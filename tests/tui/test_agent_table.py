@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
 from textual.app import App, ComposeResult
 
 from agent_ir.tui.format import AgentRow
@@ -151,3 +154,41 @@ async def test_kept_orders_show_what_a_fresh_filter_and_sort_would() -> None:
         assert table.shown == len(rows) == table.total
         expected = _expected(rows, "", table.sort_column, table.sort_reverse)
         assert table.visible_names == expected
+
+
+STATES = {
+    "contained": "contained",
+    "contained until 09:12Z": "cont. until 09:12Z",
+    "OPEN (paths remain)": "OPEN: paths left",
+    "partly (4/6 off)": "partly (4/6 off)",
+    "partly (10/12 off)": "partly (10/12 off)",
+    "partly (100/120 off)": "partly 100/120 off",
+    "disabled": "disabled",
+    "active": "active",
+}
+
+
+class States(App[None]):
+    def compose(self) -> ComposeResult:
+        yield AgentTable()
+
+    def on_mount(self) -> None:
+        rows = [
+            dataclasses.replace(_row(f"agent-{n}", "HIGH", 2, 1), status=status)
+            for n, status in enumerate(STATES)
+        ]
+        self.query_one(AgentTable).set_rows(rows)
+
+
+@pytest.mark.parametrize(("width", "compact"), [(80, True), (200, False)])
+async def test_every_containment_state_reads_whole(width: int, compact: bool) -> None:
+    """At 80 columns every state fits its column, in fewer letters where it must; wide
+    enough, in full."""
+    app = States()
+    async with app.run_test(size=(width, 12)) as pilot:
+        await pilot.pause()
+        table = app.query_one(AgentTable)
+        lines = {table.render_line(y).text.rstrip() for y in range(1, len(STATES) + 1)}
+        for full, short in STATES.items():
+            word = short if compact else full
+            assert any(line.endswith(" " + word) for line in lines), (word, lines)

@@ -33,7 +33,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from agent_ir.textsafe import visible
-from agent_ir.tui.format import AgentRow
+from agent_ir.tui.format import AgentRow, compact_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +47,17 @@ class Column:
 
 
 COLUMNS = (
-    Column("name", "AGENT", 14, 2),
-    Column("owner", "OWNER", 15, 2),
+    Column("name", "AGENT", 13, 2),
+    Column("owner", "OWNER", 10, 2),
     Column("providers", "PROVIDERS", 10, 1),
     Column("risk", "RISK", 8),
     Column("credentials", "CREDS", 6),
     Column("oldest", "OLDEST", 7),
-    Column("status", "STATUS", 7, 1),
+    Column("status", "STATUS", 18, 1),
 )
+"""At 80 columns the least widths fill the line: the containment state comes before the
+owner (an owner cut short is still found by the filter), so every state fits whole,
+in its compact form where the full one does not (see :func:`compact_status`)."""
 SORTABLE = tuple(c.key for c in COLUMNS)
 _RISK_CLASS = {
     "CRITICAL": "agent-table--critical",
@@ -341,6 +344,8 @@ class AgentTable(ScrollView, can_focus=True):
             style = line_style
             if row is not None and column.key == "risk" and row.risk in _RISK_CLASS:
                 style = line_style + self.get_component_rich_style(_RISK_CLASS[row.risk])
+            if column.key == "status" and len(cell) > cell_width:
+                cell = compact_status(cell)
             text = cell if len(cell) <= cell_width else cell[: cell_width - 1] + "…"
             segments.append(Segment(set_cell_size(text, cell_width), style))
             if position < len(COLUMNS) - 1:
