@@ -61,6 +61,18 @@ def verdict_words(label: str) -> str:
     return kind
 
 
+def compact_status(status: str) -> str:
+    """The agent list's status in fewer letters, for a narrow column, saying the same:
+    ``cont. until 09:12Z``, ``OPEN: paths left``, ``partly 4/6 off``."""
+    if status.startswith("contained until "):
+        return "cont. until " + status.removeprefix("contained until ")
+    if status == "OPEN (paths remain)":
+        return "OPEN: paths left"
+    if status.startswith("partly (") and status.endswith(")"):
+        return "partly " + status[len("partly (") : -1]
+    return status
+
+
 def agent_status(agent: Agent) -> str:
     """ "active", "disabled", or "partly disabled (n/m)" from the identities' statuses."""
     identities = agent.identities

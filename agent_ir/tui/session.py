@@ -115,6 +115,8 @@ class ConsoleSession:
         """The verdict in words of each agent's last run in this console, by agent."""
         self.pending: set[ProviderName] = set()
         """Providers still discovering: the current inventory lacks what they hold."""
+        self._answered = asyncio.Event()
+        """Set (and replaced) each time ``pending`` shrinks: wakes whoever waits on it."""
 
     @property
     def read_only(self) -> bool:
@@ -162,6 +164,19 @@ class ConsoleSession:
                 task.cancel()
         finally:
             self.pending = set()
+            self._tell_answered()
+
+    def _tell_answered(self) -> None:
+        self._answered.set()
+        self._answered = asyncio.Event()
+
+    async def every_answer(self, waiting: Callable[[list[ProviderName]], None]) -> None:
+        """Return once the inventory holds every provider's answer, or the error of one
+        that did not answer (a plan then covers the others and names it); ``waiting`` is
+        told which providers are still out, first and each time that changes."""
+        while self.pending:
+            waiting(sorted(self.pending))
+            await self._answered.wait()
 
     async def _collect(
         self, queue: asyncio.Queue[tuple[ProviderName, Discovery | ProviderError] | None]
@@ -184,6 +199,7 @@ class ConsoleSession:
             batch = [await queue.get()]
             while not queue.empty():
                 batch.append(queue.get_nowait())
+            answered: list[ProviderName] = []
             for answer in batch:
                 if answer is None:
                     finished = True
@@ -193,10 +209,15 @@ class ConsoleSession:
                     errors[name] = result
                 else:
                     discoveries[name] = result
-                self.pending.discard(name)
+                answered.append(name)
                 on_answer(name, result)
-            if any(a is not None for a in batch):
-                yield await self.assemble(dict(discoveries), dict(errors))
+            if answered:
+                inv = await self.assemble(dict(discoveries), dict(errors))
+                # pending only once the inventory holds the answer: a plan waiting on
+                # these providers must see what they said
+                self.pending.difference_update(answered)
+                self._tell_answered()
+                yield inv
 
     async def assemble(
         self,

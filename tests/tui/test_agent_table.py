@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
 from textual.app import App, ComposeResult
 
 from agent_ir.tui.format import AgentRow
-from agent_ir.tui.widgets.agent_table import AgentTable
+from agent_ir.tui.widgets.agent_table import COLUMNS, AgentTable
 
 
 def _row(name: str, risk: str, rank: int, creds: int, owner: str = "a@corp.test") -> AgentRow:
@@ -116,3 +119,76 @@ async def test_the_highlighted_row_stays_visible_after_a_resize() -> None:
         assert top <= table.cursor < top + table.size.height - 1
         await pilot.press("enter")
         assert app.opened == [chosen]
+
+
+def _expected(rows: list[AgentRow], needle: str, column: str, reverse: bool) -> list[str]:
+    """What the table must show, worked out the plain way: filter, then sort."""
+    kept = [r for r in rows if needle in r.haystack]
+    kept.sort(key=lambda r: r.sort_key(column), reverse=reverse)
+    return [r.name for r in kept]
+
+
+async def test_kept_orders_show_what_a_fresh_filter_and_sort_would() -> None:
+    """The orders sorted once and the filter narrowed from what is shown give the same
+    rows in the same order as filtering and sorting from scratch, however the filter
+    grows, shrinks or is cleared and whatever the sort."""
+    app = Many()
+    async with app.run_test(size=(80, 20)) as pilot:
+        table = app.query_one(AgentTable)
+        rows = [
+            _row(f"agent-{n:03}", ("none", "HIGH", "CRITICAL")[n % 3], n % 3, n % 5)
+            for n in range(60)
+        ]
+        table.set_rows(rows)
+        for needle in ("a", "agent-0", "agent-01", "agent-0", "", "high", "high agent", ""):
+            table.filter_text = needle
+            assert table.visible_names == _expected(rows, needle, table.sort_column, True)
+        table.filter_text = "agent-0"
+        for _ in range(len(COLUMNS) * 2):
+            await pilot.press("s")
+            if table.sort_column == "owner":
+                await pilot.press("o")
+            expected = _expected(rows, "agent-0", table.sort_column, table.sort_reverse)
+            assert table.visible_names == expected
+        table.filter_text = ""
+        assert table.shown == len(rows) == table.total
+        expected = _expected(rows, "", table.sort_column, table.sort_reverse)
+        assert table.visible_names == expected
+
+
+STATES = {
+    "contained": "contained",
+    "contained until 09:12Z": "cont. until 09:12Z",
+    "OPEN (paths remain)": "OPEN: paths left",
+    "partly (4/6 off)": "partly (4/6 off)",
+    "partly (10/12 off)": "partly (10/12 off)",
+    "partly (100/120 off)": "partly 100/120 off",
+    "disabled": "disabled",
+    "active": "active",
+}
+
+
+class States(App[None]):
+    def compose(self) -> ComposeResult:
+        yield AgentTable()
+
+    def on_mount(self) -> None:
+        rows = [
+            dataclasses.replace(_row(f"agent-{n}", "HIGH", 2, 1), status=status)
+            for n, status in enumerate(STATES)
+        ]
+        self.query_one(AgentTable).set_rows(rows)
+
+
+@pytest.mark.parametrize(("width", "compact"), [(80, True), (200, False)])
+async def test_every_containment_state_reads_whole(width: int, compact: bool) -> None:
+    """At 80 columns every state fits its column, in fewer letters where it must; wide
+    enough, in full."""
+    app = States()
+    async with app.run_test(size=(width, 12)) as pilot:
+        await pilot.pause()
+        table = app.query_one(AgentTable)
+        lines = {table.render_line(y).text.rstrip() for y in range(1, len(STATES) + 1)}
+        for full, short in STATES.items():
+            word = short if compact else full
+            assert any(line.endswith(" " + word) for line in lines), (word, lines)

@@ -1,5 +1,6 @@
 """The console paints at once with every provider loading, then fills the list with each
-provider's agents as that provider answers, not when the slowest has. Providers are held
+provider's agents as that provider answers, not when the slowest has; a plan asked for
+before then waits, naming whom it waits for. Providers are held
 by the lab (``FaultState.hold``) and let go one at a time, so the order is certain without
 timing anything."""
 
@@ -12,16 +13,19 @@ import pytest
 from textual.pilot import Pilot
 
 from agent_ir.factory import make_app
+from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.runner import Lab
 from agent_ir.tui.app import AgentIRApp
 from agent_ir.tui.screens.agent_detail import AgentDetailScreen
 from agent_ir.tui.screens.agent_list import AgentListScreen
 from agent_ir.tui.screens.plan import PlanScreen
 from agent_ir.tui.widgets.agent_table import AgentTable
+from agent_ir.tui.widgets.plan_header import PlanHeader
 from agent_ir.tui.widgets.provider_status import FAILED, LOADING, OK, ProviderStatus
 from tests.tabletop.section_lab import section_world
-from tests.tui.helpers import settle, shown
+from tests.tui.helpers import fill, settle, shown
 
+AGENT = "invoice-agent"
 HANG_GUARD = 2000  # pauses: only stops a hung test, never decides a result
 
 
@@ -89,12 +93,13 @@ async def _fill_in_order(app: AgentIRApp, pilot: Pilot[None], held: Lab) -> None
     okta_only = table.total
     assert "reading providers… 1 of 3 answered" in shown(app, "#list-count")
 
-    # a plan needs every provider's answer: refused while the others read
+    # a plan needs every provider's answer: the screen opens and waits; escape leaves
     await pilot.press("r")
     await _until(pilot, lambda: isinstance(app.screen, PlanScreen))
-    await _until(pilot, lambda: "still reading entra, gcp" in shown(app, "#plan-text"))
+    await _until(pilot, lambda: "waiting for entra, gcp…" in shown(app, "#plan-text"))
     await pilot.press("escape")
     await pilot.pause()
+    assert isinstance(app.screen, AgentListScreen)
 
     held.faults["gcp"].release()
     await _until(pilot, lambda: _states(app)["gcp"] == OK and table.total > okta_only)
@@ -111,3 +116,81 @@ async def _fill_in_order(app: AgentIRApp, pilot: Pilot[None], held: Lab) -> None
     assert set(_states(app).values()) <= {OK, FAILED}
     assert "reading providers" not in shown(app, "#list-count")
     assert table.total >= okta_only
+
+
+async def _revoke_waiting(app: AgentIRApp, pilot: Pilot[None], held: Lab) -> None:
+    """Entra and GCP answer, Okta is held: r on the story agent opens the plan screen at
+    once, waiting for Okta."""
+    held.faults["entra"].release()
+    held.faults["gcp"].release()
+    await _until(pilot, lambda: {_states(app)[p] for p in ("entra", "gcp")} == {OK})
+    await fill(pilot, "#filter", AGENT)
+    await pilot.press("enter")
+    await _until(pilot, lambda: app.screen.query_one(AgentTable).current == AGENT)
+    await pilot.press("r")
+    await _until(pilot, lambda: isinstance(app.screen, PlanScreen))
+    await _until(pilot, lambda: "waiting for okta…" in shown(app, "#plan-text"))
+    assert not app.screen.query_one(PlanHeader).display
+
+
+async def test_revoke_before_every_answer_waits_then_plans(held: Lab, tmp_path: Path) -> None:
+    settings = held.settings.model_copy(update={"journal_dir": tmp_path / "journal"})
+    app = make_app(settings, clock=lambda: held.now, playbook_dirs=())
+    async with app.run_test(size=(80, 24)) as pilot:
+        try:
+            await _revoke_waiting(app, pilot, held)
+            held.faults["okta"].release()
+            await _until(pilot, lambda: app.screen.query_one(PlanHeader).display)
+            assert isinstance(app.screen, PlanScreen) and app.screen.ready is not None
+            assert "okta" in app.screen.ready.plan.providers
+            assert not app.screen.ready.plan.unavailable
+            assert "waiting" not in shown(app, "#plan-text")
+            assert "NOT ANSWERED" not in shown(app, "#plan-text")
+        finally:
+            for state in held.faults.values():
+                state.release()
+
+
+async def test_a_provider_that_fails_while_waited_for_is_named_and_the_rest_planned(
+    held: Lab, tmp_path: Path
+) -> None:
+    settings = held.settings.model_copy(update={"journal_dir": tmp_path / "journal"})
+    app = make_app(settings, clock=lambda: held.now, playbook_dirs=())
+    async with app.run_test(size=(80, 24)) as pilot:
+        try:
+            await _revoke_waiting(app, pilot, held)
+            held.faults["okta"].update(FaultSpec(malformed_rate=1))
+            held.faults["okta"].release()
+            await _until(pilot, lambda: app.screen.query_one(PlanHeader).display)
+            assert isinstance(app.screen, PlanScreen) and app.screen.ready is not None
+            plan = app.screen.ready.plan
+            assert set(plan.unavailable) == {"okta"}
+            assert {"entra", "gcp"} <= set(plan.providers)
+            text = shown(app, "#plan-text")
+            assert "NOT ANSWERED okta unavailable: discovery:" in text
+            assert "partial plan" in text
+        finally:
+            held.faults["okta"].update(FaultSpec())
+            for state in held.faults.values():
+                state.release()
+
+
+async def test_escape_while_waiting_cancels_the_wait_cleanly(held: Lab, tmp_path: Path) -> None:
+    settings = held.settings.model_copy(update={"journal_dir": tmp_path / "journal"})
+    app = make_app(settings, clock=lambda: held.now, playbook_dirs=())
+    async with app.run_test(size=(80, 24)) as pilot:
+        try:
+            await _revoke_waiting(app, pilot, held)
+            waiting = app.screen
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, AgentListScreen)
+            assert not [w for w in app.workers if w.node is waiting and not w.is_finished]
+            held.faults["okta"].release()
+            await _until(pilot, lambda: _states(app)["okta"] == OK)
+            await settle(pilot)
+            assert isinstance(app.screen, AgentListScreen)
+            assert app.screen.query_one(AgentTable).current == AGENT
+        finally:
+            for state in held.faults.values():
+                state.release()

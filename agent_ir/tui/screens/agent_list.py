@@ -134,7 +134,7 @@ class AgentListScreen(ConsoleScreen):
 
     def _count(self) -> None:
         table = self.table
-        shown, total = len(table.visible_names), table.total
+        shown, total = table.shown, table.total
         order = "descending" if table.sort_reverse else "ascending"
         match = f"{shown} of {total} agents match" if table.filter_text else f"{total} agents"
         reading = f"{self._reading} · " if self._reading else ""

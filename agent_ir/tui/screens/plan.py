@@ -8,11 +8,18 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from agent_ir.errors import AgentIRError
+from agent_ir.model import ProviderName
 from agent_ir.textsafe import visible
 from agent_ir.tui.screens.base import ConsoleScreen
 from agent_ir.tui.screens.confirm import Confirmation, ConfirmScreen
 from agent_ir.tui.screens.run import RunScreen
-from agent_ir.tui.session import ConsoleSession, ReadyPlan, Request, RestoreRequest
+from agent_ir.tui.session import (
+    ConsoleSession,
+    PlanRequest,
+    ReadyPlan,
+    Request,
+    RestoreRequest,
+)
 from agent_ir.tui.widgets.console_footer import ConsoleFooter
 from agent_ir.tui.widgets.plan_header import PlanHeader
 from agent_ir.tui.widgets.plan_view import PlanView
@@ -68,8 +75,13 @@ class PlanScreen(ConsoleScreen):
 
     @work(exclusive=True, group="plan")
     async def prepare(self) -> None:
-        """Read live state and compile the plan."""
+        """Read live state and compile the plan, once every provider has answered (or is
+        known not to): the screen opens at once and says whom it waits for, and escape
+        leaves while it waits."""
         view = self.query_one(PlanView)
+        if isinstance(self.request, PlanRequest):
+            await self.session.every_answer(self._waiting)
+            view.message("reading the live state of every target…")
         try:
             self.ready = await self.session.prepare(self.request)
         except AgentIRError as exc:
@@ -77,6 +89,12 @@ class PlanScreen(ConsoleScreen):
             return
         self.query_one(PlanHeader).show(self.ready.summary)
         view.show(self.ready)
+
+    def _waiting(self, providers: list[ProviderName]) -> None:
+        self.query_one(PlanView).message(
+            f"waiting for {', '.join(providers)}… a plan needs every provider's answer; "
+            "it is made as soon as they have answered · escape cancels"
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Read-only: enter says the plan is a preview instead of offering to confirm."""

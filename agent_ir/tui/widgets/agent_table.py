@@ -1,8 +1,10 @@
 """AgentTable: the agent list, drawn line by line so ten thousand agents stay fast.
 
-Only the visible lines are rendered; filtering scans a prepared lower-case haystack per
-row and sorting uses each row's sort key, so a keystroke costs one pass over the rows
-and one screenful of drawing. Risk is written as a word ("CRITICAL") and also coloured;
+Only the visible lines are rendered. Each column's order is sorted once per set of rows
+and kept (the reverse order is the same list read backwards), so a filter keystroke never
+sorts: it scans a prepared lower-case haystack per row in the kept order (only the rows
+still shown when the filter grows), and clearing the filter shows the kept order as it
+is. A keystroke costs at most one pass over the rows and one screenful of drawing. Risk is written as a word ("CRITICAL") and also coloured;
 the sorted column carries a ▲/▼ marker in its header.
 
 Bindings: up/down/page up/page down/home/end move the cursor; enter opens the agent
@@ -17,6 +19,7 @@ Reactive state: ``cursor``, ``sort_column``, ``sort_reverse``, ``filter_text``,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import methodcaller
 
 from rich.cells import set_cell_size
 from rich.segment import Segment
@@ -30,7 +33,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from agent_ir.textsafe import visible
-from agent_ir.tui.format import AgentRow
+from agent_ir.tui.format import AgentRow, compact_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +47,17 @@ class Column:
 
 
 COLUMNS = (
-    Column("name", "AGENT", 14, 2),
-    Column("owner", "OWNER", 15, 2),
+    Column("name", "AGENT", 13, 2),
+    Column("owner", "OWNER", 10, 2),
     Column("providers", "PROVIDERS", 10, 1),
     Column("risk", "RISK", 8),
     Column("credentials", "CREDS", 6),
     Column("oldest", "OLDEST", 7),
-    Column("status", "STATUS", 7, 1),
+    Column("status", "STATUS", 18, 1),
 )
+"""At 80 columns the least widths fill the line: the containment state comes before the
+owner (an owner cut short is still found by the filter), so every state fits whole,
+in its compact form where the full one does not (see :func:`compact_status`)."""
 SORTABLE = tuple(c.key for c in COLUMNS)
 _RISK_CLASS = {
     "CRITICAL": "agent-table--critical",
@@ -112,6 +118,10 @@ class AgentTable(ScrollView, can_focus=True):
         super().__init__(id=id)
         self._rows: list[AgentRow] = []
         self._visible: list[AgentRow] = []
+        self._orders: dict[tuple[str, bool], list[AgentRow]] = {}
+        """Every row in each (column, reverse) order asked for so far, for these rows."""
+        self._shown_for: tuple[str, str, bool] | None = None
+        """The needle, column and direction ``_visible`` was made for."""
         self._widths = [c.width for c in COLUMNS]
 
     # --- data ------------------------------------------------------------------------
@@ -120,6 +130,8 @@ class AgentTable(ScrollView, can_focus=True):
         """Replace every row, keeping the cursor on the same agent when it is still there."""
         keep = self.current
         self._rows = rows
+        self._orders = {}
+        self._shown_for = None
         self._refilter(keep)
 
     @property
@@ -135,19 +147,44 @@ class AgentTable(ScrollView, can_focus=True):
         return [row.name for row in self._visible]
 
     @property
+    def shown(self) -> int:
+        """How many agents the filter lets through."""
+        return len(self._visible)
+
+    @property
     def total(self) -> int:
         """How many agents there are, filtered or not."""
         return len(self._rows)
 
+    def _order(self, column: str, reverse: bool) -> list[AgentRow]:
+        """Every row sorted by ``column``, sorted once and kept: names are unique, so the
+        descending order is the ascending one read backwards."""
+        found = self._orders.get((column, reverse))
+        if found is None:
+            ascending = self._orders.get((column, False))
+            if ascending is None:
+                ascending = sorted(self._rows, key=methodcaller("sort_key", column))
+                self._orders[(column, False)] = ascending
+            found = ascending[::-1] if reverse else ascending
+            self._orders[(column, reverse)] = found
+        return found
+
     def _refilter(self, keep: str | None = None) -> None:
         needle = self.filter_text.strip().lower()
-        rows = [r for r in self._rows if needle in r.haystack] if needle else list(self._rows)
-        column = self.sort_column
-        rows.sort(key=lambda r: r.sort_key(column), reverse=self.sort_reverse)
+        column, reverse = self.sort_column, self.sort_reverse
+        ordered = self._order(column, reverse)
+        before = self._shown_for
+        if not needle:
+            rows = ordered
+        elif before is not None and before[1:] == (column, reverse) and before[0] in needle:
+            # the filter grew: only the rows shown now can still match
+            rows = [r for r in self._visible if needle in r.haystack]
+        else:
+            rows = [r for r in ordered if needle in r.haystack]
         self._visible = rows
+        self._shown_for = (needle, column, reverse)
         self.virtual_size = Size(self.size.width, len(rows) + 1)
-        names = [r.name for r in rows]
-        target = names.index(keep) if keep in names else 0
+        target = next((n for n, r in enumerate(rows) if r.name == keep), 0) if keep else 0
         self.cursor = min(target, max(len(rows) - 1, 0))
         self._scroll_to_cursor()
         self.refresh()
@@ -307,6 +344,8 @@ class AgentTable(ScrollView, can_focus=True):
             style = line_style
             if row is not None and column.key == "risk" and row.risk in _RISK_CLASS:
                 style = line_style + self.get_component_rich_style(_RISK_CLASS[row.risk])
+            if column.key == "status" and len(cell) > cell_width:
+                cell = compact_status(cell)
             text = cell if len(cell) <= cell_width else cell[: cell_width - 1] + "…"
             segments.append(Segment(set_cell_size(text, cell_width), style))
             if position < len(COLUMNS) - 1:

@@ -3,6 +3,7 @@
 Steps are grouped by provider and phase (phases numbered 1, 2, 3 within each provider,
 in the order they run); each shows its action and target, the live
 state now → the state predicted after it, whether it can be undone, and its hazards.
+A provider that did not answer is named first: the plan covers the others.
 The summary (counts, irreversible steps, blast radius, hash) is the screen's
 :class:`PlanHeader`; a plan beyond the blast-radius limit is marked ``REFUSED`` here
 with the reason, in words.
@@ -56,6 +57,14 @@ class PlanView(VerticalScroll, can_focus=True):
         if ready.refusal:
             text.append("REFUSED: ", style="bold red")
             text.append(ready.refusal + "\n")
+        for provider, status in plan.unavailable.items():
+            text.append("NOT ANSWERED ", style="bold red")
+            text.append(f"{provider} {status}\n")
+        if plan.unavailable:
+            text.append(
+                "partial plan: it covers the providers that answered; nothing in those "
+                "above is contained or known to be\n"
+            )
         for provider in plan.providers:
             mine = [s for s in plan.steps if s.provider == provider]
             gap = "\n" if text else ""
