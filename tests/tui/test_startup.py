@@ -122,6 +122,8 @@ def test_progress_paints_before_the_lab_then_rows_fill(
             lab.gate.set()
             await _until(pilot, lambda: isinstance(app.screen, AgentListScreen))
             screen = app.screen
+            # the screen is pushed before it has composed its widgets
+            await _until(pilot, lambda: bool(screen.query(AgentTable)))
             table = screen.query_one(AgentTable)
             status = screen.query_one(ProviderStatus)
             await _until(pilot, lambda: table.total > 0)
