@@ -55,11 +55,11 @@ def correlate(
         agent.links.append(AgentLink(identity, LinkSource.TAG))
         linked.add(identity.id)
 
-    names = sorted(agents, key=len, reverse=True)
+    names = _NameIndex(agents)
     for identity in by_id.values():
         if identity.id in linked:
             continue
-        match = next((n for n in names if name_matches(identity.name, n)), None)
+        match = names.longest_match(identity.name)
         if match is None and looks_like_agent(identity.name):
             match = identity.name
         if match is None:
@@ -80,6 +80,28 @@ def name_matches(identity_name: str, agent_name: str) -> bool:
     followed by ``-`` or ``_``."""
     lower, target = identity_name.lower(), agent_name.lower()
     return lower == target or lower.startswith(target + "-") or lower.startswith(target + "_")
+
+
+class _NameIndex:
+    """The agent names an identity's name can tie it to, by lower-cased name, so that
+    matching one identity costs a few dictionary look-ups instead of a scan of every agent
+    (the scan was quadratic: seconds on a 1,000-agent estate, on every scoped round)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._by_lower: dict[str, str] = {}
+        # Longest first, as the scan did; among names equal but for case the first wins.
+        for name in sorted(names, key=len, reverse=True):
+            self._by_lower.setdefault(name.lower(), name)
+
+    def longest_match(self, identity_name: str) -> str | None:
+        """The longest agent name :func:`name_matches` ties ``identity_name`` to, or None."""
+        lower = identity_name.lower()
+        if lower in self._by_lower:
+            return self._by_lower[lower]
+        for end in range(len(lower) - 1, -1, -1):
+            if lower[end] in "-_" and lower[:end] in self._by_lower:
+                return self._by_lower[lower[:end]]
+        return None
 
 
 def owner_edges(agents: Iterable[Agent]) -> list[Edge]:

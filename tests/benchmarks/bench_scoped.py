@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
@@ -147,6 +148,39 @@ def _print_before_first(config: Path, first: float | None) -> None:
     print("requests before the first write: " + ", ".join(counts))
 
 
+def _print_breakdown(
+    config: Path, wall_start: float, first: float | None, latency_ms: float
+) -> None:
+    """Per provider, when its first and last request before the cut arrived (seconds from
+    the command's start) and its rounds: requests arriving within half the injected latency
+    of the previous one are taken as sent together, so the rounds are its dependent calls."""
+    settings = yaml.safe_load(config.read_text())
+    ca = ssl.create_default_context(cafile=str(config.parent / "ca.pem"))
+    gap = max(latency_ms / 2000, 0.005)
+    for provider, url in settings.get("lab_control", {}).items():
+        logged = httpx.get(url + "/requests", verify=ca, timeout=120).json()["requests"]
+        before = [e for e in logged if first is None or e["at"] < first]
+        if not before:
+            continue
+        rounds: list[list[dict[str, Any]]] = []
+        for entry in sorted(before, key=lambda e: e["at"]):
+            if rounds and entry["at"] - rounds[-1][-1]["at"] < gap:
+                rounds[-1].append(entry)
+            else:
+                rounds.append([entry])
+        print(
+            f"{provider}: {len(before)} requests from {before[0]['at'] - wall_start:.2f}s "
+            f"to {before[-1]['at'] - wall_start:.2f}s in {len(rounds)} rounds"
+        )
+        for group in rounds:
+            what = ", ".join(
+                sorted({(e["action"] or f"{e['method']} {e['path']}")[:70] for e in group})
+            )
+            print(f"    {group[0]['at'] - wall_start:6.2f}s  x{len(group):<3} {what[:160]}")
+    if first is not None:
+        print(f"first write at {first - wall_start:.2f}s")
+
+
 def _clear_logs(config: Path) -> None:
     settings = yaml.safe_load(config.read_text())
     ca = ssl.create_default_context(cafile=str(config.parent / "ca.pem"))
@@ -191,6 +225,9 @@ def main() -> None:
     parser.add_argument("--agent", default=None, help="default: the widest agent")
     parser.add_argument("--skip-estate", action="store_true", help="needs --agent")
     parser.add_argument("--cli-only", action="store_true", help="needs --agent")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="print each provider's requests before the cut"
+    )
     args = parser.parse_args()
     providers = tuple(p for p in args.providers.split(",") if p)
     with tempfile.TemporaryDirectory() as tmp:
@@ -227,6 +264,8 @@ def main() -> None:
             first = _first_write(config)
             first_cut_s = float("nan") if first is None else first - wall_start
             _print_before_first(config, first)
+            if args.breakdown:
+                _print_breakdown(config, wall_start, first, args.latency_ms)
     if args.cli_only:
         _print_cut(args.latency_ms, f["chain"], first_cut_s, cli_s, done.returncode)
         return

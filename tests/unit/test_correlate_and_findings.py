@@ -185,3 +185,36 @@ def test_every_human_root_of_the_delegation_tree_carries_its_own_reason() -> Non
         "human:alice@corp.test": "alice owns the app",
         "human:bob@corp.test": "bob consented to it",
     }
+
+
+def test_a_name_is_inferred_to_the_longest_agent_name_it_extends() -> None:
+    """The indexed look-up ties a name to the same agent a scan of every name in
+    longest-first order would: the whole name, else the longest name followed by - or _,
+    case-insensitively; a name merely starting with an agent's letters is not tied."""
+    tagged = [
+        Identity("aws", "iam-user", f"arn:t{n}", n.lower(), A, agent=n)
+        for n in ("Pay", "pay-agent", "pay-agent-eu", "crm_bot")
+    ]
+    loose = {
+        "arn:1": "PAY-AGENT-EU-exec",
+        "arn:2": "pay-agent_eu",
+        "arn:3": "pay-agents",
+        "arn:4": "Pay_x",
+        "arn:5": "crm_bot-runner",
+        "arn:6": "payroll",
+    }
+    identities = tagged + [Identity("aws", "iam-user", i, n, A) for i, n in loose.items()]
+    agents, _ = correlate(identities, [])
+    owner = {
+        link.identity.id: agent.name
+        for agent in agents
+        for link in agent.links
+        if link.source is LinkSource.INFERRED
+    }
+    assert owner == {
+        "arn:1": "pay-agent-eu",
+        "arn:2": "pay-agent",
+        "arn:3": "Pay",
+        "arn:4": "Pay",
+        "arn:5": "crm_bot",
+    }
