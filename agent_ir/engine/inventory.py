@@ -165,30 +165,31 @@ class Engine:
             chosen = set(only)
             providers = {n: p for n, p in providers.items() if n in chosen}
 
-        async def one(
-            name: ProviderName, provider: Provider
-        ) -> tuple[ProviderName, Discovery | ProviderError]:
-            try:
-                async with asyncio.timeout(self.discovery_deadline_s):
-                    return name, await provider.discover()
-            except ProviderError as exc:
-                return name, exc
-            except AgentIRError as exc:
-                return name, ProviderError(name, exc.message)
-            except TimeoutError:
-                return name, ProviderUnavailable(
-                    name, f"did not answer discovery within {self.discovery_deadline_s:g}s"
-                )
-            except Exception as exc:  # noqa: BLE001 - a defect must not hide the others
-                return name, unexpected(name, exc)
-
-        tasks = [asyncio.ensure_future(one(n, p)) for n, p in providers.items()]
+        tasks = [asyncio.ensure_future(self._discover(n, p)) for n, p in providers.items()]
         try:
             for next_done in asyncio.as_completed(tasks):
                 yield await next_done
         finally:
             for task in tasks:
                 task.cancel()
+
+    async def _discover(
+        self, name: ProviderName, provider: Provider
+    ) -> tuple[ProviderName, Discovery | ProviderError]:
+        """One provider's discovery within the deadline, or the error it ended with."""
+        try:
+            async with asyncio.timeout(self.discovery_deadline_s):
+                return name, await provider.discover()
+        except ProviderError as exc:
+            return name, exc
+        except AgentIRError as exc:
+            return name, ProviderError(name, exc.message)
+        except TimeoutError:
+            return name, ProviderUnavailable(
+                name, f"did not answer discovery within {self.discovery_deadline_s:g}s"
+            )
+        except Exception as exc:  # noqa: BLE001 - a defect must not hide the others
+            return name, unexpected(name, exc)
 
     async def discover_all(
         self, only: Iterable[ProviderName] | None = None
@@ -239,21 +240,7 @@ class Engine:
         self._focus_name = name
         self._containment = containment
         try:
-            discoveries, errors = await self.discover_all()
-            inv = self._scoped(name, discoveries, errors)
-            asked: set[str] = set()
-            for _ in range(scope.MAX_ROUNDS):
-                if await self._federations(inv, name, asked, discoveries):
-                    inv = self._scoped(name, discoveries, errors)
-                wider = scope.unread_reach(inv, inv.agent(name), own, self._detail_worthy)
-                if not wider:
-                    break
-                own.extra.update(wider)
-                providers = {inv.identities[i].provider for i in wider}
-                more, failed = await self.discover_all(providers)
-                discoveries.update(more)
-                errors.update(failed)
-                inv = self._scoped(name, discoveries, errors)
+            inv = await self._widening(name, own)
         finally:
             self._focus = None
             self._focus_name = None
@@ -262,29 +249,86 @@ class Engine:
         inv.scope = "; ".join([own.describe(inv.agent(name)), *notes])
         return inv
 
+    async def _widening(self, name: str, own: scope.Focus) -> Inventory:
+        """Discover every provider with ``own`` as the focus, widening it breadth first as
+        the agent's closure grows, each provider on its own: when one answers, what it
+        adds is looked at at once and only the providers holding newly reached identities
+        are read again, without waiting for the slowest provider to finish its round
+        (a containment's first cut waits on that slowest provider anyway; the others'
+        later rounds now run beside it instead of after it)."""
+        providers = self.providers()
+        discoveries: dict[ProviderName, Discovery] = {}
+        errors: dict[ProviderName, ProviderError] = {}
+        federated: dict[ProviderName, list[Edge]] = {}
+        asked: dict[ProviderName, set[str]] = {}
+        runs: dict[ProviderName, int] = {}
+        tasks: dict[ProviderName, asyncio.Task[tuple[ProviderName, Discovery | ProviderError]]]
+        tasks = {}
+        again: set[ProviderName] = set()
+
+        def start(provider: ProviderName) -> None:
+            runs[provider] = runs.get(provider, 0) + 1
+            tasks[provider] = asyncio.ensure_future(self._discover(provider, providers[provider]))
+
+        for provider in providers:
+            start(provider)
+        inv = self._scoped(name, discoveries, errors)
+        try:
+            while tasks:
+                done, _ = await asyncio.wait(tasks.values(), return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    provider, result = task.result()
+                    del tasks[provider]
+                    if isinstance(result, ProviderError):
+                        errors[provider] = result
+                    else:
+                        # A provider read again keeps the federation edges asked of it.
+                        result.edges.extend(federated.get(provider, []))
+                        discoveries[provider] = result
+                inv = self._scoped(name, discoveries, errors)
+                try:
+                    agent = inv.agent(name)
+                except (NotFoundError, ProviderUnavailable):
+                    continue  # the agent may be found when the others answer
+                if await self._federations(inv, agent, asked, discoveries, federated):
+                    inv = self._scoped(name, discoveries, errors)
+                    agent = inv.agent(name)
+                wider = scope.unread_reach(inv, agent, own, self._detail_worthy)
+                own.extra.update(wider)
+                again.update(inv.identities[i].provider for i in wider)
+                for provider in sorted(again - set(tasks)):
+                    again.discard(provider)
+                    if runs[provider] <= scope.MAX_ROUNDS:
+                        start(provider)
+        finally:
+            for task in tasks.values():
+                task.cancel()
+        return inv
+
     async def _federations(
         self,
         inv: Inventory,
-        name: str,
-        asked: set[str],
+        agent: Agent,
+        asked: dict[ProviderName, set[str]],
         discoveries: dict[ProviderName, Discovery],
+        federated: dict[ProviderName, list[Edge]],
     ) -> bool:
         """Ask the providers that can filter by federation subject which of their
-        principals trust the identities of the agent's closure not asked about yet; add the
-        edges found to their discovery. Whether any edge was added."""
-        closure = [link.identity for link in inv.agent(name).links]
+        principals trust the identities of the agent's closure they were not asked about
+        yet (all at once); add the edges found to their discovery and to ``federated``.
+        Whether any edge was added."""
+        closure = [link.identity for link in agent.links]
         for target, _ in inv.graph.reach(i.id for i in closure):
             if target in inv.identities:
                 closure.append(inv.identities[target])
-        fresh = {i.id: i for i in closure if i.id not in asked}
-        if not fresh:
-            return False
-        asked.update(fresh)
-        added = False
-        for provider_name, discovery in discoveries.items():
+
+        async def ask(provider_name: ProviderName, discovery: Discovery) -> bool:
             provider = self.providers()[provider_name]
-            if not isinstance(provider, FederationLookup):
-                continue
+            done = asked.setdefault(provider_name, set())
+            fresh = {i.id: i for i in closure if i.id not in done}
+            if not isinstance(provider, FederationLookup) or not fresh:
+                return False
+            done.update(fresh)
             try:
                 async with asyncio.timeout(self.discovery_deadline_s):
                     edges = await provider.federated_into(list(fresh.values()))
@@ -293,10 +337,13 @@ class Engine:
                 discovery.notes.append(
                     f"{provider_name}: who federates into it could not be asked ({message})"
                 )
-                continue
+                return False
             discovery.edges.extend(edges)
-            added = added or bool(edges)
-        return added
+            federated.setdefault(provider_name, []).extend(edges)
+            return bool(edges)
+
+        added = await asyncio.gather(*(ask(n, d) for n, d in list(discoveries.items())))
+        return any(added)
 
     def _scoped(
         self,

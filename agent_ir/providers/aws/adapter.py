@@ -147,11 +147,17 @@ class AwsProvider:
         sts = self._client(session, "sts")
         creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="agent-ir")["Credentials"]
         self._counted()
+        # The new session shares the first one's data loader: botocore otherwise parses
+        # its endpoint and service models again for every account (CPU that holds the
+        # interpreter lock while the other providers wait to send their requests).
+        core = botocore.session.Session()
+        core.register_component("data_loader", session._session.get_component("data_loader"))
         return boto3.Session(
             aws_access_key_id=creds["AccessKeyId"],
             aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"],
             region_name=self.settings.region,
+            botocore_session=core,
         )
 
     async def _sessions(self) -> list[_Account]:
