@@ -49,7 +49,7 @@ def list_sps(call: Call) -> LabResponse:
         call.base,
         call.version,
         "servicePrincipals",
-        call.d.service_principals.values(),
+        call.d.service_principals.after,
         call.query,
         transform=transform,
     )
@@ -57,13 +57,13 @@ def list_sps(call: Call) -> LabResponse:
 
 def list_agents(call: Call) -> LabResponse:
     """GET /beta/servicePrincipals/microsoft.graph.agentIdentity (at most 100 a page)."""
-    agents = [s for s in call.d.service_principals.values() if s.get("_kind") == "agent"]
+    table = call.d.service_principals
     return collection(
         call.request,
         call.base,
         call.version,
         "servicePrincipals/microsoft.graph.agentIdentity",
-        agents,
+        lambda after: table.after(after, "_kind", "agent"),
         call.query,
         max_page=100,
     )
@@ -77,18 +77,28 @@ def get_sp(call: Call, sp: str) -> LabResponse:
 def sp_assignments(call: Call, sp: str) -> LabResponse:
     """GET /servicePrincipals/{id}/appRoleAssignments (what it holds)."""
     principal = find_sp(call.d, sp)
-    items = [a for a in call.d.assignments.values() if a["principalId"] == principal["id"]]
+    table = call.d.assignments
     return collection(
-        call.request, call.base, call.version, "appRoleAssignments", items, call.query
+        call.request,
+        call.base,
+        call.version,
+        "appRoleAssignments",
+        lambda after: table.after(after, "principalId", principal["id"]),
+        call.query,
     )
 
 
 def sp_assigned_to(call: Call, sp: str) -> LabResponse:
     """GET /servicePrincipals/{id}/appRoleAssignedTo (who holds its roles)."""
     resource = find_sp(call.d, sp)
-    items = [a for a in call.d.assignments.values() if a["resourceId"] == resource["id"]]
+    table = call.d.assignments
     return collection(
-        call.request, call.base, call.version, "appRoleAssignments", items, call.query
+        call.request,
+        call.base,
+        call.version,
+        "appRoleAssignments",
+        lambda after: table.after(after, "resourceId", resource["id"]),
+        call.query,
     )
 
 
@@ -113,7 +123,7 @@ def list_apps(call: Call) -> LabResponse:
         call.base,
         call.version,
         "applications",
-        call.d.applications.values(),
+        call.d.applications.after,
         call.query,
         transform=transform,
     )
@@ -121,13 +131,13 @@ def list_apps(call: Call) -> LabResponse:
 
 def list_blueprints(call: Call) -> LabResponse:
     """GET /beta/applications/microsoft.graph.agentIdentityBlueprint."""
-    items = [a for a in call.d.applications.values() if a.get("_kind") == "agent-blueprint"]
+    table = call.d.applications
     return collection(
         call.request,
         call.base,
         call.version,
         "applications/microsoft.graph.agentIdentityBlueprint",
-        items,
+        lambda after: table.after(after, "_kind", "agent-blueprint"),
         call.query,
     )
 
@@ -146,9 +156,14 @@ def app_owners(call: Call, app: str) -> LabResponse:
 def list_fics(call: Call, app: str) -> LabResponse:
     """GET /applications/{id}/federatedIdentityCredentials."""
     owner = find_app(call.d, app)
-    items = [f for f in call.d.fics.values() if f["_app"] == owner["id"]]
+    table = call.d.fics
     return collection(
-        call.request, call.base, call.version, "federatedIdentityCredentials", items, call.query
+        call.request,
+        call.base,
+        call.version,
+        "federatedIdentityCredentials",
+        lambda after: table.after(after, "_app", owner["id"]),
+        call.query,
     )
 
 
@@ -164,7 +179,7 @@ def list_grants(call: Call) -> LabResponse:
         call.base,
         call.version,
         "oauth2PermissionGrants",
-        call.d.grants.values(),
+        call.d.grants.after,
         call.query,
     )
 
@@ -180,7 +195,7 @@ def get_grant(call: Call, grant: str) -> LabResponse:
 def list_users(call: Call) -> LabResponse:
     """GET /users."""
     return collection(
-        call.request, call.base, call.version, "users", call.d.users.values(), call.query
+        call.request, call.base, call.version, "users", call.d.users.after, call.query
     )
 
 
@@ -212,7 +227,7 @@ def list_role_assignments(call: Call) -> LabResponse:
         call.base,
         call.version,
         "roleManagement/directory/roleAssignments",
-        call.d.role_assignments.values(),
+        call.d.role_assignments.after,
         call.query,
     )
 
@@ -232,7 +247,7 @@ def list_role_definitions(call: Call) -> LabResponse:
         call.base,
         call.version,
         "roleManagement/directory/roleDefinitions",
-        call.d.role_definitions.values(),
+        call.d.role_definitions.after,
         call.query,
     )
 
@@ -254,7 +269,7 @@ def credential_sign_ins(call: Call) -> LabResponse:
         call.base,
         call.version,
         "reports/appCredentialSignInActivities",
-        call.d.sign_ins.values(),
+        call.d.sign_ins.after,
         call.query,
     )
 

@@ -14,6 +14,7 @@ from agent_ir.lab.gcp_errors import ApiError, denied, not_found
 from agent_ir.lab.gcp_records import ServiceAccount
 from agent_ir.lab.gcp_state import GcpState
 from agent_ir.lab.server import LabRequest
+from agent_ir.lab.work import touch
 
 if TYPE_CHECKING:
     from agent_ir.lab.gcp_api import GcpApi
@@ -78,6 +79,7 @@ Handler = Callable[[Call], Any]
 
 def page(items: list[Any], call: Call, default_size: int, max_size: int) -> tuple[list[Any], str]:
     """One page of ``items`` and the token of the next one ('' at the end)."""
+    touch(len(items))
     raw_size = call.param("pageSize", "0") or "0"
     try:
         size = int(raw_size)

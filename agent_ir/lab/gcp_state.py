@@ -28,6 +28,7 @@ from agent_ir.lab.gcp_records import (
 )
 from agent_ir.lab.gcp_roles import role_allows
 from agent_ir.lab.gcp_world import RESPONDER_ACCOUNT, GcpWorld, ProjectSpec, ServiceAccountSpec
+from agent_ir.lab.work import touch
 
 RESPONDER_ROLES = (
     "roles/logging.privateLogViewer",
@@ -218,6 +219,7 @@ class GcpState:
             policies.append(self.accounts[account].policy)
         for policy in policies:
             for binding in policy.enforced_bindings():
+                touch(len(binding["members"]))
                 if members.intersection(binding["members"]) and role_allows(
                     binding["role"], permission
                 ):

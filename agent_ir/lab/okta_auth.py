@@ -36,6 +36,7 @@ from agent_ir.lab.okta_org import AccessToken, LogEvent, OrgState
 from agent_ir.lab.okta_state import App
 from agent_ir.lab.okta_syslog import client_ip, token_refused
 from agent_ir.lab.server import LabRequest, LabResponse
+from agent_ir.lab.work import touch
 
 TOKEN_LIFETIME = timedelta(hours=1)
 _NO_STORE = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]
@@ -107,6 +108,7 @@ def authenticate(
 
 
 def _api_token(value: str, state: OrgState, now: datetime) -> Caller | LabResponse:
+    touch(len(state.api_tokens))
     token = next(
         (t for t in state.api_tokens.values() if hmac.compare_digest(t.value, value)), None
     )

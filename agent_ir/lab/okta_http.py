@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.okta_world import RateLimitSpec
 from agent_ir.lab.server import FaultShapes, LabRequest, LabResponse
+from agent_ir.lab.work import touch
 
 T = TypeVar("T")
 
@@ -94,6 +95,7 @@ def page(
     except ValueError:
         limit = default_limit
     limit = max(1, min(limit, max_limit))
+    touch(len(items))
     ordered = sorted(items, key=key)
     after = params.get("after")
     if after:

@@ -16,6 +16,7 @@ from agent_ir.lab.okta_auth import Caller
 from agent_ir.lab.okta_http import okta_error, page
 from agent_ir.lab.okta_org import OrgState
 from agent_ir.lab.server import LabRequest, LabResponse
+from agent_ir.lab.work import touch
 
 T = TypeVar("T")
 
@@ -167,4 +168,5 @@ def filtered(
     expression: str | None, items: list[T], render: Callable[[T], dict[str, Any]]
 ) -> list[T]:
     """The items whose JSON satisfies ``expression``."""
+    touch(len(items))
     return [item for item in items if matches(expression, render(item))]
