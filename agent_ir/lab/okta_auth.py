@@ -36,7 +36,6 @@ from agent_ir.lab.okta_org import AccessToken, LogEvent, OrgState
 from agent_ir.lab.okta_state import App
 from agent_ir.lab.okta_syslog import client_ip, token_refused
 from agent_ir.lab.server import LabRequest, LabResponse
-from agent_ir.lab.work import touch
 
 TOKEN_LIFETIME = timedelta(hours=1)
 _NO_STORE = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]
@@ -108,10 +107,9 @@ def authenticate(
 
 
 def _api_token(value: str, state: OrgState, now: datetime) -> Caller | LabResponse:
-    touch(len(state.api_tokens))
-    token = next(
-        (t for t in state.api_tokens.values() if hmac.compare_digest(t.value, value)), None
-    )
+    token = state.api_tokens.find("value", lambda t: t.value, value)
+    if token is not None and not hmac.compare_digest(token.value, value):
+        token = None
     if token is None or token.last_used + token.token_window <= now:
         return _unauthorized("SSWS")
     user = state.users.get(token.user_id)
