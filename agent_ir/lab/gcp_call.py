@@ -79,7 +79,6 @@ Handler = Callable[[Call], Any]
 
 def page(items: list[Any], call: Call, default_size: int, max_size: int) -> tuple[list[Any], str]:
     """One page of ``items`` and the token of the next one ('' at the end)."""
-    touch(len(items))
     raw_size = call.param("pageSize", "0") or "0"
     try:
         size = int(raw_size)
@@ -101,4 +100,6 @@ def page(items: list[Any], call: Call, default_size: int, max_size: int) -> tupl
     next_token = (
         base64.urlsafe_b64encode(f"offset:{end}".encode()).decode() if end < len(items) else ""
     )
-    return items[start:end], next_token
+    chunk = items[start:end]
+    touch(len(chunk))
+    return chunk, next_token
