@@ -22,8 +22,8 @@ from agent_ir.lab.entra_graph import (
     one,
     route,
 )
-from agent_ir.lab.entra_odata import bad_request, collection, not_found
-from agent_ir.lab.entra_store import Directory, Obj
+from agent_ir.lab.entra_odata import Query, Rows, bad_request, collection, not_found
+from agent_ir.lab.entra_store import Directory, Obj, Table
 from agent_ir.lab.server import LabResponse
 
 
@@ -31,6 +31,15 @@ def _refs(call: Call, ids: list[str], context: str) -> LabResponse:
     items = [o for o in (directory_object(call.d, i) for i in ids) if o is not None]
     items.sort(key=lambda o: o["id"])
     return collection(call.request, call.base, call.version, context, items, call.query)
+
+
+def _rows(table: Table, query: Query) -> Rows:
+    """A listing's rows: the candidates of an indexed ``property eq 'text'`` filter, else
+    the whole table (lazily, in id order)."""
+    if query.equals is not None and table.indexes(query.equals[0]):
+        field, text = query.equals
+        return lambda after: table.candidates(after, field, text)
+    return table.after
 
 
 def _with_owners(d: Directory) -> Callable[[Obj], Obj]:
@@ -179,7 +188,7 @@ def list_grants(call: Call) -> LabResponse:
         call.base,
         call.version,
         "oauth2PermissionGrants",
-        call.d.grants.after,
+        _rows(call.d.grants, call.query),
         call.query,
     )
 
@@ -227,7 +236,7 @@ def list_role_assignments(call: Call) -> LabResponse:
         call.base,
         call.version,
         "roleManagement/directory/roleAssignments",
-        call.d.role_assignments.after,
+        _rows(call.d.role_assignments, call.query),
         call.query,
     )
 

@@ -90,6 +90,9 @@ class Query:
     skiptoken: str | None
     expand: tuple[str, ...]
     raw: dict[str, str]
+    equals: tuple[str, str] | None = None
+    """``(property, text)`` when the whole ``$filter`` is ``property eq 'text'``: a table
+    indexed on the property can read only the candidates (the filter still decides)."""
 
     @classmethod
     def parse(cls, request: LabRequest, *, expandable: tuple[str, ...] = ()) -> Query:
@@ -121,7 +124,8 @@ class Query:
                     400, "Request_UnsupportedQuery", f"Expanding '{item}' is not supported here."
                 )
         predicate = parse_filter(raw["$filter"]) if raw.get("$filter") else None
-        return cls(select, predicate, top, raw.get("$skiptoken"), expand, raw)
+        equals = _equality(raw["$filter"]) if predicate is not None else None
+        return cls(select, predicate, top, raw.get("$skiptoken"), expand, raw, equals)
 
     def cost_hints(self) -> tuple[bool, bool, bool]:
         """(has $select, has $expand, $top below 20): what moves a request's RU cost."""
@@ -221,6 +225,17 @@ def collection(
     if next_link:
         body["@odata.nextLink"] = next_link
     return LabResponse.from_json(200, body)
+
+
+def _equality(text: str) -> tuple[str, str] | None:
+    """``(property, value)`` when ``text`` is a single ``property eq 'value'`` (or a GUID)."""
+    tokens = _tokenize(text)
+    if len(tokens) != 3 or tokens[0][0] != "word" or tokens[1] != ("word", "eq"):
+        return None
+    kind, value = tokens[2]
+    if kind != "lit" or not isinstance(value, str) or "/" in tokens[0][1]:
+        return None
+    return str(tokens[0][1]), value
 
 
 def _encode_token(after: str) -> str:

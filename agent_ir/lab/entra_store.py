@@ -45,6 +45,7 @@ class Table:
         self._indexed = indexed
         self._order: list[str] = []
         self._by: dict[str, dict[Any, list[str]]] = {name: {} for name in indexed}
+        self._folded: dict[str, dict[str, list[str]]] = {name: {} for name in indexed}
 
     def seed(self, key: str, value: Obj) -> None:
         """Store an object that every replica already has."""
@@ -86,6 +87,23 @@ class Table:
             if seen is not None and (not field or seen.get(field) == value):
                 yield seen
 
+    def indexes(self, field: str) -> bool:
+        """Whether ``field`` is indexed (:meth:`candidates` can answer for it)."""
+        return field in self._indexed
+
+    def candidates(self, after: str | None, field: str, text: str) -> Iterator[Obj]:
+        """As :meth:`after`, for the objects whose ``field`` has ever been a string equal to
+        ``text`` ignoring case (a superset of what ``$filter=field eq 'text'`` keeps; the
+        filter itself still decides)."""
+        keys = self._folded[field].get(text.lower(), [])
+        start = 0 if after is None else bisect.bisect_right(keys, after)
+        now = self._clock()
+        for position in range(start, len(keys)):
+            touch()
+            seen = _visible(self._rows[keys[position]], now)
+            if seen is not None:
+                yield seen
+
     def where(self, field: str, value: Any, *, latest: bool = False) -> list[Obj]:
         """The objects whose ``field`` is ``value``, in id order (``field`` indexed), as the
         replicas see them or, with ``latest``, as the primary has them."""
@@ -117,6 +135,7 @@ class Table:
         }
         state["_order"] = []
         state["_by"] = {name: {} for name in self._indexed}
+        state["_folded"] = {name: {} for name in self._indexed}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -137,10 +156,9 @@ class Table:
             found = value.get(name)
             if found is None:
                 continue
-            keys = self._by[name].setdefault(found, [])
-            at = bisect.bisect_left(keys, key)
-            if at == len(keys) or keys[at] != key:
-                keys.insert(at, key)
+            _enter(self._by[name].setdefault(found, []), key)
+            if isinstance(found, str):
+                _enter(self._folded[name].setdefault(found.lower(), []), key)
 
     def _append(self, key: str, value: Obj | None) -> None:
         now = self._clock()
@@ -150,6 +168,13 @@ class Table:
         if visible:
             del history[: visible[-1]]
         history.append((now + self._delay_s, value))
+
+
+def _enter(keys: list[str], key: str) -> None:
+    """Put ``key`` in the sorted list ``keys`` unless it is there."""
+    at = bisect.bisect_left(keys, key)
+    if at == len(keys) or keys[at] != key:
+        keys.insert(at, key)
 
 
 def _visible(history: list[tuple[float, Obj | None]], now: float) -> Obj | None:

@@ -32,6 +32,8 @@ PER_ITEM = 6
 """Entities one listed item may touch besides itself (its owners, its application, …)."""
 FIXED = 30
 """What any request may touch whatever it returns (caller, policy bindings, a lookup)."""
+LOOKUP = 3
+"""What a filtered Graph query may touch besides its matches."""
 PAGE_PARAMS = ("$top", "limit", "pageSize")
 
 
@@ -116,3 +118,38 @@ def test_work_is_bounded_by_the_page_asked_for(
     provider, _, logged, identities = crowded
     largest = max(entry["work"] for entry in logged)
     assert largest <= PER_ITEM * PAGE + FIXED < identities // 4, (provider, largest)
+
+
+@pytest.mark.parametrize(
+    ("path", "table", "field"),
+    [
+        ("oauth2PermissionGrants", "grants", "clientId"),
+        ("roleManagement/directory/roleAssignments", "role_assignments", "principalId"),
+    ],
+)
+def test_a_graph_equality_filter_reads_only_its_candidates(
+    crowded: tuple[str, Lab, list[dict[str, Any]], int], path: str, table: str, field: str
+) -> None:
+    """What a revoke's verify reads (``$filter=clientId eq '…'``): the same answer as the
+    filter over every row, touching the matches, not the table."""
+    from agent_ir.lab.entra import EntraEmulator
+    from tests.providers.entra.entra_helpers import responder_http
+
+    provider, lab, _, _ = crowded
+    if provider != "entra":
+        pytest.skip("a Graph query")
+    emulator = lab.emulators["entra"]
+    assert isinstance(emulator, EntraEmulator)
+    rows = getattr(emulator.directory, table).latest_values()
+    wanted = str(rows[len(rows) // 2][field])
+    expected = sorted(r["id"] for r in rows if str(r[field]).lower() == wanted.lower())
+    section = lab.settings.providers.entra
+    assert section is not None
+    with responder_http(section) as http:
+        _clear(lab, "entra")
+        # upper case: Graph compares strings ignoring case, and so must the index
+        reply = http.get(f"/v1.0/{path}", params={"$filter": f"{field} eq '{wanted.upper()}'"})
+        assert reply.status_code == 200, reply.text
+    assert sorted(item["id"] for item in reply.json()["value"]) == expected
+    (entry,) = [e for e in _logged(lab, "entra") if e["path"].endswith(path)]
+    assert entry["work"] <= len(expected) + LOOKUP < len(rows), (entry["work"], len(rows))
