@@ -179,7 +179,7 @@ def check_federated(
     issuer, subject = str(claims.get("iss", "")), str(claims.get("sub", ""))
     audiences = claims.get("aud")
     audiences = audiences if isinstance(audiences, list) else [audiences]
-    fics = [f for f in d.fics.values() if app is not None and f["_app"] == app["id"]]
+    fics = d.fics.where("_app", app["id"]) if app is not None else []
     for fic in fics:
         if fic["issuer"] != issuer or fic["subject"] != subject:
             continue

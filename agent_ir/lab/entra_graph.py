@@ -275,9 +275,8 @@ def one(call: Call, obj: Obj, *, with_key: bool = False) -> LabResponse:
 
 def find_fic(d: Directory, app: Obj, ref: str, *, latest: bool = False) -> Obj:
     """A federated credential of ``app`` by id or name; a 404 when absent."""
-    rows = d.fics.latest_values() if latest else d.fics.values()
-    for fic in rows:
-        if fic["_app"] == app["id"] and ref in (fic["id"], fic["name"]):
+    for fic in d.fics.where("_app", app["id"], latest=latest):
+        if ref in (fic["id"], fic["name"]):
             return fic
     raise not_found(ref)
 

@@ -23,8 +23,8 @@ from agent_ir.lab.entra_graph import (
     one,
     route,
 )
-from agent_ir.lab.entra_odata import bad_request, collection, not_found
-from agent_ir.lab.entra_store import Directory, Obj
+from agent_ir.lab.entra_odata import Query, Rows, bad_request, collection, not_found
+from agent_ir.lab.entra_store import Directory, Obj, Table
 from agent_ir.lab.server import LabResponse
 
 
@@ -32,6 +32,15 @@ def _refs(call: Call, ids: list[str], context: str) -> LabResponse:
     items = [o for o in (directory_object(call.d, i) for i in ids) if o is not None]
     items.sort(key=lambda o: o["id"])
     return collection(call.request, call.base, call.version, context, items, call.query)
+
+
+def _rows(table: Table, query: Query) -> Rows:
+    """A listing's rows: the candidates of an indexed ``property eq 'text'`` filter, else
+    the whole table (lazily, in id order)."""
+    if query.equals is not None and table.indexes(query.equals[0]):
+        field, text = query.equals
+        return lambda after: table.candidates(after, field, text)
+    return table.after
 
 
 def _with_owners(d: Directory) -> Callable[[Obj], Obj]:
@@ -50,7 +59,7 @@ def list_sps(call: Call) -> LabResponse:
         call.base,
         call.version,
         "servicePrincipals",
-        call.d.service_principals.values(),
+        call.d.service_principals.after,
         call.query,
         transform=transform,
     )
@@ -58,13 +67,13 @@ def list_sps(call: Call) -> LabResponse:
 
 def list_agents(call: Call) -> LabResponse:
     """GET /beta/servicePrincipals/microsoft.graph.agentIdentity (at most 100 a page)."""
-    agents = [s for s in call.d.service_principals.values() if s.get("_kind") == "agent"]
+    table = call.d.service_principals
     return collection(
         call.request,
         call.base,
         call.version,
         "servicePrincipals/microsoft.graph.agentIdentity",
-        agents,
+        lambda after: table.after(after, "_kind", "agent"),
         call.query,
         max_page=100,
     )
@@ -78,18 +87,28 @@ def get_sp(call: Call, sp: str) -> LabResponse:
 def sp_assignments(call: Call, sp: str) -> LabResponse:
     """GET /servicePrincipals/{id}/appRoleAssignments (what it holds)."""
     principal = find_sp(call.d, sp)
-    items = [a for a in call.d.assignments.values() if a["principalId"] == principal["id"]]
+    table = call.d.assignments
     return collection(
-        call.request, call.base, call.version, "appRoleAssignments", items, call.query
+        call.request,
+        call.base,
+        call.version,
+        "appRoleAssignments",
+        lambda after: table.after(after, "principalId", principal["id"]),
+        call.query,
     )
 
 
 def sp_assigned_to(call: Call, sp: str) -> LabResponse:
     """GET /servicePrincipals/{id}/appRoleAssignedTo (who holds its roles)."""
     resource = find_sp(call.d, sp)
-    items = [a for a in call.d.assignments.values() if a["resourceId"] == resource["id"]]
+    table = call.d.assignments
     return collection(
-        call.request, call.base, call.version, "appRoleAssignments", items, call.query
+        call.request,
+        call.base,
+        call.version,
+        "appRoleAssignments",
+        lambda after: table.after(after, "resourceId", resource["id"]),
+        call.query,
     )
 
 
@@ -116,7 +135,7 @@ def list_apps(call: Call) -> LabResponse:
         call.base,
         call.version,
         "applications",
-        call.d.applications.values(),
+        call.d.applications.after,
         call.query,
         transform=transform,
     )
@@ -124,13 +143,13 @@ def list_apps(call: Call) -> LabResponse:
 
 def list_blueprints(call: Call) -> LabResponse:
     """GET /beta/applications/microsoft.graph.agentIdentityBlueprint."""
-    items = [a for a in call.d.applications.values() if a.get("_kind") == "agent-blueprint"]
+    table = call.d.applications
     return collection(
         call.request,
         call.base,
         call.version,
         "applications/microsoft.graph.agentIdentityBlueprint",
-        items,
+        lambda after: table.after(after, "_kind", "agent-blueprint"),
         call.query,
     )
 
@@ -149,9 +168,14 @@ def app_owners(call: Call, app: str) -> LabResponse:
 def list_fics(call: Call, app: str) -> LabResponse:
     """GET /applications/{id}/federatedIdentityCredentials."""
     owner = find_app(call.d, app)
-    items = [f for f in call.d.fics.values() if f["_app"] == owner["id"]]
+    table = call.d.fics
     return collection(
-        call.request, call.base, call.version, "federatedIdentityCredentials", items, call.query
+        call.request,
+        call.base,
+        call.version,
+        "federatedIdentityCredentials",
+        lambda after: table.after(after, "_app", owner["id"]),
+        call.query,
     )
 
 
@@ -167,7 +191,7 @@ def list_grants(call: Call) -> LabResponse:
         call.base,
         call.version,
         "oauth2PermissionGrants",
-        call.d.grants.values(),
+        _rows(call.d.grants, call.query),
         call.query,
     )
 
@@ -183,7 +207,7 @@ def get_grant(call: Call, grant: str) -> LabResponse:
 def list_users(call: Call) -> LabResponse:
     """GET /users."""
     return collection(
-        call.request, call.base, call.version, "users", call.d.users.values(), call.query
+        call.request, call.base, call.version, "users", call.d.users.after, call.query
     )
 
 
@@ -215,7 +239,7 @@ def list_role_assignments(call: Call) -> LabResponse:
         call.base,
         call.version,
         "roleManagement/directory/roleAssignments",
-        call.d.role_assignments.values(),
+        _rows(call.d.role_assignments, call.query),
         call.query,
     )
 
@@ -235,7 +259,7 @@ def list_role_definitions(call: Call) -> LabResponse:
         call.base,
         call.version,
         "roleManagement/directory/roleDefinitions",
-        call.d.role_definitions.values(),
+        call.d.role_definitions.after,
         call.query,
     )
 
@@ -257,7 +281,7 @@ def credential_sign_ins(call: Call) -> LabResponse:
         call.base,
         call.version,
         "reports/appCredentialSignInActivities",
-        call.d.sign_ins.values(),
+        call.d.sign_ins.after,
         call.query,
     )
 

@@ -183,9 +183,7 @@ def create_fic(call: Call, app: str) -> LabResponse:
         isinstance(audiences, list) and audiences
     ):
         raise bad_request("'name', 'issuer', 'subject' and 'audiences' are required.")
-    for fic in call.d.fics.latest_values():
-        if fic["_app"] != owner["id"]:
-            continue
+    for fic in call.d.fics.where("_app", owner["id"], latest=True):
         if fic["name"] == name or (fic["issuer"], fic["subject"]) == (issuer, subject):
             raise ODataError(
                 409,
@@ -230,7 +228,7 @@ def create_grant(call: Call) -> LabResponse:
     find_sp(call.d, resource, latest=True)
     if principal:
         find_user(call.d, str(principal), latest=True)
-    for grant in call.d.grants.latest_values():
+    for grant in call.d.grants.where("clientId", client, latest=True):
         same = (grant["clientId"], grant["consentType"], grant["principalId"], grant["resourceId"])
         if same == (client, consent, principal, resource):
             raise ODataError(
@@ -278,7 +276,7 @@ def create_assignment(call: Call, sp: str) -> LabResponse:
     role = str(body.get("appRoleId", ""))
     if role not in {r["id"] for r in resource.get("appRoles", [])}:
         raise bad_request(f"Permission {role} does not exist on the resource.")
-    for existing in call.d.assignments.latest_values():
+    for existing in call.d.assignments.where("principalId", principal["id"], latest=True):
         if (existing["principalId"], existing["resourceId"], existing["appRoleId"]) == (
             principal["id"],
             resource["id"],
@@ -313,7 +311,7 @@ def create_role_assignment(call: Call) -> LabResponse:
         and call.d.service_principals.latest(principal) is None
     ):
         raise not_found(principal)
-    for existing in call.d.role_assignments.latest_values():
+    for existing in call.d.role_assignments.where("principalId", principal, latest=True):
         if (
             existing["principalId"],
             existing["roleDefinitionId"],

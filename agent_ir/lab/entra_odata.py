@@ -10,10 +10,11 @@ DateTimeOffset literal such as ``2025-01-01T00:00:00Z``), ``$top`` and ``$skipto
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -89,6 +90,9 @@ class Query:
     skiptoken: str | None
     expand: tuple[str, ...]
     raw: dict[str, str]
+    equals: tuple[str, str] | None = None
+    """``(property, text)`` when the whole ``$filter`` is ``property eq 'text'``: a table
+    indexed on the property can read only the candidates (the filter still decides)."""
 
     @classmethod
     def parse(cls, request: LabRequest, *, expandable: tuple[str, ...] = ()) -> Query:
@@ -120,7 +124,8 @@ class Query:
                     400, "Request_UnsupportedQuery", f"Expanding '{item}' is not supported here."
                 )
         predicate = parse_filter(raw["$filter"]) if raw.get("$filter") else None
-        return cls(select, predicate, top, raw.get("$skiptoken"), expand, raw)
+        equals = _equality(raw["$filter"]) if predicate is not None else None
+        return cls(select, predicate, top, raw.get("$skiptoken"), expand, raw, equals)
 
     def cost_hints(self) -> tuple[bool, bool, bool]:
         """(has $select, has $expand, $top below 20): what moves a request's RU cost."""
@@ -156,24 +161,34 @@ def shape(
     return out
 
 
+Rows = Callable[[str | None], Iterator[Obj]]
+"""A collection read lazily from an index: the objects with an id above the given one (all
+when None), in id order, so that a page reads only as far as it needs."""
+
+
 def page(
     request: LabRequest,
     base_url: str,
-    items: list[Obj],
+    items: list[Obj] | Rows,
     query: Query,
     *,
     max_page: int = MAX_PAGE,
 ) -> tuple[list[Obj], str | None]:
     """One page of ``items`` (sorted by id) and the next page's link, if there is one."""
     size = min(query.top or DEFAULT_PAGE, max_page)
-    start = 0
-    if query.skiptoken:
-        after = _decode_token(query.skiptoken)
-        start = next(
-            (i for i, item in enumerate(items) if str(item.get("id", "")) > after), len(items)
-        )
-    chunk = items[start : start + size]
-    if start + size >= len(items) or not chunk:
+    after = _decode_token(query.skiptoken) if query.skiptoken else None
+    if callable(items):
+        source = items(after)
+    else:
+        start = 0
+        if after is not None:
+            start = next(
+                (i for i, item in enumerate(items) if str(item.get("id", "")) > after), len(items)
+            )
+        source = itertools.islice(items, start, None)
+    taken = list(itertools.islice(source, size + 1))
+    chunk = taken[:size]
+    if len(taken) <= size or not chunk:
         return chunk, None
     params = {k: v for k, v in query.raw.items() if k != "$skiptoken"}
     params["$top"] = str(size)
@@ -187,15 +202,20 @@ def collection(
     base_url: str,
     version: str,
     context: str,
-    items: list[Obj],
+    items: list[Obj] | Rows,
     query: Query,
     *,
     max_page: int = MAX_PAGE,
     transform: Callable[[Obj], Obj] | None = None,
 ) -> LabResponse:
     """A filtered, paged collection response with ``@odata.context`` and next link."""
-    if query.predicate is not None:
-        items = [i for i in items if query.predicate(i)]
+    predicate = query.predicate
+    if predicate is not None:
+        if callable(items):
+            rows = items
+            items = lambda after: (i for i in rows(after) if predicate(i))  # noqa: E731
+        else:
+            items = [i for i in items if predicate(i)]
     chunk, next_link = page(request, base_url, items, query, max_page=max_page)
     values = [
         shape(transform(i) if transform else i, version, query.select, expand=query.expand)
@@ -205,6 +225,17 @@ def collection(
     if next_link:
         body["@odata.nextLink"] = next_link
     return LabResponse.from_json(200, body)
+
+
+def _equality(text: str) -> tuple[str, str] | None:
+    """``(property, value)`` when ``text`` is a single ``property eq 'value'`` (or a GUID)."""
+    tokens = _tokenize(text)
+    if len(tokens) != 3 or tokens[0][0] != "word" or tokens[1] != ("word", "eq"):
+        return None
+    kind, value = tokens[2]
+    if kind != "lit" or not isinstance(value, str) or "/" in tokens[0][1]:
+        return None
+    return str(tokens[0][1]), value
 
 
 def _encode_token(after: str) -> str:

@@ -249,8 +249,8 @@ class TokenService:
         roles = sorted(
             {
                 role["value"]
-                for a in d.assignments.values()
-                if a["principalId"] == sp["id"] and a["resourceId"] == target["id"]
+                for a in d.assignments.where("principalId", sp["id"])
+                if a["resourceId"] == target["id"]
                 for role in target.get("appRoles", [])
                 if role["id"] == a["appRoleId"]
             }

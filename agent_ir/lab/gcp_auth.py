@@ -112,6 +112,7 @@ def token_endpoint(state: GcpState, vault: KeyVault, request: LabRequest) -> Lab
         used = account.keys.get(str(jwt.get_unverified_header(assertion).get("kid", "")))
         if used is not None:
             used.last_used = datetime.now(UTC)
+            state.key_used(used)
     token, _ = state.mint(str(claims["iss"]), scopes, TOKEN_LIFETIME_S)
     return LabResponse.from_json(
         200, {"access_token": token, "expires_in": TOKEN_LIFETIME_S, "token_type": "Bearer"}

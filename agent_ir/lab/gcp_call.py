@@ -14,6 +14,7 @@ from agent_ir.lab.gcp_errors import ApiError, denied, not_found
 from agent_ir.lab.gcp_records import ServiceAccount
 from agent_ir.lab.gcp_state import GcpState
 from agent_ir.lab.server import LabRequest
+from agent_ir.lab.work import touch
 
 if TYPE_CHECKING:
     from agent_ir.lab.gcp_api import GcpApi
@@ -99,4 +100,6 @@ def page(items: list[Any], call: Call, default_size: int, max_size: int) -> tupl
     next_token = (
         base64.urlsafe_b64encode(f"offset:{end}".encode()).decode() if end < len(items) else ""
     )
-    return items[start:end], next_token
+    chunk = items[start:end]
+    touch(len(chunk))
+    return chunk, next_token

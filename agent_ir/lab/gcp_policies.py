@@ -219,13 +219,10 @@ def generate_access_token(call: Call) -> dict[str, Any]:
 
 def _holds(call: Call, actor: str, permission: str, account: ServiceAccount) -> bool:
     members = call.state.members_of(actor)
-    for policy in (call.state.projects[account.project].policy, account.policy):
-        for binding in policy.enforced_bindings():
-            if members.intersection(binding["members"]) and role_allows(
-                binding["role"], permission
-            ):
-                return True
-    return False
+    policies = (call.state.projects[account.project].policy, account.policy)
+    return any(
+        role_allows(role, permission) for policy in policies for role in policy.roles_of(members)
+    )
 
 
 def _chain_account(call: Call, ref: str) -> ServiceAccount:

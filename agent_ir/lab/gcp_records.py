@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent_ir.lab.gcp_world import BindingSpec, WifPoolSpec
+from agent_ir.lab.work import touch
 
 NEVER = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 _etag_counter = itertools.count(1)
@@ -60,12 +61,19 @@ class Policy:
     bindings: list[dict[str, Any]] = field(default_factory=list)
     etag: str = field(default_factory=new_etag)
     enforced: list[tuple[float, list[dict[str, Any]]]] = field(default_factory=list)
+    roles_by_member: dict[int, tuple[list[dict[str, Any]], dict[str, list[str]]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """For each version in ``enforced`` (by identity; versions are replaced, never
+    mutated): the version and its roles by member, built when it is written."""
 
     @classmethod
     def seeded(cls, specs: list[BindingSpec]) -> Policy:
         """A policy as the world describes it, enforced from the start."""
         bindings = [_binding_from_spec(spec) for spec in specs]
-        return cls(bindings, new_etag(), [(0.0, copy.deepcopy(bindings))])
+        policy = cls(bindings, new_etag(), [(0.0, copy.deepcopy(bindings))])
+        policy.index_enforced()
+        return policy
 
     @property
     def version(self) -> int:
@@ -91,16 +99,54 @@ class Policy:
         effective = [entry for entry in self.enforced if entry[0] <= now]
         pending = [entry for entry in self.enforced if entry[0] > now]
         self.enforced = [*effective[-1:], *pending, (now + propagation_s, copy.deepcopy(bindings))]
+        self.index_enforced()
 
     def settle(self) -> None:
         """Enforce the last write now, as if its propagation delay had passed."""
         self.enforced = [(0.0, copy.deepcopy(self.bindings))]
+        self.index_enforced()
+
+    def index_enforced(self) -> None:
+        """Index every version in ``enforced`` by member (the new one costs its size; the
+        ones already indexed are kept, those no longer enforced dropped)."""
+        kept = {}
+        for _, bindings in self.enforced:
+            found = self.roles_by_member.get(id(bindings))
+            kept[id(bindings)] = (
+                found if found is not None and found[0] is bindings else _by_member(bindings)
+            )
+        self.roles_by_member = kept
+
+    def roles_of(self, members: set[str]) -> list[str]:
+        """The roles the bindings in force now grant any of ``members``: from an index of
+        the bindings by member, built once per enforced version (never mutated, only
+        replaced), so an authorisation does not walk every member of every binding."""
+        bindings = self.enforced_bindings()
+        cached = self.roles_by_member.get(id(bindings))
+        if cached is None or cached[0] is not bindings:
+            self.index_enforced()  # ``enforced`` was set without indexing it
+            cached = self.roles_by_member.get(id(bindings)) or _by_member(bindings)
+        roles = [role for member in members for role in cached[1].get(member, ())]
+        touch(len(members) + len(roles))
+        return roles
 
     def enforced_bindings(self) -> list[dict[str, Any]]:
         """The bindings in force now (the latest write whose delay has passed)."""
         now = time.monotonic()
         live = [bindings for at, bindings in self.enforced if at <= now]
         return live[-1] if live else []
+
+
+def _by_member(
+    bindings: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    """``bindings`` and the roles they grant each member, in binding order."""
+    index: dict[str, list[str]] = {}
+    for binding in bindings:
+        touch(len(binding["members"]))
+        for member in binding["members"]:
+            index.setdefault(member, []).append(binding["role"])
+    return bindings, index
 
 
 def _binding_from_spec(spec: BindingSpec) -> dict[str, Any]:

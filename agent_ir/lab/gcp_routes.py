@@ -105,10 +105,9 @@ def list_accounts(call: Call) -> dict[str, Any]:
     """``GET v1/projects/P/serviceAccounts`` (20 a page by default, at most 100)."""
     project = call.project_of(call.segments[2], "iam.serviceAccounts.list")
     call.require("iam.serviceAccounts.list", project)
-    accounts = sorted(
-        (a for a in call.state.accounts.values() if a.project == project), key=lambda a: a.email
-    )
-    items, token = page(accounts, call, 20, 100)
+    emails = call.state.emails_by_project.get(project, [])
+    chosen, token = page(emails, call, 20, 100)
+    items = [call.state.accounts[email] for email in chosen]
     out: dict[str, Any] = {}
     if items:
         out["accounts"] = [a.to_json() for a in items]
@@ -245,6 +244,7 @@ def delete_key(call: Call) -> dict[str, Any]:
     if key.type != "USER_MANAGED":
         raise ApiError(400, "System managed keys cannot be deleted.")
     del account.keys[key.id]
+    call.state.key_deleted(key)
     return {}
 
 
@@ -330,20 +330,13 @@ def query_key_activity(call: Call) -> dict[str, Any]:
     call.require(permission, project_id)
     state = call.state
     project = state.projects[project_id]
-    used = sorted(
-        (
-            (account, key)
-            for account in state.accounts.values()
-            if account.project == project_id
-            for key in account.keys.values()
-            if key.last_used is not None
-        ),
-        key=lambda pair: pair[1].name(),
-    )
-    items, token = page(used, call, 100, 1000)
+    names, token = page(state.used_keys.get(project_id, []), call, 100, 1000)
     now = rfc3339(datetime.now(UTC))
     activities = []
-    for account, key in items:
+    for name in names:
+        email, key_id = state.used_key[name]
+        account = state.accounts[email]
+        key = account.keys[key_id]
         resource = f"//iam.googleapis.com/projects/{project_id}/serviceAccounts/{account.unique_id}/keys/{key.id}"
         activities.append(
             {

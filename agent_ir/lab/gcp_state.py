@@ -9,7 +9,7 @@ emulator's lock (the caller holds it). The records it holds are in
 
 from __future__ import annotations
 
-import copy
+import bisect
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
@@ -51,6 +51,12 @@ class GcpState:
         self.projects: dict[str, Project] = {}
         self.accounts: dict[str, ServiceAccount] = {}
         self.by_unique_id: dict[str, str] = {}
+        self.emails_by_project: dict[str, list[str]] = {}
+        """Each project's service-account emails, in order (for paged listings)."""
+        self.used_keys: dict[str, list[str]] = {}
+        """Each project's keys that were ever used, by resource name in order."""
+        self.used_key: dict[str, tuple[str, str]] = {}
+        """A used key's resource name → (its account's email, its id)."""
         self.tokens: dict[str, Token] = {}
         self.audit_log: list[dict[str, Any]] = []
         """Cloud Audit Log entries (:mod:`agent_ir.lab.gcp_logging`), in arrival order."""
@@ -102,8 +108,9 @@ class GcpState:
                 ),
             )
             account.keys[key.id] = key
-        self.accounts[account.email] = account
-        self.by_unique_id[account.unique_id] = account.email
+            if key.last_used is not None:
+                self.key_used(key)
+        self._add(account)
 
     def _responder(self) -> None:
         first = self.world.projects[0]
@@ -127,8 +134,7 @@ class GcpState:
             valid_before=NEVER,
         )
         account.keys[key.id] = key
-        self.accounts[email] = account
-        self.by_unique_id[account.unique_id] = email
+        self._add(account)
         member = f"serviceAccount:{email}"
         for project in self.projects.values():
             bindings = project.policy.bindings
@@ -140,7 +146,7 @@ class GcpState:
                     bindings.append({"role": role, "members": [member]})
                 elif member not in existing["members"]:
                     existing["members"].append(member)
-            project.policy.enforced = [(0.0, copy.deepcopy(bindings))]
+            project.policy.settle()
 
     @property
     def responder_key(self) -> Key:
@@ -169,8 +175,7 @@ class GcpState:
             disabled=False,
             policy=Policy.seeded([]),
         )
-        self.accounts[email] = account
-        self.by_unique_id[account.unique_id] = email
+        self._add(account)
         return account
 
     def create_key(self, account: ServiceAccount) -> Key:
@@ -186,6 +191,31 @@ class GcpState:
         )
         account.keys[key.id] = key
         return key
+
+    # -- indexes (kept on every write, so that no request walks every account) -------------
+
+    def _add(self, account: ServiceAccount) -> None:
+        self.accounts[account.email] = account
+        self.by_unique_id[account.unique_id] = account.email
+        emails = self.emails_by_project.setdefault(account.project, [])
+        if not _holds(emails, account.email):
+            bisect.insort(emails, account.email)
+
+    def key_used(self, key: Key) -> None:
+        """Index ``key`` as used (its project's key-activity listing reads the index)."""
+        names = self.used_keys.setdefault(key.project, [])
+        name = key.name()
+        if not _holds(names, name):
+            bisect.insort(names, name)
+            self.used_key[name] = (key.email, key.id)
+
+    def key_deleted(self, key: Key) -> None:
+        """Forget a deleted key in the index of used keys."""
+        name = key.name()
+        names = self.used_keys.get(key.project, [])
+        if _holds(names, name):
+            del names[bisect.bisect_left(names, name)]
+        self.used_key.pop(name, None)
 
     # -- lookups ------------------------------------------------------------------------
 
@@ -217,13 +247,11 @@ class GcpState:
         policies = [self.projects[project].policy]
         if account is not None and account in self.accounts:
             policies.append(self.accounts[account].policy)
-        for policy in policies:
-            for binding in policy.enforced_bindings():
-                if members.intersection(binding["members"]) and role_allows(
-                    binding["role"], permission
-                ):
-                    return True
-        return False
+        return any(
+            role_allows(role, permission)
+            for policy in policies
+            for role in policy.roles_of(members)
+        )
 
     def mint(
         self,
@@ -277,3 +305,9 @@ class GcpState:
         if account.disabled:
             return None, "the token's service account is disabled"
         return found.email, ""
+
+
+def _holds(ordered: list[str], value: str) -> bool:
+    """Whether the sorted list ``ordered`` holds ``value`` (by bisection)."""
+    at = bisect.bisect_left(ordered, value)
+    return at < len(ordered) and ordered[at] == value

@@ -8,7 +8,7 @@ its group assignments are removed (activating it again does not bring them back)
 from __future__ import annotations
 
 from agent_ir.lab.okta_http import invalid, not_found
-from agent_ir.lab.okta_routes import Call, FilterError, Route, filtered, route
+from agent_ir.lab.okta_routes import Call, FilterError, Route, filtered, narrowed, route
 from agent_ir.lab.okta_state import App, ScopeGrant, new_id, stamp
 from agent_ir.lab.server import LabResponse
 
@@ -24,8 +24,16 @@ def app_or_404(call: Call, ref: str) -> App | LabResponse:
 
 def list_apps(call: Call) -> LabResponse:
     """``GET /api/v1/apps`` with ``filter``, ``q``, ``limit`` (default 20) and ``after``."""
-    apps = list(call.state.apps.values())
     query = call.param("q")
+    lazy = narrowed(
+        call.state.apps.after,
+        lambda a: a.to_json(call.base),
+        [call.param("filter")],
+        (lambda a: a.label.lower().startswith((query or "").lower())) if query else None,
+    )
+    if lazy is not None:
+        return call.listing(lazy, lambda a: a.id, lambda a: a.to_json(call.base), default_limit=20)
+    apps = list(call.state.apps.values())
     if query:
         apps = [a for a in apps if a.label.lower().startswith(query.lower())]
     try:
@@ -121,7 +129,7 @@ def list_tokens(call: Call, ref: str) -> LabResponse:
     app = app_or_404(call, ref)
     if isinstance(app, LabResponse):
         return app
-    tokens = [t for t in call.state.refresh_tokens.values() if t.app_id == app.id]
+    tokens = call.state.refresh_tokens.where("app_id", app.id)
     return call.listing(
         tokens, lambda t: t.id, lambda t: t.to_json(call.base, app.client_id), default_limit=20
     )
@@ -132,7 +140,7 @@ def revoke_tokens(call: Call, ref: str) -> LabResponse:
     app = app_or_404(call, ref)
     if isinstance(app, LabResponse):
         return app
-    for tid in [t.id for t in call.state.refresh_tokens.values() if t.app_id == app.id]:
+    for tid in [t.id for t in call.state.refresh_tokens.where("app_id", app.id)]:
         del call.state.refresh_tokens[tid]
     return LabResponse(204)
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from agent_ir.lab.okta_http import invalid, not_found
 from agent_ir.lab.okta_org import AiAgent, LogEvent, Operation
-from agent_ir.lab.okta_routes import Call, FilterError, Route, filtered, route
+from agent_ir.lab.okta_routes import Call, FilterError, Route, filtered, narrowed, route
 from agent_ir.lab.okta_state import stamp
 from agent_ir.lab.server import LabResponse
 
@@ -54,8 +54,12 @@ def get_org(call: Call) -> LabResponse:
 def list_api_tokens(call: Call) -> LabResponse:
     """``GET /api/v1/api-tokens``: Okta's description of it has no query parameters; pages
     of 200 follow one another through ``Link`` (a ``limit`` is still honoured)."""
-    tokens = list(call.state.api_tokens.values())
-    return call.listing(tokens, lambda t: t.id, lambda t: t.to_json(call.base), default_limit=200)
+    return call.listing(
+        call.state.api_tokens.after,
+        lambda t: t.id,
+        lambda t: t.to_json(call.base),
+        default_limit=200,
+    )
 
 
 def get_api_token(call: Call, token_id: str) -> LabResponse:
@@ -122,6 +126,16 @@ def _agent_or_404(call: Call, ref: str) -> AiAgent | LabResponse:
 def list_agents(call: Call) -> LabResponse:
     """``GET /workload-principals/api/v1/ai-agents``."""
     call.state.settle(call.now)
+    lazy = narrowed(
+        call.state.ai_agents.after, lambda a: a.to_json(call.base), [call.param("search")]
+    )
+    if lazy is not None:
+        return call.listing(
+            lazy,
+            lambda a: a.id,
+            lambda a: a.to_json(call.base),
+            default_limit=20,
+        )
     agents = list(call.state.ai_agents.values())
     try:
         agents = filtered(call.param("search"), agents, lambda a: a.to_json(call.base))
@@ -169,6 +183,7 @@ def _lifecycle(call: Call, ref: str, target: str) -> LabResponse:
     )
     call.state.operations[op.id] = op
     agent.pending = op.id
+    call.state.unsettled.add(agent.id)
     location = f"{call.base}/workload-principals/api/v1/operations/{op.id}"
     return LabResponse(202, [("Location", location)])
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from agent_ir.lab.okta_http import invalid, not_found
-from agent_ir.lab.okta_routes import Call, FilterError, Route, filtered, route
+from agent_ir.lab.okta_index import IndexedDict
+from agent_ir.lab.okta_routes import Call, FilterError, Route, filtered, narrowed, route
 from agent_ir.lab.okta_state import App, Role, User, new_id
 from agent_ir.lab.okta_world import ADMIN_ROLES
 from agent_ir.lab.server import LabResponse
@@ -22,8 +23,19 @@ def _user_or_404(call: Call, ref: str) -> User | LabResponse:
 
 def list_users(call: Call) -> LabResponse:
     """``GET /api/v1/users`` with ``search``, ``filter``, ``q``, ``limit`` and ``after``."""
-    users = list(call.state.users.values())
     query = call.param("q")
+    lowered = (query or "").lower()
+    lazy = narrowed(
+        call.state.users.after,
+        lambda u: u.to_json(call.base),
+        [call.param("search"), call.param("filter")],
+        (lambda u: any(v.lower().startswith(lowered) for v in (u.login, u.email, u.first_name)))
+        if query
+        else None,
+    )
+    if lazy is not None:
+        return call.listing(lazy, lambda u: u.id, lambda u: u.to_json(call.base))
+    users = list(call.state.users.values())
     if query:
         lowered = query.lower()
         users = [
@@ -80,7 +92,7 @@ def clear_sessions(call: Call, ref: str) -> LabResponse:
         return user
     user.sessions = 0
     if (call.param("oauthTokens") or "").lower() == "true":
-        for tid in [t.id for t in call.state.refresh_tokens.values() if t.user_id == user.id]:
+        for tid in [t.id for t in call.state.refresh_tokens.where("user_id", user.id)]:
             del call.state.refresh_tokens[tid]
     return LabResponse(204)
 
@@ -95,7 +107,7 @@ def user_grants(call: Call, ref: str) -> LabResponse:
     user = _user_or_404(call, ref)
     if isinstance(user, LabResponse):
         return user
-    grants = [g for g in call.state.user_grants.values() if g.user_id == user.id]
+    grants = call.state.user_grants.where("user_id", user.id)
     scope = call.param("scopeId")
     if scope:
         grants = [g for g in grants if g.scope_id == scope]
@@ -112,7 +124,7 @@ def revoke_user_grants(call: Call, ref: str) -> LabResponse:
     user = _user_or_404(call, ref)
     if isinstance(user, LabResponse):
         return user
-    for gid in [g.id for g in call.state.user_grants.values() if g.user_id == user.id]:
+    for gid in [g.id for g in call.state.user_grants.where("user_id", user.id)]:
         del call.state.user_grants[gid]
     return LabResponse(204)
 
@@ -122,8 +134,8 @@ def user_clients(call: Call, ref: str) -> LabResponse:
     user = _user_or_404(call, ref)
     if isinstance(user, LabResponse):
         return user
-    app_ids = {g.app_id for g in call.state.user_grants.values() if g.user_id == user.id}
-    app_ids |= {t.app_id for t in call.state.refresh_tokens.values() if t.user_id == user.id}
+    app_ids = {g.app_id for g in call.state.user_grants.where("user_id", user.id)}
+    app_ids |= {t.app_id for t in call.state.refresh_tokens.where("user_id", user.id)}
     apps = [call.state.apps[a] for a in app_ids if a in call.state.apps]
     return call.listing(
         apps,
@@ -147,9 +159,9 @@ def _user_and_client(call: Call, ref: str, client_id: str) -> tuple[Any, Any] | 
     return user, app
 
 
-def _held(store: dict[str, Any], user: Any, app: Any) -> list[Any]:
+def _held(store: IndexedDict[Any], user: Any, app: Any) -> list[Any]:
     """What ``store`` holds for one user and one client (grants or refresh tokens)."""
-    return [x for x in store.values() if x.user_id == user.id and x.app_id == app.id]
+    return [x for x in store.where("user_id", user.id) if x.app_id == app.id]
 
 
 def client_grants(call: Call, ref: str, client_id: str) -> LabResponse:

@@ -107,9 +107,9 @@ def authenticate(
 
 
 def _api_token(value: str, state: OrgState, now: datetime) -> Caller | LabResponse:
-    token = next(
-        (t for t in state.api_tokens.values() if hmac.compare_digest(t.value, value)), None
-    )
+    token = state.api_tokens.find("value", lambda t: t.value, value)
+    if token is not None and not hmac.compare_digest(token.value, value):
+        token = None
     if token is None or token.last_used + token.token_window <= now:
         return _unauthorized("SSWS")
     user = state.users.get(token.user_id)

@@ -14,11 +14,12 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any, TypeVar
@@ -27,6 +28,7 @@ from urllib.parse import urlencode
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.okta_world import RateLimitSpec
 from agent_ir.lab.server import FaultShapes, LabRequest, LabResponse
+from agent_ir.lab.work import touch
 
 T = TypeVar("T")
 
@@ -80,27 +82,33 @@ def bucket_of(path: str) -> str:
 def page(
     request: LabRequest,
     base: str,
-    items: list[T],
+    items: list[T] | Callable[[str | None], Iterator[T]],
     key: Callable[[T], str],
     *,
     default_limit: int = 200,
     max_limit: int = 200,
 ) -> tuple[list[T], list[tuple[str, str]]]:
     """One page of ``items`` (ordered by ``key``) after the request's cursor, with ``Link``
-    headers: ``self`` first, then ``next`` when more remain."""
+    headers: ``self`` first, then ``next`` when more remain. ``items`` may be read lazily
+    from an index (the items after a cursor, in ``key`` order), so a page reads a page."""
     params = {k: v[0] for k, v in request.query_params.items() if v}
     try:
         limit = int(params.get("limit", default_limit))
     except ValueError:
         limit = default_limit
     limit = max(1, min(limit, max_limit))
-    ordered = sorted(items, key=key)
     after = params.get("after")
-    if after:
-        ordered = [item for item in ordered if key(item) > after]
-    chunk = ordered[:limit]
+    if callable(items):
+        taken = list(itertools.islice(items(after or None), limit + 1))
+    else:
+        touch(len(items))
+        ordered = sorted(items, key=key)
+        if after:
+            ordered = [item for item in ordered if key(item) > after]
+        taken = ordered[: limit + 1]
+    chunk = taken[:limit]
     links = [("Link", f'<{base}{request.path}?{urlencode(params)}>; rel="self"')]
-    if len(ordered) > limit:
+    if len(taken) > limit:
         following = {**params, "after": key(chunk[-1]), "limit": str(limit)}
         links.append(("Link", f'<{base}{request.path}?{urlencode(following)}>; rel="next"'))
     return chunk, links

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from agent_ir.lab.okta_index import IndexedDict
 from agent_ir.lab.okta_state import App, Jwk, RefreshToken, User, UserGrant, stamp
+from agent_ir.lab.work import touch
 
 
 @dataclass(slots=True)
@@ -194,13 +196,17 @@ class OrgState:
     subdomain: str
     company: str
     created: datetime
-    users: dict[str, User] = field(default_factory=dict)
-    apps: dict[str, App] = field(default_factory=dict)
+    users: IndexedDict[User] = field(default_factory=IndexedDict)
+    apps: IndexedDict[App] = field(default_factory=IndexedDict)
     groups: dict[str, str] = field(default_factory=dict)
-    user_grants: dict[str, UserGrant] = field(default_factory=dict)
-    refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
-    api_tokens: dict[str, ApiToken] = field(default_factory=dict)
-    ai_agents: dict[str, AiAgent] = field(default_factory=dict)
+    user_grants: IndexedDict[UserGrant] = field(
+        default_factory=lambda: IndexedDict(("user_id", "app_id"))
+    )
+    refresh_tokens: IndexedDict[RefreshToken] = field(
+        default_factory=lambda: IndexedDict(("user_id", "app_id"))
+    )
+    api_tokens: IndexedDict[ApiToken] = field(default_factory=IndexedDict)
+    ai_agents: IndexedDict[AiAgent] = field(default_factory=IndexedDict)
     operations: dict[str, Operation] = field(default_factory=dict)
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     used_jti: set[str] = field(default_factory=set)
@@ -208,14 +214,15 @@ class OrgState:
     clients: dict[str, str] = field(default_factory=dict)
     """OAuth client id → app id."""
     lock: threading.RLock = field(default_factory=threading.RLock)
+    unsettled: set[str] = field(default_factory=set)
+    """AI agents with a lifecycle operation still running (what :meth:`settle` reads)."""
 
     def user(self, ref: str) -> User | None:
         """A user by id or login."""
         found = self.users.get(ref)
         if found is not None:
             return found
-        lowered = ref.lower()
-        return next((u for u in self.users.values() if u.login.lower() == lowered), None)
+        return self.users.find("login", lambda u: u.login.lower(), ref.lower())
 
     def app_by_client(self, client_id: str) -> App | None:
         """An app by its OAuth client id."""
@@ -231,9 +238,14 @@ class OrgState:
 
     def settle(self, now: datetime) -> None:
         """Finish the AI-agent lifecycle operations whose time has come."""
-        for agent in self.ai_agents.values():
-            op = self.operations.get(agent.pending or "")
-            if op is not None and op.completes <= now:
+        for agent_id in sorted(self.unsettled):
+            agent = self.ai_agents.get(agent_id)
+            touch()
+            op = self.operations.get(agent.pending or "") if agent is not None else None
+            if agent is None or op is None:
+                self.unsettled.discard(agent_id)
+            elif op.completes <= now:
                 agent.status = op.target_status
                 agent.last_updated = op.completes
                 agent.pending = None
+                self.unsettled.discard(agent_id)

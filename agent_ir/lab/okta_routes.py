@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -16,6 +16,7 @@ from agent_ir.lab.okta_auth import Caller
 from agent_ir.lab.okta_http import okta_error, page
 from agent_ir.lab.okta_org import OrgState
 from agent_ir.lab.server import LabRequest, LabResponse
+from agent_ir.lab.work import touch
 
 T = TypeVar("T")
 
@@ -45,7 +46,7 @@ class Call:
 
     def listing(
         self,
-        items: list[T],
+        items: list[T] | Callable[[str | None], Iterator[T]],
         key: Callable[[T], str],
         render: Callable[[T], dict[str, Any]],
         *,
@@ -166,5 +167,50 @@ def _lookup(data: dict[str, Any], path: str) -> Any:
 def filtered(
     expression: str | None, items: list[T], render: Callable[[T], dict[str, Any]]
 ) -> list[T]:
-    """The items whose JSON satisfies ``expression``."""
+    """The items whose JSON satisfies ``expression`` (all of them, unrendered, when there
+    is none)."""
+    if not expression:
+        return items
+    touch(len(items))
     return [item for item in items if matches(expression, render(item))]
+
+
+def readable(expression: str) -> bool:
+    """Whether every term of ``expression`` is one :func:`matches` can read (then it never
+    raises :class:`FilterError`, whatever the object)."""
+    for term in _CLAUSE.split(expression.strip())[::2]:
+        try:
+            words = shlex.split(term)
+        except ValueError:
+            return False
+        if len(words) == 2 and words[1].lower() == "pr":
+            continue
+        if len(words) != 3 or words[1].lower() not in ("eq", "sw", "co"):
+            return False
+    return True
+
+
+def narrowed(
+    rows: Callable[[str | None], Iterator[T]],
+    render: Callable[[T], dict[str, Any]],
+    expressions: list[str | None],
+    keep: Callable[[T], bool] | None = None,
+) -> Callable[[str | None], Iterator[T]] | None:
+    """``rows`` filtered lazily by ``expressions`` (SCIM, as :func:`filtered`) and ``keep``,
+    so that a page reads only as far as it needs; None when an expression cannot be read
+    (the caller then filters everything first and answers Okta's error as before)."""
+    wanted = [e for e in expressions if e]
+    if not all(readable(e) for e in wanted):
+        return None
+
+    def lazily(after: str | None) -> Iterator[T]:
+        for item in rows(after):
+            if keep is not None and not keep(item):
+                continue
+            if wanted:
+                data = render(item)
+                if not all(matches(e, data) for e in wanted):
+                    continue
+            yield item
+
+    return lazily

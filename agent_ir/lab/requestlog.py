@@ -44,6 +44,8 @@ class LoggedRequest:
     """The first 16 hex digits of the body's SHA-256 (never the body: it may hold a secret)."""
     status: int = field(default=0)
     """The answer's HTTP status, set when it is sent (0: none was sent)."""
+    work: int = field(default=0)
+    """Entities of the emulator's store the answer touched (see :mod:`agent_ir.lab.work`)."""
 
     @property
     def action(self) -> str:
@@ -74,6 +76,7 @@ class LoggedRequest:
             "writes": self.writes,
             "status": self.status,
             "digest": self.digest,
+            "work": self.work,
         }
 
 

@@ -42,6 +42,7 @@ from agent_ir.errors import AgentIRError, LabError
 from agent_ir.lab.faults import Fault, FaultSpec, FaultState
 from agent_ir.lab.requestlog import RequestLog
 from agent_ir.lab.tls import LabTLS
+from agent_ir.lab.work import counting
 
 CONTROL_PREFIX = "/_lab"
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -435,7 +436,9 @@ class _Handler(BaseHTTPRequestHandler):
             logged.status = answer.status
             return answer
         try:
-            response = lab.app(request)
+            with counting() as tally:
+                response = lab.app(request)
+            logged.work = tally.touched
         except Exception:
             log.exception(
                 "the %s emulator failed on %s %s", lab.provider, request.method, request.path
