@@ -8,16 +8,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agent_ir.engine.executor import Tuning
-from agent_ir.settings import Settings
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the console paints before the engine and the settings are imported
+    from agent_ir.engine.executor import Tuning
     from agent_ir.lab.runner import Lab
+    from agent_ir.settings import Settings
     from agent_ir.tabletop.loader import LoadedExercise
     from agent_ir.tui.app import AgentIRApp
     from agent_ir.tui.exercise_app import ExerciseApp
     from agent_ir.tui.exercise_session import ExercisePort
     from agent_ir.tui.opening import Opening
+    from agent_ir.tui.session import ConsoleSession
 
 
 def make_app(
@@ -38,16 +38,20 @@ def make_app(
     start), the console paints at once and opens it behind a progress line.
     """
     from agent_ir.tui.app import AgentIRApp
-    from agent_ir.tui.session import ConsoleSession
+    from agent_ir.tui.opening import Opening
 
     def make_session(ready: Settings) -> ConsoleSession:
+        # the session (the engine, the providers' contract) is imported here, once the
+        # settings are ready: behind the start-up screen when there is an opening
+        from agent_ir.tui.session import ConsoleSession
+
         return ConsoleSession(
             ready, clock=clock, tuning=tuning, responder=responder, playbook_dirs=playbook_dirs
         )
 
-    if isinstance(settings, Settings):
-        return AgentIRApp(make_session(settings))
-    return AgentIRApp(opening=settings, make_session=make_session)
+    if isinstance(settings, Opening):
+        return AgentIRApp(opening=settings, make_session=make_session)
+    return AgentIRApp(make_session(settings))
 
 
 def make_exercise_app(

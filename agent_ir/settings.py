@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from agent_ir.config_location import ENV_VAR as ENV_VAR  # re-exported: callers import here
+from agent_ir.config_location import default_path as default_path
+from agent_ir.config_location import locate as locate
 from agent_ir.errors import ConfigError, Problem, SecretInConfigError
 from agent_ir.inventory_spec import InventoryAgent
 from agent_ir.providers import registry
@@ -27,8 +29,6 @@ from agent_ir.providers.entra.config import EntraSettings
 from agent_ir.providers.gcp.config import GcpSettings
 from agent_ir.providers.okta.config import OktaSettings, read_key_file
 from agent_ir.yamlsrc import Located, PathKey, load_file, parse_model
-
-ENV_VAR = "AGENT_IR_CONFIG"
 
 # Keys that would hold a secret value. Keys that say where a secret lives end in one of
 # the pointer suffixes and are allowed.
@@ -250,23 +250,6 @@ def _extended(sections: tuple[tuple[str, type[BaseModel]], ...]) -> type[Setting
     return create_model(
         "Settings", __base__=Settings, providers=(providers, Field(default_factory=providers))
     )
-
-
-def default_path() -> Path:
-    """The XDG location of the configuration file."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "agent-ir" / "config.yaml"
-
-
-def locate(explicit: Path | None) -> Path | None:
-    """The configuration file to use, or None when there is none anywhere."""
-    if explicit is not None:
-        return explicit
-    from_env = os.environ.get(ENV_VAR)
-    if from_env:
-        return Path(from_env)
-    candidate = default_path()
-    return candidate if candidate.exists() else None
 
 
 def load_settings(path: Path) -> Settings:

@@ -12,14 +12,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from agent_ir.cli.environment import environment
+from agent_ir.config_location import locate
 from agent_ir.errors import AgentIRError, LabError
 from agent_ir.exit_codes import ExitCode
-from agent_ir.settings import locate
 
 if TYPE_CHECKING:
+    from agent_ir.settings import Settings
     from agent_ir.tui.app import AgentIRApp
     from agent_ir.tui.opening import ContextOpening
 
@@ -35,7 +36,15 @@ def console_opening(args: argparse.Namespace) -> ContextOpening:
 
     lab = starts_lab(args)
     what = "starting lab…" if lab else "reading the configuration…"
-    return ContextOpening(lambda: environment(args), what=what, lab=lab)
+    return ContextOpening(lambda: _environment(args), what=what, lab=lab)
+
+
+def _environment(args: argparse.Namespace) -> AbstractContextManager[Settings]:
+    """Called in the opening's thread: the settings (pydantic, every provider's
+    configuration) and the lab are imported there, behind the first paint."""
+    from agent_ir.cli.environment import environment
+
+    return environment(args)
 
 
 def run_console(

@@ -403,6 +403,12 @@ def _main(argv: Sequence[str] | None) -> int:
             args.command = "console"
         if args.command == "completion":
             return int(_completion(args, parser))
+        if args.command == "console" and getattr(args, "output", "text") != "csv":
+            # not through the commands module, which imports the engine: the console
+            # paints first and imports the rest behind its start-up screen
+            from agent_ir.cli import console
+
+            return int(console.cmd_console(args))
         from agent_ir.cli import commands
 
         return int(commands.dispatch(args))

@@ -11,10 +11,13 @@ from __future__ import annotations
 import functools
 import sys
 from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
 
 from agent_ir.errors import NotFoundError
-from agent_ir.providers.base import Provider
-from agent_ir.providers.plugin import ProviderPlugin
+
+if TYPE_CHECKING:  # listing names must not import the contract (the CLI's parser lists them)
+    from agent_ir.providers.base import Provider
+    from agent_ir.providers.plugin import ProviderPlugin
 
 GROUP = "agent_ir.providers"
 
@@ -39,6 +42,8 @@ def names() -> list[str]:
 
 def plugin(name: str) -> ProviderPlugin:
     """One provider's descriptor; an unknown name says what is installed."""
+    from agent_ir.providers.plugin import ProviderPlugin
+
     found = available()
     if name not in found:
         installed = ", ".join(found) or "none"

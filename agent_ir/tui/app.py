@@ -3,30 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.command import Provider
 from textual.screen import Screen
 
 from agent_ir.data import stylesheet
 from agent_ir.errors import AgentIRError
-from agent_ir.playbook.loader import shipped_playbooks
-from agent_ir.settings import Settings
-from agent_ir.tui.commands import ConsoleCommands
-from agent_ir.tui.keys_help import help_sections
-from agent_ir.tui.messages import CutLink, OpenAgent, OpenIncident, PickPlaybook, Restore, Revoke
-from agent_ir.tui.opening import Opening
-from agent_ir.tui.screens.agent_detail import AgentDetailScreen
-from agent_ir.tui.screens.agent_list import AgentListScreen
-from agent_ir.tui.screens.confirm import ConfirmScreen
-from agent_ir.tui.screens.help import HelpScreen
-from agent_ir.tui.screens.incident import IncidentScreen
-from agent_ir.tui.screens.plan import PlanScreen
-from agent_ir.tui.screens.playbook_picker import PlaybookPickerScreen
 from agent_ir.tui.screens.startup import StartupScreen
-from agent_ir.tui.session import ConsoleSession, PlanRequest, RestoreRequest
+
+if TYPE_CHECKING:
+    # The start-up screen paints before these are imported (the session brings the
+    # engine, the settings pydantic): they come behind it, see AgentIRApp._open.
+    from agent_ir.settings import Settings
+    from agent_ir.tui.messages import (
+        CutLink,
+        OpenAgent,
+        OpenIncident,
+        PickPlaybook,
+        Restore,
+        Revoke,
+    )
+    from agent_ir.tui.opening import Opening
+    from agent_ir.tui.session import ConsoleSession
 
 KILL_SWITCH = "contain-agent"
 CUT_LINK = "cut-delegation"
@@ -40,13 +44,43 @@ VIM_KEYS = (
 goes to its first row on ctrl+home, a list on home). A letter typed in an input never
 gets here; the input keeps it."""
 
+OPENED_MODULES = (
+    "agent_ir.tui.session",
+    "agent_ir.tui.screens.agent_list",
+    "agent_ir.tui.screens.agent_detail",
+    "agent_ir.tui.screens.plan",
+    "agent_ir.tui.screens.confirm",
+    "agent_ir.tui.screens.incident",
+    "agent_ir.tui.screens.playbook_picker",
+    "agent_ir.tui.screens.help",
+    "agent_ir.tui.keys_help",
+    "agent_ir.tui.commands",
+    "agent_ir.playbook.loader",
+)
+"""What the console needs once it has opened and not before its first paint: imported in
+a thread while the providers open (see :meth:`AgentIRApp._open`), so neither the first
+paint nor the event loop waits for them."""
+
+
+def import_opened() -> None:
+    """Import :data:`OPENED_MODULES` (in a worker thread: the event loop stays free)."""
+    for name in OPENED_MODULES:
+        importlib.import_module(name)
+
+
+def console_commands() -> type[Provider]:
+    """agent-ir's palette commands, imported when the palette first opens."""
+    from agent_ir.tui.commands import ConsoleCommands
+
+    return ConsoleCommands
+
 
 class AgentIRApp(App[None]):
     """agent-ir's console over one :class:`ConsoleSession`."""
 
     CSS_PATH = stylesheet()
     TITLE = "agent-ir"
-    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    COMMANDS = App.COMMANDS | {console_commands}
     BINDINGS = [
         Binding("question_mark", "keys", "Keys"),
         Binding("ctrl+q", "quit", "Quit"),
@@ -120,8 +154,10 @@ class AgentIRApp(App[None]):
     ) -> None:
         """Wait for the opening in its thread, then show the first screen over it; an
         opening that fails stays on the start-up screen with its error."""
+        preloading = asyncio.create_task(asyncio.to_thread(import_opened))
         try:
             settings = await asyncio.wrap_future(opening.start())
+            await preloading
         except AgentIRError as exc:
             self._opening_failed(exc.message)
             return
@@ -139,6 +175,8 @@ class AgentIRApp(App[None]):
 
     def first_screen(self) -> Screen[None]:
         """The screen the console opens on: the agent list."""
+        from agent_ir.tui.screens.agent_list import AgentListScreen
+
         return AgentListScreen(self.session)
 
     async def on_unmount(self) -> None:
@@ -148,18 +186,21 @@ class AgentIRApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         """A key for the confirmation goes to it at once (see ConfirmScreen.take_key)."""
-        screen = self.screen_stack[-1] if self.screen_stack else None
-        if (
-            isinstance(event, events.Key)
-            and not event.is_forwarded
-            and isinstance(screen, ConfirmScreen)
-            and screen.take_key(event)
-        ):
-            return
+        # a confirmation needs the session: before it (the start-up screen) there is none,
+        # and its module is left unimported until the console has opened
+        if isinstance(event, events.Key) and not event.is_forwarded and self._session is not None:
+            from agent_ir.tui.screens.confirm import ConfirmScreen
+
+            screen = self.screen_stack[-1] if self.screen_stack else None
+            if isinstance(screen, ConfirmScreen) and screen.take_key(event):
+                return
         await super().on_event(event)
 
     def action_keys(self) -> None:
         """Show every key, grouped by screen, this screen's first."""
+        from agent_ir.tui.keys_help import help_sections
+        from agent_ir.tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen(help_sections(self)))
 
     async def action_vim(self, keys: str) -> None:
@@ -174,25 +215,40 @@ class AgentIRApp(App[None]):
 
     def on_open_agent(self, message: OpenAgent) -> None:
         """Show an agent."""
+        from agent_ir.tui.screens.agent_detail import AgentDetailScreen
+
         self.push_screen(AgentDetailScreen(self.session, message.agent))
 
     def on_open_incident(self, message: OpenIncident) -> None:
         """Show one incident whole."""
+        from agent_ir.tui.screens.incident import IncidentScreen
+
         self.push_screen(IncidentScreen(self.session, message.incident, message.agent))
 
     def on_revoke(self, message: Revoke) -> None:
         """Plan the kill switch (read-only: the plan screen is a preview)."""
+        from agent_ir.playbook.loader import shipped_playbooks
+        from agent_ir.tui.screens.plan import PlanScreen
+        from agent_ir.tui.session import PlanRequest
+
         path = shipped_playbooks()[KILL_SWITCH]
         self.push_screen(PlanScreen(self.session, PlanRequest(message.agent, path)))
 
     def on_cut_link(self, message: CutLink) -> None:
         """Plan cutting one delegation link, its ends taken from the tree, not typed."""
+        from agent_ir.playbook.loader import shipped_playbooks
+        from agent_ir.tui.screens.plan import PlanScreen
+        from agent_ir.tui.session import PlanRequest
+
         params = {"from": message.source, "to": message.target}
         request = PlanRequest(message.agent, shipped_playbooks()[CUT_LINK], params)
         self.push_screen(PlanScreen(self.session, request))
 
     def on_pick_playbook(self, message: PickPlaybook) -> None:
         """Choose a playbook, then plan it."""
+        from agent_ir.tui.screens.plan import PlanScreen
+        from agent_ir.tui.screens.playbook_picker import PlaybookPickerScreen
+        from agent_ir.tui.session import PlanRequest
 
         def chosen(request: PlanRequest | None) -> None:
             if request is not None:
@@ -202,5 +258,8 @@ class AgentIRApp(App[None]):
 
     def on_restore(self, message: Restore) -> None:
         """Plan the undo of an incident."""
+        from agent_ir.tui.screens.plan import PlanScreen
+        from agent_ir.tui.session import RestoreRequest
+
         request = RestoreRequest(message.incident, message.agent)
         self.push_screen(PlanScreen(self.session, request))

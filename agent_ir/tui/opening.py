@@ -13,11 +13,13 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, ExitStack
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from agent_ir.settings import Settings
+if TYPE_CHECKING:  # the start-up screen paints before the settings are imported
+    from agent_ir.settings import Settings
 
 
+@runtime_checkable
 class Opening(Protocol):
     """Settings that take a while to come: opened once, behind the console's first paint."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent_ir.cli import commands
+from agent_ir.cli import console
 from agent_ir.cli.main import build_parser, main
 
 
@@ -23,6 +23,6 @@ def test_no_command_on_a_terminal_opens_the_console(monkeypatch: pytest.MonkeyPa
     opened: list[str] = []
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
-    monkeypatch.setattr(commands, "cmd_console", lambda args: opened.append(args.command) or 0)
+    monkeypatch.setattr(console, "cmd_console", lambda args: opened.append(args.command) or 0)
     assert main([]) == 0
     assert opened == ["console"]
