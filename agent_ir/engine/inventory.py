@@ -110,6 +110,7 @@ class Engine:
         self._inventory_ids = corr.wants_detail(settings.inventory)
         self._focus: Callable[[Identity], bool] | None = None
         self._focus_name: str | None = None
+        self._focus_of: scope.Focus | None = None
         self._containment = False
 
     def configured(self) -> list[ProviderName]:
@@ -130,6 +131,7 @@ class Engine:
                 wants_edges=self._detail_worthy,
                 focus=lambda: self._focus,
                 focus_name=lambda: self._focus_name,
+                focus_ids=self._focus_ids,
                 containment=lambda: self._containment,
             )
             self._providers = {
@@ -139,6 +141,11 @@ class Engine:
                 for name in names
             }
         return self._providers
+
+    def _focus_ids(self) -> frozenset[str]:
+        """The ids the focus in progress names (listed, or reached so far)."""
+        own = self._focus_of
+        return frozenset() if own is None else own.listed | frozenset(own.extra)
 
     def _detail_worthy(self, identity: Identity) -> bool:
         """Whether a whole-estate inventory reads ``identity`` in full: agents (tagged,
@@ -238,12 +245,14 @@ class Engine:
         own = scope.Focus.of(name, self.settings.inventory)
         self._focus = own.holds
         self._focus_name = name
+        self._focus_of = own
         self._containment = containment
         try:
             inv = await self._widening(name, own)
         finally:
             self._focus = None
             self._focus_name = None
+            self._focus_of = None
             self._containment = False
         notes = [n for d in inv.discoveries.values() for n in d.notes]
         inv.scope = "; ".join([own.describe(inv.agent(name)), *notes])

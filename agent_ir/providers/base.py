@@ -70,6 +70,10 @@ class ProviderContext:
     """The name of the agent the scoped read in progress is for, if any: providers whose
     listings take a search (Okta's ``q`` and ``search``) ask for it instead of paging all."""
 
+    focus_ids: Callable[[], frozenset[str]] | None = None
+    """The ids the scoped read in progress already holds in focus (listed in the explicit
+    inventory, or reached by the agent): providers that ask by filter fetch them by id."""
+
     containment: Callable[[], bool] | None = None
     """Whether the read in progress is for a containment (a plan, a revoke): then reads no
     step needs, such as credential last-use lookups, are skipped, since they sit before the
@@ -82,6 +86,10 @@ class ProviderContext:
     def focus_agent(self) -> str | None:
         """The agent an agent-scoped read is for (None for an estate read)."""
         return self.focus_name() if self.focus_name is not None and self.scoped() else None
+
+    def focus_id_set(self) -> frozenset[str]:
+        """The ids :attr:`focus_ids` gives (none for an estate read)."""
+        return self.focus_ids() if self.focus_ids is not None and self.scoped() else frozenset()
 
     def scoped(self) -> bool:
         """Whether the read in progress is agent-scoped."""

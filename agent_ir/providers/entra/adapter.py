@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -68,6 +69,10 @@ SP_FIELDS = (
 )
 AGENT_FIELDS = "id,appId,agentIdentityBlueprintId,accountEnabled"
 APP_FIELDS = "id,appId,displayName,passwordCredentials,keyCredentials"
+SP_PARAMS = {"$select": SP_FIELDS, "$expand": "owners"}
+APP_PARAMS = {"$select": APP_FIELDS, "$expand": "owners"}
+AGENTS = "servicePrincipals/microsoft.graph.agentIdentity"
+BLUEPRINTS = "applications/microsoft.graph.agentIdentityBlueprint"
 PAGE = 999
 FIC_TERMS = 15
 """Subject comparisons per advanced query (Graph refuses long ``or`` chains)."""
@@ -122,28 +127,7 @@ class EntraProvider:
         snap = Snapshot(self.settings.tenant_id, "")
         self.context.report("entra: directory", 0, None)
         lists, sign_ins, org = await asyncio.gather(
-            _gather(
-                [
-                    self._all("servicePrincipals", {"$select": SP_FIELDS, "$expand": "owners"}),
-                    self._all(
-                        "servicePrincipals/microsoft.graph.agentIdentity",
-                        {"$select": AGENT_FIELDS},
-                        "beta",
-                        top=100,
-                    ),
-                    self._all("applications", {"$select": APP_FIELDS, "$expand": "owners"}),
-                    self._all(
-                        "applications/microsoft.graph.agentIdentityBlueprint",
-                        {"$select": "id,appId"},
-                        "beta",
-                    ),
-                    self._all("oauth2PermissionGrants", {}),
-                    self._all("roleManagement/directory/roleAssignments", {}),
-                    self._all(
-                        "roleManagement/directory/roleDefinitions", {"$select": "id,displayName"}
-                    ),
-                ]
-            ),
+            self._scoped_lists() if self.context.scoped() else self._tenant_lists(),
             self._sign_ins(),
             self.graph.get("organization", "reading the tenant"),
         )
@@ -174,6 +158,8 @@ class EntraProvider:
             self._users(snap, consents),
         )
         snap.assignments = {a["id"]: a for batch in assigned for a in batch}
+        if self.context.scoped():
+            await self._resources(snap, snap.assignments.values())
         snap.fics = {app_id: items for app_id, items in fics if app_id}
         snap.sponsors = dict(sponsors)
         self.snapshot = snap
@@ -191,6 +177,153 @@ class EntraProvider:
             result.responder_ids = {self.responder_id}
         self.context.report("entra: grants and credentials", len(wanted), len(wanted))
         return result
+
+    async def _tenant_lists(self) -> list[list[dict[str, Any]]]:
+        """The estate read: every principal, application, consent and role of the tenant."""
+        return await _gather(
+            [
+                self._all("servicePrincipals", {"$select": SP_FIELDS, "$expand": "owners"}),
+                self._all(
+                    "servicePrincipals/microsoft.graph.agentIdentity",
+                    {"$select": AGENT_FIELDS},
+                    "beta",
+                    top=100,
+                ),
+                self._all("applications", {"$select": APP_FIELDS, "$expand": "owners"}),
+                self._all(
+                    "applications/microsoft.graph.agentIdentityBlueprint",
+                    {"$select": "id,appId"},
+                    "beta",
+                ),
+                self._all("oauth2PermissionGrants", {}),
+                self._all("roleManagement/directory/roleAssignments", {}),
+                self._all(
+                    "roleManagement/directory/roleDefinitions", {"$select": "id,displayName"}
+                ),
+            ]
+        )
+
+    async def _scoped_lists(self) -> list[list[dict[str, Any]]]:
+        """The same seven lists for one agent, by filters instead of whole listings (the
+        agent-identity listing alone is served 100 a page, a hundred pages at 10,000
+        agents): the principals named like the agent (``startswith(displayName,…)``),
+        tagged with it (``tags/any``), the ids the focus holds and the responder's own;
+        then, for each principal found, its agent-identity record, application, blueprint
+        status, consents (``clientId eq``) and directory roles (``principalId eq``); the
+        agent identities of every blueprint found (``agentIdentityBlueprintId eq``: whether
+        a blueprint serves only this agent decides how it is cut) with the principals of
+        those the first round's blueprints made (they inherit their agent tag), the
+        blueprint principals of agent identities found, and the principals the consents
+        are on (for their names and scopes)."""
+        name = self.context.focus_agent() or ""
+        tag = f"{translate.AGENT_TAG}={name}"
+        definitions = asyncio.ensure_future(
+            self._all("roleManagement/directory/roleDefinitions", {"$select": "id,displayName"})
+        )
+        seeds = await _gather(
+            [
+                self._sps({"$filter": f"startswith(displayName,{_literal(name)})"}),
+                self._sps({"$filter": f"tags/any(t:t eq {_literal(tag)})"}),
+                self._any_of("servicePrincipals", "id", self.context.focus_id_set(), SP_PARAMS),
+                self._any_of("servicePrincipals", "appId", [self.settings.client_id], SP_PARAMS),
+            ]
+        )
+        found = _Found()
+        frontier = found.add_sps(s for batch in seeds for s in batch)
+        children_of = True
+        while frontier:
+            frontier = await self._expand(found, frontier, children=children_of)
+            children_of = False
+        missing = {str(c["resourceId"]) for c in found.consents.values() if c.get("resourceId")}
+        found.add_sps(
+            await self._any_of("servicePrincipals", "id", missing - set(found.sps), SP_PARAMS)
+        )
+        return [
+            list(found.sps.values()),
+            list(found.agents.values()),
+            list(found.apps.values()),
+            list(found.blueprints.values()),
+            list(found.consents.values()),
+            list(found.roles.values()),
+            await definitions,
+        ]
+
+    async def _expand(
+        self, found: _Found, frontier: list[dict[str, Any]], *, children: bool
+    ) -> list[dict[str, Any]]:
+        """Read what the snapshot needs about ``frontier`` (see :meth:`_scoped_lists`);
+        the principals it leads to that were not read yet, to read next."""
+        ids = [str(s["id"]) for s in frontier]
+        app_ids = [str(s["appId"]) for s in frontier if s.get("appId")]
+        agents, apps, blueprints, consents, roles = await _gather(
+            [
+                self._any_of(AGENTS, "id", ids, {"$select": AGENT_FIELDS}, "beta", 100),
+                self._any_of("applications", "appId", app_ids, APP_PARAMS),
+                self._any_of(BLUEPRINTS, "appId", app_ids, {"$select": "id,appId"}, "beta"),
+                self._any_of("oauth2PermissionGrants", "clientId", ids, {}),
+                self._any_of("roleManagement/directory/roleAssignments", "principalId", ids, {}),
+            ]
+        )
+        found.agents.update({str(a["id"]): a for a in agents})
+        found.apps.update({str(a["appId"]): a for a in apps})
+        found.blueprints.update({str(b["appId"]): b for b in blueprints})
+        found.consents.update({str(c["id"]): c for c in consents})
+        found.roles.update({str(r["id"]): r for r in roles})
+        known = {str(s.get("appId")) for s in found.sps.values()}
+        parents = {str(a.get("agentIdentityBlueprintId")) for a in agents} - known - {"None"}
+        made = [str(b["appId"]) for b in blueprints]
+        spawned, bps = await _gather(
+            [
+                self._any_of(
+                    AGENTS, "agentIdentityBlueprintId", made, {"$select": AGENT_FIELDS}, "beta", 100
+                ),
+                self._any_of("servicePrincipals", "appId", parents, SP_PARAMS),
+            ]
+        )
+        found.agents.update({str(a["id"]): a for a in spawned})
+        # Every agent identity of a blueprint counts (whether it serves one agent decides
+        # how it is cut); the principals only of those a blueprint of this agent made.
+        unseen = {str(a["id"]) for a in spawned} - set(found.sps) if children else set()
+        more = await self._any_of("servicePrincipals", "id", unseen, SP_PARAMS)
+        return found.add_sps([*bps, *more])
+
+    async def _sps(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        """Service principals matching a filter, with the fields and owners discovery reads."""
+        return await self._all("servicePrincipals", {**SP_PARAMS, **params})
+
+    async def _any_of(
+        self,
+        path: str,
+        field: str,
+        values: Iterable[str],
+        params: dict[str, str],
+        version: str = "v1.0",
+        top: int = PAGE,
+    ) -> list[dict[str, Any]]:
+        """The objects of a collection whose ``field`` equals one of ``values``: one
+        ``field eq … or …`` filter per :data:`FIC_TERMS` values, all at once."""
+        wanted = sorted({v for v in values if v})
+        batches = [wanted[i : i + FIC_TERMS] for i in range(0, len(wanted), FIC_TERMS)]
+        found = await _gather(
+            [
+                self._all(
+                    path,
+                    {**params, "$filter": " or ".join(f"{field} eq {_literal(v)}" for v in b)},
+                    version,
+                    top,
+                )
+                for b in batches
+            ]
+        )
+        return [item for batch in found for item in batch]
+
+    async def _resources(self, snap: Snapshot, assignments: Iterable[dict[str, Any]]) -> None:
+        """The principals app roles are held on, when a scoped read has not read them yet
+        (their app roles name the grants)."""
+        missing = {str(a["resourceId"]) for a in assignments if a.get("resourceId")}
+        missing -= set(snap.service_principals)
+        for sp in await self._any_of("servicePrincipals", "id", missing, SP_PARAMS):
+            snap.service_principals[str(sp["id"])] = sp
 
     async def _all(
         self, path: str, params: dict[str, str], version: str = "v1.0", top: int = PAGE
@@ -415,6 +548,24 @@ def _needed() -> list[str]:
         for p in (*a.permissions, *a.restore_permissions)
     }
     return [*READ_PERMISSIONS, *sorted(write - set(READ_PERMISSIONS))]
+
+
+@dataclass(slots=True)
+class _Found:
+    """What an agent-scoped read has found so far, by id (by appId for applications)."""
+
+    sps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    agents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    apps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    blueprints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    consents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    roles: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add_sps(self, sps: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Keep ``sps``; those not seen before."""
+        fresh = [s for s in sps if str(s["id"]) not in self.sps]
+        self.sps.update({str(s["id"]): s for s in fresh})
+        return list({str(s["id"]): s for s in fresh}.values())
 
 
 async def _gather(calls: list[Awaitable[T]]) -> list[T]:
