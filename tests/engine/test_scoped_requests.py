@@ -220,3 +220,50 @@ def _fic_listings(entries: list[dict[str, Any]]) -> list[str]:
     return [
         str(e["path"]) for e in entries if str(e["path"]).endswith("/federatedIdentityCredentials")
     ]
+
+
+TENANT_LISTINGS = (
+    "servicePrincipals",
+    "servicePrincipals/microsoft.graph.agentIdentity",
+    "applications",
+    "applications/microsoft.graph.agentIdentityBlueprint",
+    "oauth2PermissionGrants",
+    "roleManagement/directory/roleAssignments",
+)
+"""Graph collections whose whole listing is the tenant's every principal, agent identity,
+application, blueprint, consent or role assignment."""
+
+
+def _whole_listings(entries: list[dict[str, Any]]) -> list[str]:
+    """The requests that list one of :data:`TENANT_LISTINGS` without a ``$filter``."""
+    out = []
+    for entry in entries:
+        path = str(entry["path"]).strip("/")
+        collection = path.split("/", 1)[1] if "/" in path else path  # the version cut off
+        if collection in TENANT_LISTINGS and "$filter" not in unquote(str(entry["query"])):
+            out.append(f"{entry['method']} {path}")
+    return out
+
+
+async def test_scoped_plan_does_not_list_the_tenant(lab: Path) -> None:
+    """An agent-scoped plan asks Graph by filter (the agent's name, its tag, ids, the
+    principals in focus) for principals, agent identities, applications, consents and
+    role assignments; the estate read lists them whole, so the check can fail."""
+    playbook = load_playbook(playbook_dir() / "contain-agent.yaml")
+    _clear(lab)
+    estate = Engine(load_settings(lab))
+    try:
+        await estate.inventory()
+    finally:
+        await estate.aclose()
+    assert len(set(_whole_listings(_logged(lab)["entra"]))) == len(TENANT_LISTINGS)
+    for agent in await _widest(lab):
+        _clear(lab)
+        scoped = Engine(load_settings(lab))
+        try:
+            await plan_for(scoped, agent, playbook, {})
+        finally:
+            await scoped.aclose()
+        entra = _logged(lab)["entra"]
+        assert any("$filter" in unquote(str(e["query"])) for e in entra), agent
+        assert _whole_listings(entra) == [], agent
