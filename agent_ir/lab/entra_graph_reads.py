@@ -117,6 +117,29 @@ def sp_owners(call: Call, sp: str) -> LabResponse:
     return _refs(call, find_sp(call.d, sp).get("_owners", []), "directoryObjects")
 
 
+def sp_owned_objects(call: Call, sp: str) -> LabResponse:
+    """GET /servicePrincipals/{id}/ownedObjects: the applications and service principals
+    it owns (a scan: few principals own anything, and only scoped reads ask)."""
+    owner = find_sp(call.d, sp)["id"]
+    items: list[Obj] = []
+    for kind, table in (
+        ("application", call.d.applications),
+        ("servicePrincipal", call.d.service_principals),
+    ):
+        items += [
+            {
+                "@odata.type": f"#microsoft.graph.{kind}",
+                "id": obj["id"],
+                "appId": obj.get("appId"),
+                "displayName": obj.get("displayName"),
+            }
+            for obj in table.values()
+            if owner in obj.get("_owners", [])
+        ]
+    items.sort(key=lambda o: str(o["id"]))
+    return collection(call.request, call.base, call.version, "directoryObjects", items, call.query)
+
+
 def agent_sponsors(call: Call, sp: str) -> LabResponse:
     """GET /beta/servicePrincipals/{id}/microsoft.graph.agentIdentity/sponsors."""
     agent = find_sp(call.d, sp)
@@ -309,6 +332,9 @@ READ_ROUTES = [
         sp_assigned_to,
     ),
     route("GET", "servicePrincipals/" + ID.format("sp") + "/owners", READ_APPS, sp_owners),
+    route(
+        "GET", "servicePrincipals/" + ID.format("sp") + "/ownedObjects", READ_APPS, sp_owned_objects
+    ),
     route(
         "GET",
         "servicePrincipals/" + ID.format("sp") + r"/microsoft\.graph\.agentIdentity/sponsors",

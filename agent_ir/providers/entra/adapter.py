@@ -13,6 +13,9 @@ Graph serves one page after another):
   credentials and an agent identity's sponsors; users named by consents are resolved with
   ``/directoryObjects/getByIds``.
 
+An agent-scoped read lists none of these whole: it asks by ``$filter`` for what one
+agent's closure needs (:meth:`EntraProvider._scoped_lists`).
+
 The tag convention (``agent-ir:agent=<name>``, ``agent-ir:owner=<upn>`` as service
 principal tags), the credential kinds, the risk table and the edges are documented in
 :mod:`agent_ir.providers.entra.translate`.
@@ -104,6 +107,9 @@ class EntraProvider:
         kept for the later rounds of the same agent-scoped read."""
         self._foreign_for: str | None = None
         self._locks: dict[str, asyncio.Lock] = {}
+        self._last: Discovery | None = None
+        """The last agent-scoped discovery: principals :meth:`federated_into` finds that it
+        did not list are added to it, so that the engine reaches them."""
 
     @classmethod
     def from_settings(cls, section: EntraSettings, context: ProviderContext) -> EntraProvider:
@@ -170,6 +176,7 @@ class EntraProvider:
         ]
         ids = {i.id for i in identities}
         result = Discovery(provider="entra", identities=identities)
+        self._last = result if self.context.scoped() else None
         result.grants = translate.grants(snap, ids)
         result.edges = translate.edges(snap, ids)
         result.requests = self.graph.requests + self.tokens.requests
@@ -213,8 +220,9 @@ class EntraProvider:
         agent identities of every blueprint found (``agentIdentityBlueprintId eq``: whether
         a blueprint serves only this agent decides how it is cut) with the principals of
         those the first round's blueprints made (they inherit their agent tag), the
-        blueprint principals of agent identities found, and the principals the consents
-        are on (for their names and scopes)."""
+        blueprint principals of agent identities found, what each principal found owns
+        (``…/ownedObjects``: it can add credentials to those, so the agent reaches them),
+        and the principals the consents are on (for their names and scopes)."""
         name = self.context.focus_agent() or ""
         tag = f"{translate.AGENT_TAG}={name}"
         definitions = asyncio.ensure_future(
@@ -255,14 +263,19 @@ class EntraProvider:
         the principals it leads to that were not read yet, to read next."""
         ids = [str(s["id"]) for s in frontier]
         app_ids = [str(s["appId"]) for s in frontier if s.get("appId")]
-        agents, apps, blueprints, consents, roles = await _gather(
-            [
-                self._any_of(AGENTS, "id", ids, {"$select": AGENT_FIELDS}, "beta", 100),
-                self._any_of("applications", "appId", app_ids, APP_PARAMS),
-                self._any_of(BLUEPRINTS, "appId", app_ids, {"$select": "id,appId"}, "beta"),
-                self._any_of("oauth2PermissionGrants", "clientId", ids, {}),
-                self._any_of("roleManagement/directory/roleAssignments", "principalId", ids, {}),
-            ]
+        owned, (agents, apps, blueprints, consents, roles) = await asyncio.gather(
+            self._owned(ids),
+            _gather(
+                [
+                    self._any_of(AGENTS, "id", ids, {"$select": AGENT_FIELDS}, "beta", 100),
+                    self._any_of("applications", "appId", app_ids, APP_PARAMS),
+                    self._any_of(BLUEPRINTS, "appId", app_ids, {"$select": "id,appId"}, "beta"),
+                    self._any_of("oauth2PermissionGrants", "clientId", ids, {}),
+                    self._any_of(
+                        "roleManagement/directory/roleAssignments", "principalId", ids, {}
+                    ),
+                ]
+            ),
         )
         found.agents.update({str(a["id"]): a for a in agents})
         found.apps.update({str(a["appId"]): a for a in apps})
@@ -271,6 +284,10 @@ class EntraProvider:
         found.roles.update({str(r["id"]): r for r in roles})
         known = {str(s.get("appId")) for s in found.sps.values()}
         parents = {str(a.get("agentIdentityBlueprintId")) for a in agents} - known - {"None"}
+        # What a principal owns it can add credentials to (an IMPERSONATE edge, recorded
+        # as the owned object's owner): those principals are reached through it.
+        parents |= {str(o.get("appId")) for o in owned if _is(o, "application")} - known
+        owned_sps = {str(o["id"]) for o in owned if _is(o, "servicePrincipal")}
         made = [str(b["appId"]) for b in blueprints]
         spawned, bps = await _gather(
             [
@@ -283,9 +300,22 @@ class EntraProvider:
         found.agents.update({str(a["id"]): a for a in spawned})
         # Every agent identity of a blueprint counts (whether it serves one agent decides
         # how it is cut); the principals only of those a blueprint of this agent made.
-        unseen = {str(a["id"]) for a in spawned} - set(found.sps) if children else set()
+        unseen = {str(a["id"]) for a in spawned} if children else set()
+        unseen = (unseen | owned_sps) - set(found.sps)
         more = await self._any_of("servicePrincipals", "id", unseen, SP_PARAMS)
         return found.add_sps([*bps, *more])
+
+    async def _owned(self, ids: list[str]) -> list[dict[str, Any]]:
+        """The applications and principals ``ids`` own (``…/ownedObjects``)."""
+        found = await _gather(
+            [
+                self.graph.collect(
+                    f"servicePrincipals/{sp_id}/ownedObjects", "listing what a principal owns"
+                )
+                for sp_id in ids
+            ]
+        )
+        return [item for batch in found for item in batch]
 
     async def _sps(self, params: dict[str, str]) -> list[dict[str, Any]]:
         """Service principals matching a filter, with the fields and owners discovery reads."""
@@ -393,8 +423,10 @@ class EntraProvider:
         now = self.context.clock()
         if self._foreign_for != self.context.focus_agent():
             self._foreign, self._foreign_for = {}, self.context.focus_agent()
+        apps = list({str(a["id"]): a for batch in found for a in batch}.values())
+        await self._principals_of(snap, apps)
         edges: list[Edge] = []
-        for app in {str(a["id"]): a for batch in found for a in batch}.values():
+        for app in apps:
             sp = snap.sp_by_app_id(str(app.get("appId")))
             if sp is None or snap.is_first_party(sp) or str(app["id"]) in snap.fics:
                 continue
@@ -406,7 +438,24 @@ class EntraProvider:
             snap.fics[str(app["id"])] = fics
             self._foreign[str(app["id"])] = fics
             edges.extend(translate.federation_edges(snap, sp))
+            if self._last is not None and all(i.id != sp["id"] for i in self._last.identities):
+                # an agent-scoped read had not listed it: the engine reaches it from here
+                self._last.identities.append(
+                    translate.identity(snap, sp, now, with_credentials=False)
+                )
         return edges
+
+    async def _principals_of(self, snap: Snapshot, apps: list[dict[str, Any]]) -> None:
+        """Read the principals of ``apps`` that the last (agent-scoped) read did not list,
+        with the applications' ids, so that their federation edges can be drawn."""
+        missing = {str(a.get("appId")) for a in apps if not snap.sp_by_app_id(str(a.get("appId")))}
+        for sp in await self._any_of("servicePrincipals", "appId", missing, SP_PARAMS):
+            snap.service_principals[str(sp["id"])] = sp
+        for app in apps:
+            if str(app.get("appId")) not in snap.applications:
+                snap.applications[str(app.get("appId"))] = {
+                    k: app.get(k) for k in ("id", "appId", "displayName")
+                }
 
     async def _apps_trusting(self, clauses: list[str]) -> list[dict[str, Any]]:
         """One advanced query: the applications with a federated credential matching any
@@ -571,6 +620,11 @@ class _Found:
 async def _gather(calls: list[Awaitable[T]]) -> list[T]:
     """Run calls together (the Graph client bounds how many are in flight)."""
     return list(await asyncio.gather(*calls))
+
+
+def _is(obj: dict[str, Any], kind: str) -> bool:
+    """Whether a directory object reference is of ``kind`` (by its ``@odata.type``)."""
+    return str(obj.get("@odata.type", "")) == f"#microsoft.graph.{kind}"
 
 
 def _literal(value: str) -> str:
