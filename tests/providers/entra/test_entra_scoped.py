@@ -5,9 +5,15 @@ blueprint principal owns (so it can add credentials to it), found through
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from agent_ir.engine.inventory import Engine, view
+from agent_ir.errors import ProviderError
 from agent_ir.lab.entra import EntraEmulator
 from agent_ir.model import EdgeKind
+from agent_ir.providers.entra.adapter import EntraProvider
 
 AGENT = "invoice-agent"
 OWNED = "catalog-reader"
@@ -38,3 +44,29 @@ async def test_scoped_read_reaches_what_the_agent_owns(
     assert any(
         e["to"] == target and e["kind"] == EdgeKind.IMPERSONATE.value for e in shown["edges"]
     )
+
+
+async def test_a_refused_blueprint_filter_falls_back_to_listing_agent_identities(
+    engine: Engine, emulator: EntraEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blueprint = emulator.client_id("invoice-agent-blueprint")
+    adapter = engine.providers()["entra"]
+    assert isinstance(adapter, EntraProvider)
+    try:
+        filtered = await adapter._agents_of_blueprints([blueprint])
+        original = EntraProvider._any_of
+        refused: list[str] = []
+
+        async def refusing(self: EntraProvider, path: str, field: str, *args: Any) -> Any:
+            if field == "agentIdentityBlueprintId":
+                refused.append(path)
+                raise ProviderError("entra", "listing: HTTP 400", detail="Request_UnsupportedQuery")
+            return await original(self, path, field, *args)
+
+        monkeypatch.setattr(EntraProvider, "_any_of", refusing)
+        listed = await adapter._agents_of_blueprints([blueprint])
+    finally:
+        await engine.aclose()
+    assert refused
+    assert filtered, "the default world's blueprint has agent identities"
+    assert sorted(a["id"] for a in listed) == sorted(a["id"] for a in filtered)
