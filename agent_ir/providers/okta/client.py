@@ -19,10 +19,8 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import os
 import ssl
-import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -58,7 +56,6 @@ class OktaClient:
         self._writes = 0
         """Writes finished so far: the generation a read may be shared within."""
         self._reads: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
-        _start_sdk_import()
 
     @property
     def requests(self) -> int:
@@ -73,7 +70,7 @@ class OktaClient:
         return self._sdk
 
     async def _open(self) -> Any:
-        aiohttp, client_class = await asyncio.wrap_future(_start_sdk_import())
+        aiohttp, client_class = await asyncio.to_thread(_import_sdk)
         settings = self.settings
         config: dict[str, Any] = {
             "orgUrl": settings.org_url,
@@ -312,24 +309,6 @@ _APIS = (
 )
 """The SDK's API classes whose methods the adapter calls (a test checks every method the
 adapter names is on the client built from them)."""
-
-
-_SDK_IMPORT: concurrent.futures.Future[tuple[Any, Any]] | None = None
-_SDK_IMPORT_LOCK = threading.Lock()
-
-
-def _start_sdk_import() -> concurrent.futures.Future[tuple[Any, Any]]:
-    """The SDK's import (:func:`_import_sdk`), started once per process in its own thread
-    as soon as a client is made, not when the first request needs it: the import is the
-    longest step before Okta's first request, and started with the adapter it runs while
-    the other providers sign in and list instead of after them."""
-    global _SDK_IMPORT
-    with _SDK_IMPORT_LOCK:
-        if _SDK_IMPORT is None:
-            pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="okta-sdk-import")
-            _SDK_IMPORT = pool.submit(_import_sdk)
-            pool.shutdown(wait=False)
-        return _SDK_IMPORT
 
 
 def _import_sdk() -> tuple[Any, Any]:
