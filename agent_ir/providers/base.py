@@ -226,3 +226,23 @@ class FederationLookup(Protocol):
     async def federated_into(self, identities: Sequence[Identity]) -> list[Edge]:
         """FEDERATION edges from ``identities`` into the provider's principals."""
         ...
+
+
+@runtime_checkable
+class OwnLookup(Protocol):
+    """The optional ability to read an agent's certain own principals directly, by name
+    and id, without listing the estate: what a kill switch cuts first.
+
+    A revoke cuts the credentials these hold while the rest of the agent's closure (the
+    principals tagged with it under other names, what it can become) is still being read;
+    so the lookup must find only principals the whole read would also give the agent:
+    ids the explicit inventory lists, and principals named exactly like the agent
+    (case-insensitive) whose own tag does not name another agent.
+    """
+
+    async def own_identities(self, agent: str, ids: frozenset[str]) -> Discovery:
+        """The principals of this provider whose id is in ``ids`` or whose name is
+        ``agent``, each read as the scoped discovery reads a principal in full (its
+        credentials, grants and agent tag), in one Discovery; nothing else is listed.
+        A principal that does not exist is simply absent."""
+        ...
