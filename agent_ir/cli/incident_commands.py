@@ -77,6 +77,29 @@ def cmd_plan(args: argparse.Namespace) -> ExitCode:
 def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
     from agent_ir.engine.incident import check_agent_free, plan_for
 
+    async def cut_first(engine: Engine, playbook: Any, params: Any, who: Any, tuning: Any) -> Any:
+        from agent_ir.engine.firstcut import cut_first
+
+        if not args.wait:
+            check_agent_free(engine, agent)
+        return await cut_first(
+            engine,
+            agent,
+            playbook,
+            params,
+            who,
+            lambda plan: _confirm(plan, args),
+            on_event=_print_event,
+            tuning=tuning,
+            wait=args.wait,
+            started=getattr(args, "started", None),
+            on_first_cut=lambda plan: print(
+                f"cutting first: {len(plan.steps)} credential and session steps on "
+                f"{agent}'s own principals, while the rest of its closure is read…",
+                file=sys.stderr,
+            ),
+        )
+
     return run_planned(
         args,
         playbook_name,
@@ -87,6 +110,7 @@ def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
             on_event=lambda _plan: _print_event,
             text=plan_text,
             running=lambda plan: f"running {len(plan.steps)} steps…",
+            cut_first=cut_first,
         ),
     )
 

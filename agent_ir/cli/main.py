@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -138,6 +139,16 @@ def _writes(parser: argparse.ArgumentParser) -> None:
     _params(parser)
 
 
+def _cut_first(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-cut-first",
+        dest="cut_first",
+        action="store_false",
+        help="with --yes on one agent: plan the whole closure before the first write "
+        "(default: cut the agent's own credentials and sessions while the rest is read)",
+    )
+
+
 def _select(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--select",
@@ -232,12 +243,14 @@ def build_parser() -> argparse.ArgumentParser:
     _agent(p, nargs="?")
     _select(p)
     _writes(p)
+    _cut_first(p)
     p = commands.add("run", "run a playbook against an agent")
     p.add_argument("playbook", help="playbook name or file")
     _agent(p, "--agent")
     _select(p)
     p.add_argument("--dry-run", action="store_true", help="plan only; change nothing")
     _writes(p)
+    _cut_first(p)
     p = commands.add("resume", "finish a crashed run from its journal")
     _incident(p)
     _trust(p)
@@ -390,12 +403,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    started = time.monotonic()
     args: argparse.Namespace | None = None
     with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
         signal.signal(signal.SIGTERM, _terminated)
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        args.started = started
         if not args.command:
             if not (sys.stdin.isatty() and sys.stdout.isatty()):
                 parser.print_help()

@@ -77,6 +77,9 @@ def outcome_text(outcome: Any) -> str:
         out += [f"  {'':18} note: {n}" for n in r.notes]
     counts = ", ".join(f"{v} {k}" for k, v in outcome.counts().items() if v)
     out.append(f"Summary: {counts or 'no steps'}")
+    timing = outcome.timing_words()
+    if timing:
+        out.append(f"Timing: {timing}")
     out += [f"  {name}: {status}" for name, status in outcome.provider_status.items()]
     out += [f"warning: {w}" for w in outcome.warnings]
     out += _verdict_lines("Verdict", outcome.verdict, outcome.residual)

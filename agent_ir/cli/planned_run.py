@@ -50,6 +50,9 @@ class PlannedRun:
     """Adjusts the engine before the command line's deadlines apply (they may lower it)."""
     tune: Callable[[Any, argparse.Namespace], None] = lambda _tuning, _args: None
     """Adjusts the step tuning made from the command line."""
+    cut_first: Callable[[Engine, Playbook, dict[str, Any], Any, Any], Awaitable[Any]] | None = None
+    """Plans, confirms and runs in one go, cutting credentials before the closure is read
+    (engine, playbook, params, who, tuning); used on a run approved up front (``--yes``)."""
 
 
 def run_planned(args: argparse.Namespace, playbook_name: str, how: PlannedRun) -> ExitCode:
@@ -68,6 +71,8 @@ def run_planned(args: argparse.Namespace, playbook_name: str, how: PlannedRun) -
             how.prepare(engine)
             tuning = _tuning(args, engine)
             how.tune(tuning, args)
+            if how.cut_first is not None and who is not None and _cuts_first(args):
+                return await how.cut_first(engine, playbook, params, who, tuning)
             plan = await how.make_plan(engine, playbook, params)
             if dry_run or who is None:
                 return plan
@@ -89,6 +94,7 @@ def run_planned(args: argparse.Namespace, playbook_name: str, how: PlannedRun) -
                 on_event=how.on_event(plan),
                 wait=args.wait,
                 tuning=tuning,
+                started=getattr(args, "started", None),
             )
 
         result = with_engine(settings, work)
@@ -99,3 +105,10 @@ def run_planned(args: argparse.Namespace, playbook_name: str, how: PlannedRun) -
             print(how.text(result))
         return _plan_exit(result)
     return _outcome_exit(result, args)
+
+
+def _cuts_first(args: argparse.Namespace) -> bool:
+    """Whether the run may write before its whole plan is made: only when approved up
+    front (``--yes``), not pinned to an approved plan (``--expect-plan`` needs the whole
+    plan's hash first), and not turned off (``--no-cut-first``)."""
+    return bool(args.yes) and not args.expect_plan and getattr(args, "cut_first", True)

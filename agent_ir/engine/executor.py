@@ -13,6 +13,7 @@ resumes from its journal without repeating finished steps.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -149,6 +150,28 @@ class Executor:
         self._run_ends = 0.0
         self._ending: dict[str, StepResult] = {}
         self.budget = RateBudget(dict(self.tuning.rates))
+        self._first_write: float | None = None
+        self._last_write: float | None = None
+        self._last_result: float | None = None
+
+    def timing(self, started: float) -> dict[str, float | None]:
+        """Seconds from ``started`` (``time.monotonic()``) to the first write that landed,
+        the last one, and the last result journaled (None: nothing of the kind happened)."""
+
+        def since(moment: float | None) -> float | None:
+            return None if moment is None else max(0.0, moment - started)
+
+        return {
+            "first_cut_s": since(self._first_write),
+            "all_cut_s": since(self._last_write),
+            "verified_s": since(self._last_result),
+        }
+
+    def _wrote(self) -> None:
+        now = time.monotonic()
+        if self._first_write is None:
+            self._first_write = now
+        self._last_write = now
 
     def _event(self, event: str, step: PlannedStep, detail: str = "") -> None:
         if self.on_event is not None:
@@ -401,8 +424,11 @@ class Executor:
         if attempts[0] > 1 and _done(impl, await impl.read(adapter, step), step, prepared):
             return []
         if step.undo:
-            return await impl.restore(adapter, step, step.predicted)
+            notes = await impl.restore(adapter, step, step.predicted)
+            self._wrote()
+            return notes
         await impl.apply(adapter, step, prepared)
+        self._wrote()
         return []
 
     async def _verify(
@@ -469,6 +495,7 @@ class Executor:
         result = StepResult(step, status, error, list(notes or []), unavailable)
         self._ending[step.id] = result
         await self._write(Kind.RESULT, payload)
+        self._last_result = time.monotonic()
         self._event("end", step, status.value)
         return result
 

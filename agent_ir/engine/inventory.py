@@ -29,6 +29,7 @@ from agent_ir.providers.base import (
     CheckReport,
     Discovery,
     FederationLookup,
+    OwnLookup,
     ProgressFn,
     Provider,
     ProviderContext,
@@ -257,6 +258,28 @@ class Engine:
         notes = [n for d in inv.discoveries.values() for n in d.notes]
         inv.scope = "; ".join([own.describe(inv.agent(name)), *notes])
         return inv
+
+    async def own_inventory(self, name: str) -> Inventory:
+        """The agent's certain own principals only, looked up by name and by the explicit
+        inventory's ids in every provider that can (:class:`OwnLookup`), without listing
+        anything: what a kill switch cuts first. A provider that cannot, or fails, or is
+        slow is simply absent here (the whole read that follows reports it)."""
+        listed = scope.Focus.of(name, self.settings.inventory).listed
+        providers = self.providers()
+
+        async def one(provider: ProviderName) -> tuple[ProviderName, Discovery | None]:
+            adapter = providers[provider]
+            if not isinstance(adapter, OwnLookup):
+                return provider, None
+            try:
+                async with asyncio.timeout(self.discovery_deadline_s):
+                    return provider, await adapter.own_identities(name, listed)
+            except (AgentIRError, TimeoutError):
+                return provider, None
+
+        found = await asyncio.gather(*(one(p) for p in providers))
+        discoveries = {p: d for p, d in found if d is not None}
+        return self._scoped(name, discoveries, {})
 
     async def _widening(self, name: str, own: scope.Focus) -> Inventory:
         """Discover every provider with ``own`` as the focus, widening it breadth first as

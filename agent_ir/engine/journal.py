@@ -14,6 +14,8 @@ so records cut from the tail are noticed. A record::
 - ``intent``: step, provider, action, target; durable before the provider is called
 - ``snapshot``: step, data;  ``result``: step, status, error, detail;  ``note``: text
 - ``repair``: dropped_bytes, reason (a torn tail left by a crash was cut)
+- ``plan``: plan_hash, plan: the whole plan of a run that cut first (its start record
+  holds the first cut, marked ``growing``); it supersedes the start's (:func:`plan_of`)
 - ``incident-end``: status (complete, partial, failed), counts (steps per status),
   providers ({name: "answered" | "unavailable: why"})
 
@@ -55,6 +57,9 @@ class Kind(StrEnum):
     RESULT = "result"
     NOTE = "note"
     REPAIR = "repair"
+    PLAN = "plan"
+    """The whole plan, once a run that cut first (from its start record's first-cut plan)
+    has read the rest of the agent's closure; it supersedes the start record's plan."""
     END = "incident-end"
 
 
@@ -128,6 +133,20 @@ def incident_start(
         "restore_of": restore_of,
         "lab": lab,
     }
+
+
+def plan_of(records: list[Record]) -> dict[str, Any]:
+    """The plan an incident ran: the last whole-plan record, else its start record's plan
+    (a run that cut first journals its first cut at the start and the whole plan later)."""
+    for record in reversed(records):
+        if record.kind == Kind.PLAN and isinstance(record.payload.get("plan"), dict):
+            plan: dict[str, Any] = record.payload["plan"]
+            return plan
+    if records and records[0].kind == Kind.START:
+        start_plan = records[0].payload.get("plan")
+        if isinstance(start_plan, dict):
+            return start_plan
+    return {}
 
 
 def _canonical(obj: Mapping[str, Any]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,10 @@ from agent_ir.playbook.model import Condition, Playbook, Step
 from agent_ir.providers import registry
 
 ANSWERED = "answered"
+FIRST_CUT_ONLY = (
+    "only the first cut was planned: the rest of the agent's closure was never read "
+    "(revoke it again to contain the rest)"
+)
 
 
 def unavailable(reason: str) -> str:
@@ -58,6 +63,10 @@ class Plan:
     """A mass plan's selected agents, sorted (empty: the plan is for ``agent`` alone)."""
     max_agents: int | None = None
     """A mass plan's blast-radius limit in agents (``--max-agents``)."""
+    growing: bool = False
+    """A first cut: the credential steps on the agent's certain own principals, planned
+    before the rest of its closure was read. Until the whole plan replaces it, nothing
+    can be said of what else the agent can do: its verdict is open."""
 
     @property
     def unavailable(self) -> dict[str, str]:
@@ -73,7 +82,9 @@ class Plan:
     @property
     def verdict(self) -> Verdict:
         """What the plan would leave, if every step takes effect; a provider that did not
-        answer leaves it open."""
+        answer leaves it open, and so does a first cut (the rest was not read)."""
+        if self.growing:
+            return Verdict("open", None, (FIRST_CUT_ONLY,))
         return verdict(self.residual, sorted(set(self.unplanned) | set(self.unavailable)))
 
     @property
@@ -104,6 +115,7 @@ class Plan:
             "access_paths": [p.to_json() for p in self.paths],
             "providers": self.provider_status,
             **({"agents": self.agents, "max_agents": self.max_agents} if self.agents else {}),
+            **({"growing": True} if self.growing else {}),
         }
 
     @classmethod
@@ -123,6 +135,7 @@ class Plan:
             provider_status=dict(data.get("providers") or {}),
             agents=list(data.get("agents") or []),
             max_agents=data.get("max_agents"),
+            growing=bool(data.get("growing")),
         )
 
 
@@ -198,13 +211,28 @@ async def make_plan(
     playbook: Playbook,
     params: dict[str, Any],
     now: datetime,
+    *,
+    live: bool = True,
+    already: Sequence[PlannedStep] = (),
 ) -> Plan:
-    """Compile ``playbook`` for ``agent``; reads live state, changes nothing."""
+    """Compile ``playbook`` for ``agent``; reads live state, changes nothing.
+
+    ``already``: steps a first cut planned (and may be running): they stay in the plan as
+    they are, and the playbook adds only what they do not already do. Without ``live``
+    the targets are not read here (the executor reads each right before changing it):
+    a first cut writes one round sooner.
+    """
     adapters = engine.providers()
     notes: list[str] = []
-    pending = compile_steps(adapters, inv, agent, playbook, params, now, notes, set())
+    acted = {(s.provider, s.action, s.target) for s in already}
+    pending = compile_steps(adapters, inv, agent, playbook, params, now, notes, acted)
     failed: dict[ProviderName, str] = {}
-    steps = name_collateral(await _read_live(pending, notes, failed), agent, inv.graph)
+    if live:
+        fresh = await _read_live(pending, notes, failed)
+    else:
+        fresh = [step for _, _, step in pending]
+    fresh = _unique_ids(fresh, {s.id for s in already})
+    steps = [*already, *name_collateral(fresh, agent, inv.graph)]
     index = {s.id: i for i, s in enumerate(steps)}
     steps.sort(key=lambda s: (s.provider, s.phase, index[s.id]))
     plan = Plan(
@@ -223,6 +251,26 @@ async def make_plan(
     )
     plan.plan_hash = plan_hash(plan)
     return plan
+
+
+def _unique_ids(steps: list[PlannedStep], taken: set[str]) -> list[PlannedStep]:
+    """``steps`` with any id a first cut already used renumbered (``step.provider.N``
+    counts on past the first cut's)."""
+    from dataclasses import replace
+
+    used = set(taken)
+    out = []
+    for step in steps:
+        new_id = step.id
+        if new_id in used:
+            base, _, _ = new_id.rpartition(".")
+            n = 1
+            while f"{base}.{n}" in used:
+                n += 1
+            new_id = f"{base}.{n}"
+        used.add(new_id)
+        out.append(step if new_id == step.id else replace(step, id=new_id))
+    return out
 
 
 def _principal_names(inv: Inventory) -> set[str]:

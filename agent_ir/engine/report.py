@@ -146,7 +146,7 @@ def from_records(incident: str, records: list[jr.Record]) -> IncidentReport:
     """Read one incident's records into a report (an unreadable start gives blanks)."""
     start = records[0].payload if records and records[0].kind == jr.Kind.START else {}
     who = start.get("who") or {}
-    plan = start.get("plan") or {}
+    plan = jr.plan_of(records)
     ends = [r for r in records if r.kind == jr.Kind.END]
     verdicts = [r for r in records if r.kind == "verdict"]
     report = IncidentReport(

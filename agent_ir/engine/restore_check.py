@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from agent_ir.actions.base import PlannedStep
 from agent_ir.engine import journal as jr
@@ -65,8 +64,8 @@ def prior_restores_and_newer(directory: Path, incident: str, records: list[jr.Re
     (empty: it may be)."""
     start = records[0].payload
     agent = start.get("agent")
-    mass = bool((start.get("plan") or {}).get("agents"))
-    targets = _targets(start)
+    mass = bool(jr.plan_of(records).get("agents"))
+    targets = _targets(records)
     started = records[0].ts
     problems: list[str] = []
     summaries = jr.list_incidents(directory)
@@ -86,7 +85,7 @@ def prior_restores_and_newer(directory: Path, incident: str, records: list[jr.Re
         other = jr.Journal.read(jr.incident_path(directory, summary.id))
         if not other or other[0].ts <= started:
             continue
-        shared = targets & _targets(other[0].payload)
+        shared = targets & _targets(other)
         if shared:
             problems.append(
                 f"superseded by {summary.id}, a newer incident touching "
@@ -113,8 +112,8 @@ def check_restorable(
     return f"forced restore: {reason}"
 
 
-def _targets(start: dict[str, Any]) -> set[str]:
-    steps = (start.get("plan") or {}).get("steps") or []
+def _targets(records: list[jr.Record]) -> set[str]:
+    steps = jr.plan_of(records).get("steps") or []
     return {str(s.get("target")) for s in steps if isinstance(s, dict)}
 
 

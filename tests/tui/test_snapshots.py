@@ -82,6 +82,16 @@ def test_confirmation(console: AppFactory, snap_compare: Any) -> None:
     assert snap_compare(console(), terminal_size=SIZE, run_before=drive)
 
 
+@pytest.fixture
+def fixed_timing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run summary says how long after the start the cuts landed: pinned here."""
+    from agent_ir.engine.executor import Executor
+
+    pinned = {"first_cut_s": 0.4, "all_cut_s": 0.9, "verified_s": 1.3}
+    monkeypatch.setattr(Executor, "timing", lambda _self, _started: dict(pinned))
+
+
+@pytest.mark.usefixtures("fixed_timing")
 def test_run_summary(console: AppFactory, snap_compare: Any) -> None:
     async def drive(pilot: Pilot[None]) -> None:
         await open_agent(pilot, AGENT)

@@ -1,6 +1,7 @@
 """RunSummary: how a run ended, in words.
 
 The incident id, the count of steps in each status, what that means for the exit code,
+how long after the start the first and last cuts landed and the last step was verified,
 each failed step's error, each provider that did not answer (nothing there is contained),
 and any warning (for example steps a restore could not undo).
 
@@ -50,6 +51,9 @@ class RunSummary(Static):
         text.append(f"  incident {outcome.incident}  ({what}, agent {outcome.plan.agent})\n")
         counts = ", ".join(f"{n} {status}" for status, n in outcome.counts().items() if n)
         text.append(f"{counts or 'no steps'}: {meaning}\n")
+        timing = outcome.timing_words()
+        if timing:
+            text.append(f"time from start: {timing}\n")
         for result in outcome.results:
             if result.status is Status.FAILED:
                 text.append("FAILED ", style="bold red")

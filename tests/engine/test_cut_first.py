@@ -1,0 +1,129 @@
+"""Cut first on the lab: a revoke approved up front writes the agent's own credentials off
+before its closure is read, ends with exactly what the whole plan does, restores whole,
+and a run stopped before its whole plan is never called contained."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from agent_ir.engine import journal as jr
+from agent_ir.engine.executor import Status
+from agent_ir.engine.firstcut import FIRST_CUT_ACTIONS, cut_first
+from agent_ir.engine.incident import Who, journal_dir, plan_for, restore, resume
+from agent_ir.engine.inventory import Engine
+from agent_ir.engine.planner import FIRST_CUT_ONLY
+from agent_ir.errors import ProviderUnavailable
+from agent_ir.exit_codes import ExitCode
+from agent_ir.playbook.loader import find_playbook, load_playbook
+from tests.engine.helpers import FAST, iam_state
+
+AGENT = "invoice-agent"
+WHO = Who(responder="tester", reason="lab test")
+
+
+def contain() -> Any:
+    return load_playbook(find_playbook("contain-agent", []))
+
+
+def approve_all(_plan: Any) -> Any:
+    return lambda _step: True
+
+
+def _records(engine: Engine, incident: str) -> list[jr.Record]:
+    return jr.Journal.read(jr.incident_path(journal_dir(engine), incident))
+
+
+def _key(payload: dict[str, Any]) -> tuple[str, str, str]:
+    return (payload["provider"], payload["action"], payload["target"])
+
+
+async def test_the_first_cut_lands_before_the_whole_plan_and_ends_as_the_plan(
+    engine: Engine,
+) -> None:
+    plan = await plan_for(engine, AGENT, contain(), {})
+    planned = {(s.provider, s.action, s.target) for s in plan.steps}
+
+    outcome = await cut_first(engine, AGENT, contain(), {}, WHO, approve_all, tuning=FAST)
+
+    records = _records(engine, outcome.incident)
+    start = records[0].payload["plan"]
+    assert start["growing"] is True
+    assert start["steps"] and {s["action"] for s in start["steps"]} <= FIRST_CUT_ACTIONS
+    kinds = [r.kind for r in records]
+    assert kinds.count(jr.Kind.PLAN) == 1
+    # the first intent is journaled (and its call made) before the whole plan exists
+    assert kinds.index(jr.Kind.INTENT) < kinds.index(jr.Kind.PLAN)
+    intents = [_key(r.payload) for r in records if r.kind == jr.Kind.INTENT]
+    assert Counter(intents).most_common(1)[0][1] == 1, "a target was changed twice"
+    assert set(intents) == planned
+    assert {r.status for r in outcome.results} == {Status.VERIFIED}, outcome.to_json()
+    assert {(r.step.provider, r.step.action, r.step.target) for r in outcome.results} == planned
+    assert outcome.exit_code is ExitCode.OK
+    assert outcome.verdict is not None and outcome.verdict.kind == plan.verdict.kind
+    assert not outcome.plan.growing
+    timing = outcome.to_json()["timing"]
+    assert timing["first_cut_s"] <= timing["all_cut_s"] <= timing["verified_s"]
+    assert jr.verify(jr.incident_path(journal_dir(engine), outcome.incident)).ok
+    assert jr.list_incidents(journal_dir(engine))[0].status == "complete"
+
+
+async def test_restore_after_a_first_cut_undoes_the_first_cut_too(
+    engine: Engine, fresh_lab: Any, aws_client: Any
+) -> None:
+    before = iam_state(aws_client, fresh_lab)
+    outcome = await cut_first(engine, AGENT, contain(), {}, WHO, approve_all, tuning=FAST)
+    keys = iam_state(aws_client, fresh_lab)["main"]["users"][AGENT]["keys"]
+    assert set(keys.values()) == {"Inactive"}
+
+    undo = await restore(engine, outcome.incident, WHO, tuning=FAST)
+
+    assert {r.status for r in undo.results} == {Status.VERIFIED}, undo.to_json()
+    assert any(w.startswith("revives aws: access key") for w in undo.warnings)
+    restored = iam_state(aws_client, fresh_lab)
+    for account, role in (("main", "invoice-processor"), ("222222222222", "finance-data-reader")):
+        del restored[account]["roles"][role]["inline"]["AWSRevokeOlderSessions"]
+    assert restored == before
+
+
+async def test_a_run_stopped_before_its_whole_plan_is_never_called_contained(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def killed(*_args: Any, **_kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "agent_inventory", killed)
+    with pytest.raises(KeyboardInterrupt):
+        await cut_first(engine, AGENT, contain(), {}, WHO, approve_all, tuning=FAST)
+    monkeypatch.undo()
+    (summary,) = jr.list_incidents(journal_dir(engine))
+
+    finished = await resume(engine, summary.id, tuning=FAST)
+
+    assert finished.plan.growing
+    assert FIRST_CUT_ONLY in finished.warnings
+    assert finished.verdict is not None and finished.verdict.kind == "open"
+    assert finished.exit_code is ExitCode.PARTIAL
+    assert {r.step.action for r in finished.results} <= FIRST_CUT_ACTIONS
+    assert {r.status for r in finished.results} == {Status.VERIFIED}
+    assert jr.list_incidents(journal_dir(engine))[0].status == "partial"
+
+
+async def test_a_whole_plan_that_cannot_be_made_leaves_the_first_cut_and_an_open_verdict(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def down(*_args: Any, **_kwargs: Any) -> Any:
+        raise ProviderUnavailable("aws", "no provider answered")
+
+    monkeypatch.setattr(engine, "agent_inventory", down)
+
+    outcome = await cut_first(engine, AGENT, contain(), {}, WHO, approve_all, tuning=FAST)
+
+    assert outcome.results and {r.status for r in outcome.results} == {Status.VERIFIED}
+    assert {r.step.action for r in outcome.results} <= FIRST_CUT_ACTIONS
+    assert outcome.verdict is not None and outcome.verdict.kind == "open"
+    assert outcome.exit_code is ExitCode.PARTIAL
+    assert any("could not be planned" in w for w in outcome.warnings)
+    assert jr.list_incidents(journal_dir(engine))[0].status == "partial"
