@@ -22,10 +22,10 @@ import httpx
 import yaml
 
 from agent_ir.engine.inventory import Engine
-from agent_ir.errors import NotFoundError
 from agent_ir.engine.scope import Focus
+from agent_ir.errors import NotFoundError
 from agent_ir.lab.generator import generate_world_data
-from agent_ir.model import Grant, Identity, ProviderName
+from agent_ir.model import Edge, Grant, Identity, ProviderName
 from agent_ir.providers.base import Discovery, ProviderContext
 from agent_ir.settings import Settings, load_settings
 from tests.engine.test_scoped_discovery import _serve
@@ -150,6 +150,8 @@ class Scoped:
     """Identities named like the agent (case-insensitive) or listed in the inventory."""
     grants: list[Grant]
     """Their grants."""
+    edges: list[Edge]
+    """Every edge the scoped read drew."""
     attributed: set[str]
     """Ids the engine's correlation gives the agent."""
 
@@ -165,15 +167,13 @@ async def scoped(config: Path, agent: str, provider: ProviderName) -> Scoped:
         await engine.aclose()
     listed = inventory_ids(settings, agent)
     found = inv.discoveries[provider]
-    own = {
-        i.id: i for i in found.identities if i.name.lower() == agent.lower() or i.id in listed
-    }
+    own = {i.id: i for i in found.identities if i.name.lower() == agent.lower() or i.id in listed}
     grants = [g for g in found.grants if g.identity in own]
     try:
         attributed = {i.id for i in inv.agent(agent).identities}
     except NotFoundError:  # no identity of it anywhere: no agent
         attributed = set()
-    return Scoped(own, grants, attributed)
+    return Scoped(own=own, grants=grants, edges=list(found.edges), attributed=attributed)
 
 
 def clear_log(config: Path) -> None:
@@ -188,9 +188,7 @@ def logged(config: Path, provider: str) -> list[dict[str, Any]]:
 
 def grant_keys(grants: list[Grant]) -> list[tuple[Any, ...]]:
     """Grants as sortable tuples (order is not part of the contract)."""
-    return sorted(
-        (g.identity, g.grant, g.kind, g.risk or "", g.detail, g.ref) for g in grants
-    )
+    return sorted((g.identity, g.grant, g.kind, g.risk or "", g.detail, g.ref) for g in grants)
 
 
 def by_id(found: Discovery) -> dict[str, Identity]:

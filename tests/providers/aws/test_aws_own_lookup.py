@@ -52,6 +52,7 @@ async def _same_as_scoped(config: Path, agent: str) -> tuple[Discovery, Counter[
     found, actions = await _own(config, agent)
     assert lab.by_id(found) == expected.own
     assert lab.grant_keys(found.grants) == lab.grant_keys(expected.grants)
+    assert set(found.edges) <= set(expected.edges)
     assert not LISTINGS & set(actions), actions
     return found, actions
 
@@ -123,7 +124,9 @@ def test_ids_of_other_providers_are_not_asked_for() -> None:
 async def test_a_failing_iam_is_provider_unavailable_not_absent(default_lab: Path) -> None:
     settings = load_settings(default_lab)
     assert settings.providers.aws is not None
-    aws = AwsProvider(settings.providers.aws.model_copy(update={"max_attempts": 1}), lab.containment())
+    aws = AwsProvider(
+        settings.providers.aws.model_copy(update={"max_attempts": 1}), lab.containment()
+    )
     try:
         await aws.own_identities("gpt-scraper-bot", frozenset())  # signs in
         lab.set_faults(default_lab, "aws", {"error_rate": 1.0})
