@@ -16,7 +16,7 @@ import botocore.session
 from botocore.config import Config
 
 from agent_ir.activity.model import ActivityPage, ActivityWindow
-from agent_ir.errors import ProviderError
+from agent_ir.errors import ObjectMissing, ProviderError
 from agent_ir.model import Credential, Identity, ProviderName
 from agent_ir.providers.aws import scoped, translate
 from agent_ir.providers.aws.boundary import boto_errors
@@ -227,6 +227,77 @@ class AwsProvider:
         return await activity.read_activity(
             activity.lookup_through(self.cloudtrail_call), identities, window
         )
+
+    # -- own lookup (what a kill switch cuts first) ---------------------------------------
+
+    async def own_identities(self, agent: str, ids: frozenset[str]) -> Discovery:
+        """The users and roles named ``agent`` in every account, and those whose ARN is in
+        ``ids``, read by name (no listing) and in full as the scoped read reads them: their
+        tags, policies and (users) access keys. Absent ones are left out.
+
+        Rounds: sign-in; per principal its detail and its keys side by side; the managed
+        policies they attach. Edges are those among the principals found (each as the
+        scoped read draws it); the rest of the closure is the scoped read's to find."""
+        accounts = await self._sessions()
+        iam_of = {a.id: a.iam for a in accounts}
+        entries = scoped.own_entries(agent, ids, iam_of)
+        read = await asyncio.gather(*(self._own_read(e, iam_of[e.account]) for e in entries))
+        found = [r for r in read if r is not None]
+        docs: dict[str, PolicyDoc] = {}
+        missing = set().union(*(translate.attached_policy_arns(d) for _, d, _ in found))
+        docs.update(await self._managed_docs(sorted(missing), accounts))
+        principals: list[translate.Principal] = []
+        identities: list[Identity] = []
+        for entry, details, keys in found:
+            for p in translate.principals_from_details(entry.account, details, docs):
+                if p.name.lower() != agent.lower() and p.arn not in ids:
+                    continue  # asked by an inventory ARN the principal no longer has
+                principals.append(p)
+                ident = p.identity()
+                identities.append(_replace_credentials(ident, keys) if keys else ident)
+        self.principals.update((p.arn, p) for p in principals)
+        result = Discovery(provider="aws", identities=identities)
+        for principal in principals:
+            result.grants.extend(principal.grants())
+        arns = {p.arn for p in principals}
+        result.edges = [
+            e
+            for e in translate.assume_role_edges(principals)
+            if e.source in arns and e.target in arns
+        ]
+        result.requests = self._requests
+        result.responder_ids = set(self._responder_ids)
+        return result
+
+    async def _own_read(
+        self, entry: scoped.Listed, iam: Any
+    ) -> tuple[scoped.Listed, dict[str, list[dict[str, Any]]], tuple[Credential, ...]] | None:
+        """One principal by name: its detail and (a user's) keys at once; None when IAM
+        has no such principal (NoSuchEntity)."""
+
+        def detail() -> dict[str, list[dict[str, Any]]]:
+            self._counted()
+            return scoped.detail(entry, iam)
+
+        async def keys() -> tuple[Credential, ...]:
+            if entry.kind != "iam-user":
+                return ()
+            return await self._run(
+                f"listing keys of {entry.name}", functools.partial(self._keys, iam, entry.name)
+            )
+
+        details, creds = await asyncio.gather(
+            self._run(f"reading {entry.name} in {entry.account}", detail),
+            keys(),
+            return_exceptions=True,
+        )
+        if isinstance(details, ObjectMissing) or isinstance(creds, ObjectMissing):
+            return None
+        if isinstance(details, BaseException):
+            raise details
+        if isinstance(creds, BaseException):
+            raise creds
+        return entry, details, creds
 
     # -- discovery ----------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ bound: that account is read whole (the estate listing), and the scope says so.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,9 @@ Fetch = Callable[[str, str, Callable[[Any], Any]], Awaitable[Any]]
 
 LIST_PAGE = 1000
 ASSUME = "sts:AssumeRole"
+_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
+"""What IAM accepts as a user or role name (a name it refuses cannot be one)."""
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):(user|role)/(?:[^/]+/)*([^/]+)$")
 
 
 @dataclass(slots=True)
@@ -110,6 +114,27 @@ async def listing(account: str, fetch: Fetch) -> list[Listed]:
         for r in roles
     ]
     return out
+
+
+def own_entries(agent: str, ids: frozenset[str], accounts: Iterable[str]) -> list[Listed]:
+    """The principals an own lookup reads by name (``GetUser``/``GetRole``), without any
+    listing: a user and a role named ``agent`` in every account, and each user or role
+    whose ARN is in ``ids`` and lies in a configured account (ids of other providers, and
+    principals in accounts the read cannot reach, are not AWS principals it could read).
+    A name-only entry carries no ARN: the read learns it."""
+    known = list(accounts)
+    out: dict[tuple[str, str, str], Listed] = {}
+    if _NAME.match(agent):
+        for account in known:
+            for kind in ("iam-user", "iam-role"):
+                out[(account, kind, agent)] = Listed("", agent, kind, account)
+    for ref in sorted(ids):
+        match = _PRINCIPAL_ARN.match(ref)
+        if match is None or match.group(1) not in known:
+            continue
+        account, kind, name = match.group(1), f"iam-{match.group(2)}", match.group(3)
+        out.setdefault((account, kind, name), Listed(ref, name, kind, account))
+    return list(out.values())
 
 
 def trusting(listed: Iterable[Listed], arns: set[str]) -> set[str]:

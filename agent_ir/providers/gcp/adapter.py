@@ -13,6 +13,7 @@ Translation into identities, grants and edges is in :mod:`~agent_ir.providers.gc
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,6 +50,9 @@ READ_PERMISSIONS = (
     "policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query",
     "cloudasset.assets.searchAllIamPolicies",
 )
+ACCOUNT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+"""What IAM accepts as a service account id (the part of its email before ``@``)."""
+SA_DOMAIN = ".iam.gserviceaccount.com"
 KEY_ACTIVITY = "locations/global/activityTypes/serviceAccountKeyLastAuthentication/activities:query"
 
 
@@ -197,6 +201,76 @@ class GcpProvider:
         return await self._call(
             "POST", url, f"writing the policy of {resource}", body=body, write=True
         )
+
+    # -- own lookup (what a kill switch cuts first) ---------------------------------------
+
+    async def own_identities(self, agent: str, ids: frozenset[str]) -> Discovery:
+        """The service accounts whose id (the identity's name: the email before ``@``) is
+        ``agent`` in each configured project, and those whose email is in ``ids``, fetched
+        by email (no listing, no asset search) and read in full as the scoped read reads
+        them: keys, the description's agent tag, their own policy and their project's
+        grants. An account that does not exist, or lies outside the configured projects
+        (the scoped read would not list it), is left out.
+
+        Rounds: sign-in; the accounts by email; their keys and policies, side by side.
+        Edges are those among the accounts found; the rest of the closure (asset search,
+        pools) is the scoped read's."""
+        await self.client()
+        wanted = own_emails(agent, ids, self.settings.projects)
+        fetched = await asyncio.gather(*(self._own_account(e, p) for e, p in wanted))
+        found = {str(a["email"]): a for a in fetched if a is not None}
+        projects = sorted({str(a.get("projectId", "")) for a in found.values()})
+        idents = [translate.identity(a) for a in found.values()]
+        keys, own, project_policies = await asyncio.gather(
+            self._keys(idents, {}),
+            asyncio.gather(*(self._own_policy(e) for e in found)),
+            asyncio.gather(*(self.get_policy(f"projects/{p}") for p in projects)),
+        )
+        policies = dict(zip(found, own, strict=True))
+        by_project = dict(zip(projects, project_policies, strict=True))
+        self.accounts.update(found)
+        self.policies.update((f"serviceAccounts/{e}", p) for e, p in policies.items())
+        self.policies.update((f"projects/{p}", pol) for p, pol in by_project.items())
+        emails = set(found)
+        result = Discovery(
+            provider="gcp",
+            identities=[translate.identity(a, keys.get(e, ())) for e, a in found.items()],
+        )
+        for project, policy in by_project.items():
+            result.grants += translate.project_grants(project, policy, emails)
+        result.grants += translate.account_grants(policies, emails)
+        edges = translate.all_edges(
+            list(by_project.items()), found, policies, translate.PoolIndex()
+        )
+        result.edges = [e for e in edges if e.source in emails]
+        result.requests = self.requests
+        if self.caller:
+            result.responder_ids.add(self.caller)
+        return result
+
+    async def _own_account(self, email: str, project: str) -> dict[str, Any] | None:
+        """One account by email, in its project when the email names a configured one
+        (there 404 means absent and 403 is a refusal); else through ``projects/-``, where
+        IAM answers 403 "(or it may not exist)" for an account it cannot place. None when
+        absent or outside the configured projects."""
+        path = f"projects/{project}/serviceAccounts/{quote(email, safe='@')}"
+        try:
+            account = await self._call("GET", self._iam(path), f"reading {email}")
+        except ObjectMissing:
+            return None
+        except PermissionDenied:
+            if project != "-":
+                raise
+            return None
+        if str(account.get("projectId", "")) not in self.settings.projects:
+            return None
+        return account
+
+    async def _own_policy(self, email: str) -> dict[str, Any]:
+        try:
+            return await self.get_policy(f"serviceAccounts/{email}")
+        except ObjectMissing:
+            return {}
 
     # -- discovery ----------------------------------------------------------------------
 
@@ -423,3 +497,22 @@ class GcpProvider:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+def own_emails(agent: str, ids: frozenset[str], projects: Sequence[str]) -> list[tuple[str, str]]:
+    """(email, project to ask it in) of the accounts an own lookup fetches: the account
+    with id ``agent`` (IAM ids are lower case, names match case-insensitively) in each
+    project, when ``agent`` can be an account id at all, and every service-account email
+    in ``ids`` (ids of other providers are not emails of ``gserviceaccount.com``)."""
+    out: dict[str, str] = {}
+    account_id = agent.lower()
+    if ACCOUNT_ID.match(account_id):
+        for project in projects:
+            out[f"{account_id}@{project}{SA_DOMAIN}"] = project
+    for ref in sorted(ids):
+        local, at, domain = ref.lower().partition("@")
+        if not (at and local and domain.endswith("gserviceaccount.com")):
+            continue
+        project = domain.removesuffix(SA_DOMAIN) if domain.endswith(SA_DOMAIN) else ""
+        out.setdefault(f"{local}@{domain}", project if project in projects else "-")
+    return list(out.items())
