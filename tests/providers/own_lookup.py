@@ -62,7 +62,9 @@ async def own(config: Path, provider: ProviderName, agent: str) -> Lookup:
         await engine.aclose()
 
 
-def expected(inv: Inventory, provider: ProviderName, agent: str, ids: frozenset[str]) -> list[Identity]:
+def expected(
+    inv: Inventory, provider: ProviderName, agent: str, ids: frozenset[str]
+) -> list[Identity]:
     """What the scoped read attributes to ``agent`` in ``provider`` among the principals
     named like it or listed for it."""
     return sorted(
@@ -100,6 +102,4 @@ def named_agents(inv: Inventory, provider: ProviderName) -> list[str]:
 
 def absent_agents(inv: Inventory, provider: ProviderName) -> list[str]:
     """Agents with no principal in ``provider``."""
-    return sorted(
-        a.name for a in inv.agents if all(i.provider != provider for i in a.identities)
-    )
+    return sorted(a.name for a in inv.agents if all(i.provider != provider for i in a.identities))
