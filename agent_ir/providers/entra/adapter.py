@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -538,6 +539,131 @@ class EntraProvider:
                 out[str(row["keyId"])] = when
         return out
 
+    # -- own lookup (the kill switch's first cut) -----------------------------------------
+
+    async def own_identities(self, agent: str, ids: frozenset[str]) -> Discovery:
+        """The principals named ``agent`` (exactly, ignoring case) and those whose object
+        id is in ``ids``, each read as the agent-scoped read reads a principal of its
+        focus, with nothing listed whole (see :class:`~agent_ir.providers.base.OwnLookup`).
+
+        Three rounds after sign-in, each all at once: the lookups (``displayName eq`` on
+        principals and applications, ``id eq`` for ``ids``); the reads of each principal
+        found (agent-identity record, application, blueprint status, consents, directory
+        roles, app roles held, federated credentials of the applications already in
+        hand, an agent identity's sponsors); then what those name (an agent identity's
+        blueprint principal, whose tag it inherits; the principals grants are held on;
+        consenting users; federated credentials of applications found by ``appId``)."""
+        now = self.context.clock()
+        named = {"$filter": f"displayName eq {_literal(agent)}"}
+        by_name, by_id, apps, definitions, org = await asyncio.gather(
+            self._sps(named),
+            self._any_of("servicePrincipals", "id", filter(_is_object_id, ids), SP_PARAMS),
+            self._all("applications", {**APP_PARAMS, **named}),
+            self._all("roleManagement/directory/roleDefinitions", {"$select": "id,displayName"}),
+            self.graph.get("organization", "reading the tenant"),
+        )
+        snap = Snapshot(self.settings.tenant_id, _default_domain(org) or self.settings.tenant_id)
+        snap.role_names = {d["id"]: d.get("displayName", d["id"]) for d in definitions}
+        mine = [s for s in by_name if str(s.get("displayName", "")).lower() == agent.lower()]
+        sps = {str(s["id"]): s for s in [*mine, *by_id] if not snap.is_first_party(s)}
+        snap.service_principals.update(sps)
+        app_ids = {str(s["appId"]) for s in sps.values() if s.get("appId")}
+        snap.applications = {str(a["appId"]): a for a in apps if str(a["appId"]) in app_ids}
+        await self._own_details(snap, sorted(sps), sorted(app_ids))
+        await self._own_references(snap, list(sps.values()), set(app_ids))
+        self._remember(snap)
+        identities = [translate.identity(snap, s, now, with_credentials=True) for s in sps.values()]
+        result = Discovery(provider="entra", identities=identities)
+        result.grants = translate.grants(snap, set(sps))
+        result.edges = translate.edges(snap, set(sps))
+        result.requests = self.graph.requests + self.tokens.requests
+        result.responder_ids = {
+            i for i, s in sps.items() if s.get("appId") == self.settings.client_id
+        }
+        return result
+
+    async def _own_details(self, snap: Snapshot, ids: list[str], app_ids: list[str]) -> None:
+        """The second round of :meth:`own_identities`: what each principal found holds."""
+        in_hand = [
+            s for s in snap.service_principals.values() if s.get("appId") in snap.applications
+        ]
+        agent_like = [
+            i
+            for i in ids
+            if snap.service_principals[i].get("servicePrincipalType") == "ServiceIdentity"
+        ]
+        missing = set(app_ids) - set(snap.applications)
+        lists, held, fics, sponsors = await asyncio.gather(
+            _gather(
+                [
+                    self._any_of(AGENTS, "id", ids, {"$select": AGENT_FIELDS}, "beta", 100),
+                    self._any_of("applications", "appId", missing, APP_PARAMS),
+                    self._any_of(BLUEPRINTS, "appId", app_ids, {"$select": "id,appId"}, "beta"),
+                    self._any_of("oauth2PermissionGrants", "clientId", ids, {}),
+                    self._any_of(
+                        "roleManagement/directory/roleAssignments", "principalId", ids, {}
+                    ),
+                ]
+            ),
+            _gather([self._all(f"servicePrincipals/{i}/appRoleAssignments", {}) for i in ids]),
+            _gather([self._fics(snap, s) for s in in_hand]),
+            _gather([self._sponsors(i) for i in agent_like]),
+        )
+        agents, apps, blueprints, consents, roles = lists
+        snap.agents = {str(a["id"]): a for a in agents}
+        snap.applications.update({str(a["appId"]): a for a in apps})
+        snap.blueprint_app_ids = {str(b["appId"]) for b in blueprints}
+        snap.grants = {str(c["id"]): c for c in consents}
+        snap.role_assignments = {str(r["id"]): r for r in roles}
+        snap.assignments = {str(a["id"]): a for batch in held for a in batch}
+        snap.fics = {app_id: items for app_id, items in fics if app_id}
+        # the scoped read asks the agent identities it knows for their sponsors
+        snap.sponsors = {i: items for i, items in sponsors if i in snap.agents}
+
+    async def _own_references(
+        self, snap: Snapshot, sps: list[dict[str, Any]], app_ids: set[str]
+    ) -> None:
+        """The third round of :meth:`own_identities`: the objects the second named."""
+        parents = {str(a.get("agentIdentityBlueprintId")) for a in snap.agents.values()}
+        parents -= app_ids | {"None"}
+        held_on = [*snap.assignments.values(), *snap.grants.values()]
+        resources = {str(a["resourceId"]) for a in held_on if a.get("resourceId")}
+        resources -= set(snap.service_principals)
+        late = [
+            s
+            for s in sps
+            if str((snap.applications.get(str(s.get("appId"))) or {}).get("id")) not in snap.fics
+        ]
+        blueprints, held, _, fics = await asyncio.gather(
+            self._any_of("servicePrincipals", "appId", parents, SP_PARAMS),
+            self._any_of("servicePrincipals", "id", resources, SP_PARAMS),
+            self._users(snap, list(snap.grants.values())),
+            _gather([self._fics(snap, s) for s in late]),
+        )
+        snap.service_principals.update({str(s["id"]): s for s in [*blueprints, *held]})
+        snap.fics.update({app_id: items for app_id, items in fics if app_id})
+
+    def _remember(self, found: Snapshot) -> None:
+        """Add what :meth:`own_identities` read to the planning snapshot, so that the steps
+        cutting those principals' credentials can be planned before the scoped read ends
+        (whose snapshot, replacing this one, holds the same objects)."""
+        snap = self.snapshot
+        snap.domain = snap.domain or found.domain
+        for name in (
+            "service_principals",
+            "agents",
+            "applications",
+            "fics",
+            "sponsors",
+            "grants",
+            "assignments",
+            "role_assignments",
+            "role_names",
+            "users",
+        ):
+            getattr(snap, name).update(getattr(found, name))
+        snap.blueprint_app_ids |= found.blueprint_app_ids
+
     # -- activity ------------------------------------------------------------------------
 
     async def read_activity(
@@ -642,6 +768,16 @@ async def _gather(calls: list[Awaitable[T]]) -> list[T]:
 def _is(obj: dict[str, Any], kind: str) -> bool:
     """Whether a directory object reference is of ``kind`` (by its ``@odata.type``)."""
     return str(obj.get("@odata.type", "")) == f"#microsoft.graph.{kind}"
+
+
+def _is_object_id(value: str) -> bool:
+    """Whether ``value`` can be a Graph object id (a GUID): the explicit inventory lists the
+    ids of every provider, and Graph refuses an ``id eq`` comparison with anything else."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _literal(value: str) -> str:

@@ -94,6 +94,23 @@ class OktaProvider:
         result.responder_ids = set(self.responder_ids)
         return result
 
+    async def own_identities(self, agent: str, ids: frozenset[str]) -> Discovery:
+        """The apps, AI agents and service users named ``agent`` and the principals whose
+        id is in ``ids``, each read in full as discovery reads one, without listing the
+        org (:meth:`Discoverer.own`); on the adapter's client, so the SDK is imported once.
+        What actions need about them joins the planning facts at once: the steps cutting
+        their credentials can be planned before the agent-scoped read ends."""
+        everything = ProviderContext(clock=self.context.clock, containment=lambda: True)
+        discoverer = Discoverer(self.client, self.settings, everything)
+        result = await discoverer.own(agent, ids)
+        found = discoverer.facts
+        self.facts.apps.update(found.apps)
+        self.facts.users_by_email.update(found.users_by_email)
+        self.facts.token_creators.update(found.token_creators)
+        self.responder_ids |= result.responder_ids
+        result.responder_ids = set(self.responder_ids)
+        return result
+
     async def check(self, permissions: list[str]) -> CheckReport:
         """Who the console is in Okta, and which scopes it holds."""
         org, _ = await self.client.call("reading the org", "get_org_settings")

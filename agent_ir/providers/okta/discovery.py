@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +40,8 @@ AI_AGENTS = "/workload-principals/api/v1/ai-agents"
 TOKEN_GRANTED = "app.oauth2.as.token.grant.access_token"
 APP_CREATED = "application.lifecycle.create"
 LOG_RETENTION = timedelta(days=90)
+OKTA_ID = re.compile(r"[0-9A-Za-z]{20}")
+"""The shape of an Okta object id: the explicit inventory's other ids are not asked for."""
 
 
 @dataclass(slots=True)
@@ -87,8 +90,20 @@ class Discoverer:
 
     async def run(self) -> Discovery:
         """Discover everything; the facts stay on ``self.facts`` for the actions."""
+        return await self._complete(self._run())
+
+    async def own(self, agent: str, ids: frozenset[str]) -> Discovery:
+        """The apps, AI agents and service users named ``agent`` and the apps, users, AI
+        agents and API tokens whose id is in ``ids``, each read as :meth:`run` reads one
+        the engine wants in full (the context should want everything), with nothing listed
+        whole: the org and the lookups at once (an app search ``q`` keeping exact labels,
+        ``search`` on AI agents' names and users' logins, a read by id), then each found
+        principal's details at once, as :meth:`run` reads them."""
+        return await self._complete(self._own(agent, ids))
+
+    async def _complete(self, work: Awaitable[None]) -> Discovery:
         try:
-            await self._run()
+            await work
         except BaseException:
             for task in [*self._users.values(), *self._roles.values()]:
                 task.cancel()
@@ -133,6 +148,65 @@ class Discoverer:
             self._each("okta: service users", users, self._service_user),
         )
 
+    async def _own(self, agent: str, ids: frozenset[str]) -> None:
+        size = self.settings.page_size
+        exact = f'"{_quoted(agent)}"'
+        wanted = sorted(i for i in ids if OKTA_ID.fullmatch(i))
+        self.account, apps, agents, users, found = await asyncio.gather(
+            self._account(),
+            self.client.pages(
+                f"finding apps named {agent}", "list_applications", q=agent, limit=size
+            ),
+            self._ai_agents(f"profile.name eq {exact}"),
+            self.client.pages(
+                f"finding service users named {agent}",
+                "list_users",
+                search=f"profile.login eq {exact}",
+                limit=size,
+            ),
+            asyncio.gather(*(self._by_id(i) for i in wanted)),
+        )
+        named = agent.lower()
+        apps = [a for a in apps if str(a.get("label") or "").lower() == named]
+        agents = [a for a in agents if str(_profile(a).get("name") or "").lower() == named]
+        users = [u for u in users if str(_profile(u).get("login") or "").lower() == named]
+        by_id = [pair for batch in found for pair in batch]
+        apps += [item for kind, item in by_id if kind == "app"]
+        agents += [item for kind, item in by_id if kind == "ai-agent"]
+        users += [item for kind, item in by_id if kind == "user"]
+        tokens = [item for kind, item in by_id if kind == "token"]
+        attribute = self.settings.agent_attribute
+        users = [u for u in _unique(users) if _profile(u).get(attribute)]
+        self.listed_users = {str(u.get("id")): u for u in users}
+        await asyncio.gather(
+            self._each("okta: apps", [a for a in _unique(apps) if tr.is_machine_app(a)], self._app),
+            self._each("okta: API tokens", _unique(tokens), self._token),
+            self._each("okta: AI agents", _unique(agents), self._agent),
+            self._each("okta: service users", users, self._service_user),
+        )
+
+    async def _by_id(self, ref: str) -> list[tuple[str, dict[str, Any]]]:
+        """What the principal with id ``ref`` is: an app, user, AI agent or API token (Okta
+        ids name no collection, so each is asked at once; the others answer 404)."""
+        reads = await asyncio.gather(
+            self._get("app", f"/api/v1/apps/{ref}"),
+            self._get("user", f"/api/v1/users/{ref}"),
+            self._get("ai-agent", f"{AI_AGENTS}/{ref}", "okta.aiAgents.read"),
+            self._get("token", f"/api/v1/api-tokens/{ref}", "okta.apiTokens.read"),
+        )
+        return [r for r in reads if r is not None]
+
+    async def _get(
+        self, kind: str, path: str, scope: str | None = None
+    ) -> tuple[str, dict[str, Any]] | None:
+        if scope is not None and not self.may(scope):
+            return None
+        try:
+            _, data, _ = await self.client.raw(f"reading {path}", "GET", path)
+        except ObjectMissing:
+            return None
+        return (kind, data) if isinstance(data, dict) and data.get("id") else None
+
     async def _each(self, what: str, items: list[T], one: Callable[[T], Awaitable[None]]) -> None:
         done = 0
         total = len(items)
@@ -169,13 +243,14 @@ class Discoverer:
         # ``Link`` pages it answers with, by hand.
         return await self.client.raw_pages("listing API tokens", "/api/v1/api-tokens", {})
 
-    async def _ai_agents(self) -> list[dict[str, Any]]:
+    async def _ai_agents(self, search: str | None = None) -> list[dict[str, Any]]:
         if not self.may("okta.aiAgents.read"):
             return []
+        params = {"limit": str(self.settings.page_size)}
+        if search is not None:
+            params["search"] = search
         try:
-            return await self.client.raw_pages(
-                "listing AI agents", AI_AGENTS, {"limit": str(self.settings.page_size)}
-            )
+            return await self.client.raw_pages("listing AI agents", AI_AGENTS, params)
         except ObjectMissing:
             log.info("this Okta org has no AI agents API (Okta for AI Agents is an add-on)")
             return []
@@ -433,6 +508,16 @@ def _with(identity: Identity, credentials: list[Credential]) -> Identity:
     from dataclasses import replace
 
     return replace(identity, credentials=tuple(credentials))
+
+
+def _profile(item: dict[str, Any]) -> dict[str, Any]:
+    profile = item.get("profile")
+    return profile if isinstance(profile, dict) else {}
+
+
+def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``items`` once each by id (a principal found by name and by id is read once)."""
+    return list({str(i.get("id")): i for i in items}.values())
 
 
 def _quoted(value: str) -> str:
