@@ -39,6 +39,11 @@ from agent_ir.settings import Settings
 
 DISCOVERY_DEADLINE_S = 120.0
 """How long one provider's discovery may take before it counts as not answering."""
+FIRST_CUT_GRACE_S = 0.3
+"""Once one provider's own lookup has found the agent, how much longer the others get
+before the first cut goes ahead without them."""
+FIRST_CUT_CAP_S = 3.0
+"""The longest the first cut waits for any provider's own lookup."""
 
 
 @dataclass(slots=True)
@@ -113,6 +118,7 @@ class Engine:
         self._focus_name: str | None = None
         self._focus_of: scope.Focus | None = None
         self._containment = False
+        self._background: list[asyncio.Future[Any]] = []
 
     def configured(self) -> list[ProviderName]:
         """The providers the configuration names, in canonical order."""
@@ -259,26 +265,44 @@ class Engine:
         inv.scope = "; ".join([own.describe(inv.agent(name)), *notes])
         return inv
 
-    async def own_inventory(self, name: str) -> Inventory:
+    async def own_inventory(
+        self, name: str, *, grace_s: float = FIRST_CUT_GRACE_S, cap_s: float = FIRST_CUT_CAP_S
+    ) -> Inventory:
         """The agent's certain own principals only, looked up by name and by the explicit
         inventory's ids in every provider that can (:class:`OwnLookup`), without listing
-        anything: what a kill switch cuts first. A provider that cannot, or fails, or is
-        slow is simply absent here (the whole read that follows reports it)."""
+        anything: what a kill switch cuts first.
+
+        One slow or silent provider must not hold up the others' first cut: once one
+        provider has found something, the others get ``grace_s`` more, and none gets more
+        than ``cap_s`` in all. A provider that cannot look up, fails, or is still looking
+        is absent here (its credentials are cut once the whole read has found them; a
+        lookup still running goes on in the background and is closed with the engine)."""
         listed = scope.Focus.of(name, self.settings.inventory).listed
         providers = self.providers()
-
-        async def one(provider: ProviderName) -> tuple[ProviderName, Discovery | None]:
-            adapter = providers[provider]
-            if not isinstance(adapter, OwnLookup):
-                return provider, None
-            try:
-                async with asyncio.timeout(self.discovery_deadline_s):
-                    return provider, await adapter.own_identities(name, listed)
-            except (AgentIRError, TimeoutError):
-                return provider, None
-
-        found = await asyncio.gather(*(one(p) for p in providers))
-        discoveries = {p: d for p, d in found if d is not None}
+        tasks = {
+            asyncio.ensure_future(adapter.own_identities(name, listed)): provider
+            for provider, adapter in providers.items()
+            if isinstance(adapter, OwnLookup)
+        }
+        discoveries: dict[ProviderName, Discovery] = {}
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + cap_s
+        pending = set(tasks)
+        while pending:
+            left = ends - loop.time()
+            if left <= 0:
+                break
+            done, pending = await asyncio.wait(
+                pending, timeout=left, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:
+                if task.cancelled() or task.exception() is not None:
+                    continue  # the whole read that follows reports what went wrong
+                found = task.result()
+                discoveries[tasks[task]] = found
+                if found.identities:
+                    ends = min(ends, loop.time() + grace_s)
+        self._background.extend(pending)
         return self._scoped(name, discoveries, {})
 
     async def _widening(self, name: str, own: scope.Focus) -> Inventory:
@@ -406,7 +430,12 @@ class Engine:
         return out
 
     async def aclose(self) -> None:
-        """Close every adapter."""
+        """Close every adapter (first ending any lookup still running in the background)."""
+        for task in self._background:
+            task.cancel()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        self._background = []
         for provider in (self._providers or {}).values():
             await provider.aclose()
 

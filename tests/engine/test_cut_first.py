@@ -4,7 +4,9 @@ and a run stopped before its whole plan is never called contained."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +20,11 @@ from agent_ir.engine.planner import FIRST_CUT_ONLY
 from agent_ir.errors import ProviderUnavailable
 from agent_ir.exit_codes import ExitCode
 from agent_ir.playbook.loader import find_playbook, load_playbook
+from agent_ir.settings import load_settings
 from tests.engine.helpers import FAST, iam_state
+from tests.engine.test_scoped_discovery import default_lab
+
+__all__ = ["default_lab"]  # the four-provider default world, served (a fixture)
 
 AGENT = "invoice-agent"
 WHO = Who(responder="tester", reason="lab test")
@@ -127,3 +133,26 @@ async def test_a_whole_plan_that_cannot_be_made_leaves_the_first_cut_and_an_open
     assert outcome.exit_code is ExitCode.PARTIAL
     assert any("could not be planned" in w for w in outcome.warnings)
     assert jr.list_incidents(journal_dir(engine))[0].status == "partial"
+
+
+async def test_a_silent_provider_does_not_hold_up_the_others_first_cut(
+    default_lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(default_lab).model_copy(update={"journal_dir": tmp_path / "j"})
+    engine = Engine(settings)
+    never = asyncio.Event()
+
+    async def silent(*_args: Any, **_kwargs: Any) -> Any:
+        await never.wait()
+
+    monkeypatch.setattr(engine.providers()["entra"], "own_identities", silent)
+    try:
+        outcome = await cut_first(engine, AGENT, contain(), {}, WHO, approve_all, tuning=FAST)
+    finally:
+        await engine.aclose()
+
+    first = _records(engine, outcome.incident)[0].payload["plan"]["steps"]
+    assert first and "entra" not in {s["provider"] for s in first}
+    entra = [r for r in outcome.results if r.step.provider == "entra"]
+    assert entra and {r.status for r in entra} == {Status.VERIFIED}
+    assert outcome.exit_code is ExitCode.OK
