@@ -240,7 +240,9 @@ class Executor:
         finished = finished or {}
         prior = prior or {}
         budget = self.tuning.run_deadline_s or run_deadline(steps, self.tuning)
-        self._run_ends = asyncio.get_running_loop().time() + budget
+        # Runs may overlap on one executor (a first cut's, then the rest): none shortens
+        # another's deadline.
+        self._run_ends = max(self._run_ends, asyncio.get_running_loop().time() + budget)
         by_provider: dict[ProviderName, list[PlannedStep]] = {}
         for step in steps:
             by_provider.setdefault(step.provider, []).append(step)

@@ -22,6 +22,7 @@ A run that stops before step 3 leaves a growing plan: its verdict is open, never
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -45,7 +46,9 @@ from agent_ir.engine.inventory import Engine
 from agent_ir.engine.planner import Plan, make_plan
 from agent_ir.errors import AgentIRError, RefusedError
 from agent_ir.evidence.hooks import after_run, run_started
+from agent_ir.model import ProviderName
 from agent_ir.playbook.model import Playbook
+from agent_ir.providers.base import Discovery
 
 FIRST_CUT_ACTIONS = frozenset({"disable-credentials", "revoke-sessions"})
 """What a first cut does: static credentials and live sessions, on the own principals."""
@@ -87,102 +90,219 @@ async def cut_first(
     the agent up directly, or nothing to cut there) this is the ordinary plan-then-run."""
     started = time.monotonic() if started is None else started
     first = first_cut_playbook(playbook)
-    early: Plan | None = None
     if first is not None:
-        own = await engine.own_inventory(agent_name)
-        if any(a.name.lower() == agent_name.lower() for a in own.agents):
-            agent = own.agent(agent_name)
-            early = await make_plan(engine, own, agent, first, params, engine.clock(), live=False)
-    if early is None or not early.steps:
-        plan = await plan_for(engine, agent_name, playbook, params)
-        check_blast_radius(plan)
-        return await execute(
-            engine,
-            plan,
-            who,
-            approved=approve(plan),
-            on_event=on_event,
-            tuning=tuning,
-            wait=wait,
-            started=started,
-        )
-    early.growing = True
-    early.notes.append(
-        "first cut: the credential and session steps on the agent's own principals, found "
-        "by name and inventory without listing; the rest follows once its closure is read"
-    )
-    check_blast_radius(early)
-    on_first_cut(early)
-    return await _run_growing(
-        engine, agent_name, playbook, params, who, approve, early, on_event, tuning, wait, started
+        async with contextlib.AsyncExitStack() as stack:
+            run = await _first_cuts(
+                engine, agent_name, first, params, who, stack, on_first_cut, on_event, tuning, wait
+            )
+            outcome = None if run is None else await run.finish(playbook, approve, started)
+        if run is not None and outcome is not None:
+            outcome.warnings += await asyncio.to_thread(
+                after_run,
+                engine.settings,
+                journal_dir(engine),
+                outcome.incident,
+                engine.clock,
+                run.follower,
+            )
+            return outcome
+    plan = await plan_for(engine, agent_name, playbook, params)
+    check_blast_radius(plan)
+    return await execute(
+        engine,
+        plan,
+        who,
+        approved=approve(plan),
+        on_event=on_event,
+        tuning=tuning,
+        wait=wait,
+        started=started,
     )
 
 
-async def _run_growing(
+async def _first_cuts(
     engine: Engine,
     agent_name: str,
-    playbook: Playbook,
+    first: Playbook,
     params: dict[str, Any],
     who: Who,
-    approve: Callable[[Plan], Approval],
-    early: Plan,
+    stack: contextlib.AsyncExitStack,
+    on_first_cut: Callable[[Plan], None],
     on_event: EventFn | None,
     tuning: Tuning | None,
     wait: bool,
-    started: float,
-) -> Outcome:
-    """Journal and run the first cut while the whole plan is made, then run the rest."""
-    directory = journal_dir(engine)
-    incident = jr.new_incident_id(engine.clock())
-    start = jr.incident_start(
-        os_user=who.os_user,
-        responder=who.responder,
-        why=who.reason,
-        playbook=early.playbook,
-        agent=early.agent,
-        plan_hash=early.plan_hash,
-        plan=early.to_json(),
-        lab=engine.settings.lab,
-    )
-    async with plan_locks(directory, early, incident, who.os_user, wait=wait):
-        with jr.Journal.create(directory, incident, start, clock=engine.clock) as journal:
-            follower = run_started(engine.settings, directory, incident)
-            executor = Executor(
-                engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
-            )
-            first_run = asyncio.ensure_future(executor.run(early.steps))
-            try:
-                whole, why = await _whole_plan(engine, agent_name, playbook, params, early)
-                first_results = await first_run
-            finally:
-                if not first_run.done():
-                    first_run.cancel()
-            outcome = await _rest(
-                executor, journal, incident, early, whole, why, first_results, approve
-            )
-            outcome.timing = executor.timing(started)
-            journal_verdict(journal, outcome, engine.clock())
-            journal_end(journal, outcome)
-    outcome.warnings += await asyncio.to_thread(
-        after_run, engine.settings, directory, incident, engine.clock, follower
-    )
-    return outcome
-
-
-async def _whole_plan(
-    engine: Engine, agent_name: str, playbook: Playbook, params: dict[str, Any], early: Plan
-) -> tuple[Plan | None, str]:
-    """The whole plan, keeping the first cut's steps; or None and why it could not be made."""
-    try:
-        inv = await engine.agent_inventory(agent_name, containment=True)
-        agent = inv.agent(agent_name)
-        whole = await make_plan(
-            engine, inv, agent, playbook, params, engine.clock(), already=early.steps
+) -> _Growing | None:
+    """Cut each provider's part as soon as its own lookup answers: the first to find
+    something opens the incident (and starts the whole read), each later one journals the
+    grown plan and runs its own steps. None when no lookup found anything to cut."""
+    run: _Growing | None = None
+    found: dict[ProviderName, Discovery] = {}
+    async for provider, discovery in engine.own_lookups(agent_name):
+        found[provider] = discovery
+        if not discovery.identities:
+            continue
+        inv = engine.own_view(agent_name, found)
+        if not any(a.name.lower() == agent_name.lower() for a in inv.agents):
+            continue
+        already = run.plan.steps if run is not None else []
+        plan = await make_plan(
+            engine,
+            inv,
+            inv.agent(agent_name),
+            first,
+            params,
+            engine.clock(),
+            live=False,
+            already=already,
         )
-    except AgentIRError as exc:
-        return None, exc.message
-    whole.notes.insert(0, early.notes[-1])
-    return whole, ""
+        if len(plan.steps) == len(already):
+            continue
+        plan.growing = True
+        plan.notes.append(FIRST_CUT_NOTE)
+        check_blast_radius(plan)
+        if run is None:
+            on_first_cut(plan)
+            run = await _Growing.open(
+                engine, agent_name, params, who, plan, stack, on_event, tuning, wait
+            )
+        else:
+            run.grow(plan)
+    return run
+
+
+FIRST_CUT_NOTE = (
+    "first cut: the credential and session steps on the agent's own principals, found by "
+    "name and inventory without listing; the rest follows once its closure is read"
+)
+
+
+class _Growing:
+    """One incident whose plan grows: first cuts as lookups answer, then the whole plan."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        agent_name: str,
+        params: dict[str, Any],
+        incident: str,
+        plan: Plan,
+        journal: jr.Journal,
+        executor: Executor,
+        follower: Any,
+    ) -> None:
+        self.engine = engine
+        self.agent_name = agent_name
+        self.params = params
+        self.incident = incident
+        self.plan = plan
+        self.journal = journal
+        self.executor = executor
+        self.follower = follower
+        self.runs: list[asyncio.Future[list[StepResult]]] = []
+        self.whole_read: asyncio.Future[Any] | None = None
+
+    @classmethod
+    async def open(
+        cls,
+        engine: Engine,
+        agent_name: str,
+        params: dict[str, Any],
+        who: Who,
+        plan: Plan,
+        stack: contextlib.AsyncExitStack,
+        on_event: EventFn | None,
+        tuning: Tuning | None,
+        wait: bool,
+    ) -> _Growing:
+        """Open the incident on the first cut's plan (locks, journal), start running it,
+        and start reading the whole closure beside it."""
+        directory = journal_dir(engine)
+        incident = jr.new_incident_id(engine.clock())
+        start = jr.incident_start(
+            os_user=who.os_user,
+            responder=who.responder,
+            why=who.reason,
+            playbook=plan.playbook,
+            agent=plan.agent,
+            plan_hash=plan.plan_hash,
+            plan=plan.to_json(),
+            lab=engine.settings.lab,
+        )
+        await stack.enter_async_context(
+            plan_locks(directory, plan, incident, who.os_user, wait=wait)
+        )
+        journal = stack.enter_context(
+            jr.Journal.create(directory, incident, start, clock=engine.clock)
+        )
+        follower = run_started(engine.settings, directory, incident)
+        executor = Executor(
+            engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
+        )
+        run = cls(engine, agent_name, params, incident, plan, journal, executor, follower)
+        stack.push_async_callback(run._stop)
+        run.runs.append(asyncio.ensure_future(executor.run(plan.steps)))
+        run.whole_read = asyncio.ensure_future(engine.agent_inventory(agent_name, containment=True))
+        return run
+
+    def grow(self, plan: Plan) -> None:
+        """Journal the grown first cut and run its new steps."""
+        done = {s.id for s in self.plan.steps}
+        self.journal.append(jr.Kind.PLAN, {"plan_hash": plan.plan_hash, "plan": plan.to_json()})
+        self.plan = plan
+        fresh = [s for s in plan.steps if s.id not in done]
+        self.runs.append(asyncio.ensure_future(self.executor.run(fresh)))
+
+    async def _stop(self) -> None:
+        """On the way out (normally or not), nothing of this run is left running."""
+        pending = [t for t in [*self.runs, self.whole_read] if t is not None and not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def finish(
+        self,
+        playbook: Playbook,
+        approve: Callable[[Plan], Approval],
+        started: float,
+    ) -> Outcome:
+        """Make the whole plan, journal it, run the rest, and end the incident."""
+        whole, why = await self._whole(playbook)
+        first_results = [r for results in await asyncio.gather(*self.runs) for r in results]
+        outcome = await _rest(
+            self.executor,
+            self.journal,
+            self.incident,
+            self.plan,
+            whole,
+            why,
+            first_results,
+            approve,
+        )
+        outcome.timing = self.executor.timing(started)
+        journal_verdict(self.journal, outcome, self.engine.clock())
+        journal_end(self.journal, outcome)
+        return outcome
+
+    async def _whole(self, playbook: Playbook) -> tuple[Plan | None, str]:
+        """The whole plan, keeping every first-cut step; or None and why it could not be made."""
+        assert self.whole_read is not None
+        try:
+            inv = await self.whole_read
+            agent = inv.agent(self.agent_name)
+            whole = await make_plan(
+                self.engine,
+                inv,
+                agent,
+                playbook,
+                self.params,
+                self.engine.clock(),
+                already=self.plan.steps,
+            )
+        except AgentIRError as exc:
+            return None, exc.message
+        whole.notes.insert(0, FIRST_CUT_NOTE)
+        return whole, ""
 
 
 async def _rest(

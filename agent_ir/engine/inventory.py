@@ -39,11 +39,9 @@ from agent_ir.settings import Settings
 
 DISCOVERY_DEADLINE_S = 120.0
 """How long one provider's discovery may take before it counts as not answering."""
-FIRST_CUT_GRACE_S = 0.3
-"""Once one provider's own lookup has found the agent, how much longer the others get
-before the first cut goes ahead without them."""
 FIRST_CUT_CAP_S = 3.0
-"""The longest the first cut waits for any provider's own lookup."""
+"""How long a provider's own lookup may take to count towards the first cut (beyond it,
+that provider's credentials are cut with the whole plan)."""
 
 
 @dataclass(slots=True)
@@ -265,44 +263,39 @@ class Engine:
         inv.scope = "; ".join([own.describe(inv.agent(name)), *notes])
         return inv
 
-    async def own_inventory(
-        self, name: str, *, grace_s: float = FIRST_CUT_GRACE_S, cap_s: float = FIRST_CUT_CAP_S
-    ) -> Inventory:
-        """The agent's certain own principals only, looked up by name and by the explicit
-        inventory's ids in every provider that can (:class:`OwnLookup`), without listing
-        anything: what a kill switch cuts first.
+    async def own_lookups(
+        self, name: str, *, cap_s: float = FIRST_CUT_CAP_S
+    ) -> AsyncIterator[tuple[ProviderName, Discovery]]:
+        """Each provider's certain own principals of the agent as soon as that provider
+        has looked them up (by name and by the explicit inventory's ids, without listing:
+        :class:`OwnLookup`): what a kill switch cuts first, provider by provider.
 
-        One slow or silent provider must not hold up the others' first cut: once one
-        provider has found something, the others get ``grace_s`` more, and none gets more
-        than ``cap_s`` in all. A provider that cannot look up, fails, or is still looking
-        is absent here (its credentials are cut once the whole read has found them; a
-        lookup still running goes on in the background and is closed with the engine)."""
+        A provider that cannot look up, fails, or takes longer than ``cap_s`` is left out
+        (the whole read that follows finds its principals and reports its errors); a
+        lookup still running then goes on in the background and ends with the engine."""
         listed = scope.Focus.of(name, self.settings.inventory).listed
-        providers = self.providers()
+        self._containment = True  # a lookup only ever feeds a containment
         tasks = {
             asyncio.ensure_future(adapter.own_identities(name, listed)): provider
-            for provider, adapter in providers.items()
+            for provider, adapter in self.providers().items()
             if isinstance(adapter, OwnLookup)
         }
-        discoveries: dict[ProviderName, Discovery] = {}
         loop = asyncio.get_running_loop()
         ends = loop.time() + cap_s
         pending = set(tasks)
-        while pending:
-            left = ends - loop.time()
-            if left <= 0:
-                break
-            done, pending = await asyncio.wait(
-                pending, timeout=left, return_when=asyncio.FIRST_COMPLETED
-            )
-            for task in done:
-                if task.cancelled() or task.exception() is not None:
-                    continue  # the whole read that follows reports what went wrong
-                found = task.result()
-                discoveries[tasks[task]] = found
-                if found.identities:
-                    ends = min(ends, loop.time() + grace_s)
-        self._background.extend(pending)
+        try:
+            while pending and loop.time() < ends:
+                done, pending = await asyncio.wait(
+                    pending, timeout=ends - loop.time(), return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    if not task.cancelled() and task.exception() is None:
+                        yield tasks[task], task.result()
+        finally:
+            self._background.extend(pending)
+
+    def own_view(self, name: str, discoveries: dict[ProviderName, Discovery]) -> Inventory:
+        """The inventory of what own lookups found so far (correlated, the agent assessed)."""
         return self._scoped(name, discoveries, {})
 
     async def _widening(self, name: str, own: scope.Focus) -> Inventory:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from agent_ir.engine import firstcut
 from agent_ir.engine import journal as jr
 from agent_ir.engine.executor import Status
 from agent_ir.engine.firstcut import FIRST_CUT_ACTIONS, cut_first
@@ -94,14 +95,19 @@ async def test_restore_after_a_first_cut_undoes_the_first_cut_too(
     assert restored == before
 
 
+class Crash(BaseException):
+    """The process dying (as a kill would) once the first cut has run."""
+
+
 async def test_a_run_stopped_before_its_whole_plan_is_never_called_contained(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def killed(*_args: Any, **_kwargs: Any) -> Any:
-        raise KeyboardInterrupt
+    async def crash(self: Any, *_args: Any) -> Any:
+        await asyncio.gather(*self.runs)
+        raise Crash
 
-    monkeypatch.setattr(engine, "agent_inventory", killed)
-    with pytest.raises(KeyboardInterrupt):
+    monkeypatch.setattr(firstcut._Growing, "finish", crash)
+    with pytest.raises(Crash):
         await cut_first(engine, AGENT, contain(), {}, WHO, approve_all, tuning=FAST)
     monkeypatch.undo()
     (summary,) = jr.list_incidents(journal_dir(engine))
