@@ -153,6 +153,9 @@ class Executor:
         self._first_write: float | None = None
         self._last_write: float | None = None
         self._last_result: float | None = None
+        self.first_write = asyncio.Event()
+        """Set once the run's first write has landed (what a first cut waits on before
+        spending the interpreter on anything else)."""
 
     def timing(self, started: float) -> dict[str, float | None]:
         """Seconds from ``started`` (``time.monotonic()``) to the first write that landed,
@@ -171,6 +174,7 @@ class Executor:
         now = time.monotonic()
         if self._first_write is None:
             self._first_write = now
+            self.first_write.set()
         self._last_write = now
 
     def _event(self, event: str, step: PlannedStep, detail: str = "") -> None:

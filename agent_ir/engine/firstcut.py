@@ -137,7 +137,8 @@ async def _first_cuts(
     grown plan and runs its own steps. None when no lookup found anything to cut."""
     run: _Growing | None = None
     found: dict[ProviderName, Discovery] = {}
-    async for provider, discovery in engine.own_lookups(agent_name):
+    landed = asyncio.Event()  # the first cut's first write: slow-opening providers wait
+    async for provider, discovery in engine.own_lookups(agent_name, later=landed):
         found[provider] = discovery
         if not discovery.identities:
             continue
@@ -163,7 +164,7 @@ async def _first_cuts(
         if run is None:
             on_first_cut(plan)
             run = await _Growing.open(
-                engine, agent_name, params, who, plan, stack, on_event, tuning, wait
+                engine, agent_name, params, who, plan, stack, on_event, tuning, wait, landed
             )
         else:
             run.grow(plan)
@@ -213,9 +214,11 @@ class _Growing:
         on_event: EventFn | None,
         tuning: Tuning | None,
         wait: bool,
+        landed: asyncio.Event,
     ) -> _Growing:
         """Open the incident on the first cut's plan (locks, journal), start running it,
-        and start reading the whole closure beside it."""
+        and start reading the whole closure once its first write has landed (or it ended
+        without one): the interpreter serves the first cut before anything else."""
         directory = journal_dir(engine)
         incident = jr.new_incident_id(engine.clock())
         start = jr.incident_start(
@@ -238,6 +241,7 @@ class _Growing:
         executor = Executor(
             engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
         )
+        executor.first_write = landed
         run = cls(engine, agent_name, params, incident, plan, journal, executor, follower)
         stack.push_async_callback(run._stop)
         run.runs.append(asyncio.ensure_future(executor.run(plan.steps)))
@@ -303,6 +307,19 @@ class _Growing:
             return None, exc.message
         whole.notes.insert(0, FIRST_CUT_NOTE)
         return whole, ""
+
+
+async def _whole_read(
+    engine: Engine, agent_name: str, landed: asyncio.Event, first_run: asyncio.Future[Any]
+) -> Any:
+    """The agent's whole closure, read once the first cut's first write has landed or its
+    run has ended without one."""
+    waiter = asyncio.ensure_future(landed.wait())
+    try:
+        await asyncio.wait({waiter, first_run}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    return await engine.agent_inventory(agent_name, containment=True)
 
 
 async def _rest(

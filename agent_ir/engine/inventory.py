@@ -33,6 +33,7 @@ from agent_ir.providers.base import (
     ProgressFn,
     Provider,
     ProviderContext,
+    opens_slowly,
     utcnow,
 )
 from agent_ir.settings import Settings
@@ -264,34 +265,61 @@ class Engine:
         return inv
 
     async def own_lookups(
-        self, name: str, *, cap_s: float = FIRST_CUT_CAP_S
+        self,
+        name: str,
+        *,
+        later: asyncio.Event | None = None,
+        cap_s: float = FIRST_CUT_CAP_S,
     ) -> AsyncIterator[tuple[ProviderName, Discovery]]:
         """Each provider's certain own principals of the agent as soon as that provider
         has looked them up (by name and by the explicit inventory's ids, without listing:
         :class:`OwnLookup`): what a kill switch cuts first, provider by provider.
 
-        A provider that cannot look up, fails, or takes longer than ``cap_s`` is left out
-        (the whole read that follows finds its principals and reports its errors); a
-        lookup still running then goes on in the background and ends with the engine."""
+        A provider that :func:`opens_slowly` starts its lookup only once ``later`` is set
+        (the others' first cut has landed) or every other lookup has ended, so its opening
+        cost is not on their critical path. A provider that cannot look up, fails, or
+        takes longer than ``cap_s`` from its start is left out (the whole read that
+        follows finds its principals and reports its errors); a lookup still running then
+        goes on in the background and ends with the engine."""
         listed = scope.Focus.of(name, self.settings.inventory).listed
         self._containment = True  # a lookup only ever feeds a containment
-        tasks = {
-            asyncio.ensure_future(adapter.own_identities(name, listed)): provider
-            for provider, adapter in self.providers().items()
-            if isinstance(adapter, OwnLookup)
-        }
         loop = asyncio.get_running_loop()
-        ends = loop.time() + cap_s
+        lookups = {p: a for p, a in self.providers().items() if isinstance(a, OwnLookup)}
+        deferred = {p for p, a in lookups.items() if opens_slowly(a) and later is not None}
+        tasks: dict[asyncio.Future[Discovery], tuple[ProviderName, float]] = {}
+
+        def start(provider: ProviderName) -> None:
+            task = asyncio.ensure_future(lookups[provider].own_identities(name, listed))
+            tasks[task] = (provider, loop.time() + cap_s)
+
+        for provider in lookups:
+            if provider not in deferred:
+                start(provider)
+        signal = asyncio.ensure_future(later.wait()) if deferred and later else None
         pending = set(tasks)
         try:
-            while pending and loop.time() < ends:
-                done, pending = await asyncio.wait(
-                    pending, timeout=ends - loop.time(), return_when=asyncio.FIRST_COMPLETED
+            while pending or deferred:
+                if deferred and (not pending or (signal is not None and signal.done())):
+                    for provider in sorted(deferred):
+                        start(provider)
+                    pending |= {t for t in tasks if tasks[t][0] in deferred}
+                    deferred = set()
+                ends = max(tasks[t][1] for t in pending)
+                if loop.time() >= ends:
+                    break
+                waiting: set[asyncio.Future[Any]] = set(pending)
+                if deferred and signal is not None:
+                    waiting.add(signal)
+                done, _ = await asyncio.wait(
+                    waiting, timeout=ends - loop.time(), return_when=asyncio.FIRST_COMPLETED
                 )
-                for task in done:
+                for task in [t for t in pending if t in done]:
+                    pending.discard(task)
                     if not task.cancelled() and task.exception() is None:
-                        yield tasks[task], task.result()
+                        yield tasks[task][0], task.result()
         finally:
+            if signal is not None:
+                signal.cancel()
             self._background.extend(pending)
 
     def own_view(self, name: str, discoveries: dict[ProviderName, Discovery]) -> Inventory:

@@ -246,3 +246,10 @@ class OwnLookup(Protocol):
         credentials, grants and agent tag), in one Discovery; nothing else is listed.
         A principal that does not exist is simply absent."""
         ...
+
+
+def opens_slowly(adapter: object) -> bool:
+    """Whether opening the adapter costs seconds of interpreter time before its first
+    request (the okta SDK's import): a kill switch then looks it up only once the other
+    providers' first cut has landed, so that cost is not paid on their critical path."""
+    return bool(getattr(adapter, "opens_slowly", False))

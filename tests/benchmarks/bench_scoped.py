@@ -159,6 +159,12 @@ def _print_breakdown(
     gap = max(latency_ms / 2000, 0.005)
     for provider, url in settings.get("lab_control", {}).items():
         logged = httpx.get(url + "/requests", verify=ca, timeout=120).json()["requests"]
+        written = sorted(e["at"] for e in logged if e["writes"])
+        if written:
+            print(
+                f"{provider}: first write at {written[0] - wall_start:.2f}s, "
+                f"last at {written[-1] - wall_start:.2f}s ({len(written)} writes)"
+            )
         before = [e for e in logged if first is None or e["at"] < first]
         if not before:
             continue
@@ -222,6 +228,9 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=2000)
     parser.add_argument("--providers", default=",".join(PROVIDERS))
     parser.add_argument("--latency-ms", type=float, default=0)
+    parser.add_argument(
+        "--py-spy", type=Path, metavar="FILE", help="profile the revoke (collapsed stacks)"
+    )
     parser.add_argument("--agent", default=None, help="default: the widest agent")
     parser.add_argument("--skip-estate", action="store_true", help="needs --agent")
     parser.add_argument("--cli-only", action="store_true", help="needs --agent")
@@ -251,6 +260,11 @@ def main() -> None:
             wall_start = time.time()
             start = time.perf_counter()
             command = [AGENT_IR, "--config", str(config), "revoke", agent]
+            if args.py_spy:
+                spy = str(Path(sys.executable).parent / "py-spy")
+                command = [spy, "record", "-r", "200", "-t", "--gil", "--format", "raw", "-o"]
+                command += [str(args.py_spy), "--", AGENT_IR, "--config", str(config)]
+                command += ["revoke", agent]
             done = subprocess.run(
                 [*command, "--reason", "benchmark", "--yes", "--output", "json"],
                 env=env,

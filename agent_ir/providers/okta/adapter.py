@@ -75,6 +75,12 @@ class OktaProvider:
         """User id → the cut-off of the session clearing this process did (Okta has no
         API listing a user's sessions, so the 204 of the call is the evidence)."""
 
+    @property
+    def opens_slowly(self) -> bool:
+        """Until its client is open: the SDK's import takes about half a second of the
+        interpreter (measured with py-spy on a revoke), in whatever thread it runs."""
+        return not self.client.opened
+
     @classmethod
     def from_settings(cls, section: OktaSettings, context: ProviderContext) -> OktaProvider:
         """Build the adapter; nothing is imported from the SDK and no call is made yet."""

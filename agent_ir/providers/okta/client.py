@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -61,6 +62,12 @@ class OktaClient:
     def requests(self) -> int:
         """HTTP requests sent so far (token requests and retries included)."""
         return self.gate.requests
+
+    @property
+    def opened(self) -> bool:
+        """Whether opening costs nothing more: the client exists, or the SDK's API
+        classes are imported already (a second client in one process)."""
+        return self._sdk is not None or _APIS[-1][0] in sys.modules
 
     async def sdk(self) -> Any:
         """The SDK client, created on first use inside the running loop."""
