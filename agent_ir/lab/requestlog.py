@@ -46,6 +46,9 @@ class LoggedRequest:
     """The answer's HTTP status, set when it is sent (0: none was sent)."""
     work: int = field(default=0)
     """Entities of the emulator's store the answer touched (see :mod:`agent_ir.lab.work`)."""
+    answered: float = field(default=0.0)
+    """Wall clock when the emulator had its answer (0: none): with ``at`` and the injected
+    latency, how long the emulator itself took, so benchmarks can tell its time apart."""
 
     @property
     def action(self) -> str:
@@ -77,6 +80,7 @@ class LoggedRequest:
             "status": self.status,
             "digest": self.digest,
             "work": self.work,
+            "answered": self.answered,
         }
 
 

@@ -29,6 +29,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -439,6 +440,7 @@ class _Handler(BaseHTTPRequestHandler):
             with counting() as tally:
                 response = lab.app(request)
             logged.work = tally.touched
+            logged.answered = time.time()
         except Exception:
             log.exception(
                 "the %s emulator failed on %s %s", lab.provider, request.method, request.path

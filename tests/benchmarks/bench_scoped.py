@@ -182,7 +182,11 @@ def _print_breakdown(
             what = ", ".join(
                 sorted({(e["action"] or f"{e['method']} {e['path']}")[:70] for e in group})
             )
-            print(f"    {group[0]['at'] - wall_start:6.2f}s  x{len(group):<3} {what[:160]}")
+            took = max(
+                (e.get("answered", 0) - e["at"] - latency_ms / 1000 for e in group), default=0
+            )
+            lab = f"lab {took:5.2f}s" if took > 0 else "lab   -  "
+            print(f"    {group[0]['at'] - wall_start:6.2f}s  x{len(group):<3} {lab}  {what[:150]}")
     if first is not None:
         print(f"first write at {first - wall_start:.2f}s")
 
