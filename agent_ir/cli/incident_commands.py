@@ -94,7 +94,7 @@ def _run(args: argparse.Namespace, playbook_name: str, agent: str) -> ExitCode:
             wait=args.wait,
             started=getattr(args, "started", None),
             on_first_cut=lambda plan: print(
-                f"cutting first: {len(plan.steps)} credential and session steps on "
+                f"running the first cut: {len(plan.steps)} credential and session steps on "
                 f"{agent}'s own principals, while the rest of its closure is read…",
                 file=sys.stderr,
             ),

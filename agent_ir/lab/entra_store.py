@@ -186,9 +186,9 @@ def _visible(history: list[tuple[float, Obj | None]], now: float) -> Obj | None:
 
 INDEXED: dict[str, tuple[str, ...]] = {
     "users": (),
-    "applications": ("_kind",),
+    "applications": ("_kind", "displayName"),
     "fics": ("_app",),
-    "service_principals": ("_kind",),
+    "service_principals": ("_kind", "displayName"),
     "grants": ("clientId",),
     "assignments": ("principalId", "resourceId"),
     "role_definitions": (),

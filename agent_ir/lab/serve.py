@@ -19,6 +19,7 @@ import httpx
 from agent_ir.errors import LabError
 from agent_ir.lab.faults import FaultSpec
 from agent_ir.lab.runner import CONFIG_FILE, Lab
+from agent_ir.lab.server import freeze_heap
 from agent_ir.lab.tls import CA_FILE, client_context
 from agent_ir.lab.world import World
 from agent_ir.settings import Settings
@@ -50,6 +51,7 @@ def serve(world: World, config_out: Path | None, attach: Attach | None = None) -
         name = config_out.name if config_out is not None else CONFIG_FILE
         with Lab(world, directory, config_name=name) as lab:
             detach = attach(lab) if attach is not None else None
+            freeze_heap()
             try:
                 # The path as the user gave it, so the line matches what they typed.
                 shown = config_out if config_out is not None else lab.config_path

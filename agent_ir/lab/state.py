@@ -36,9 +36,10 @@ from agent_ir.lab.world import World
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 2
-"""Raised whenever an emulator's stored shape changes (2: the stores keep indexes), so a
-state saved by an older build is set aside instead of loaded without them."""
+_FORMAT = 3
+"""Raised whenever an emulator's stored shape changes (2: the stores keep indexes; 3: Entra
+indexes display names), so a state saved by an older build is set aside instead of loaded
+without them."""
 _LOCK = type(threading.Lock())
 _RLOCK = type(threading.RLock())
 _UNREADABLE = (

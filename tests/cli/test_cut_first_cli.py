@@ -10,7 +10,7 @@ def test_revoke_yes_cuts_first_and_reports_its_timing(cli: Any) -> None:
     run = cli("--lab", "revoke", "invoice-agent", "--reason", "leak", "--yes", "-o", "json")
 
     assert run.code == 0, run.err
-    assert "cutting first:" in run.err
+    assert "running the first cut:" in run.err
     result = run.json()
     assert result["status"] == "complete"
     timing = result["timing"]
@@ -21,5 +21,5 @@ def test_no_cut_first_plans_everything_before_writing(cli: Any) -> None:
     run = cli("--lab", "revoke", "invoice-agent", "--reason", "leak", "--yes", "--no-cut-first")
 
     assert run.code == 0, run.err
-    assert "cutting first:" not in run.err
+    assert "running the first cut:" not in run.err
     assert "Timing: first cut" in run.out
