@@ -160,7 +160,12 @@ async def _first_cuts(
             continue
         plan.growing = True
         plan.notes.append(FIRST_CUT_NOTE)
-        check_blast_radius(plan)
+        try:
+            check_blast_radius(plan)
+        except RefusedError:
+            if run is None:
+                raise  # nothing has run: refused before anything, as a whole plan is
+            continue  # the whole plan is over the limit too: the rest is refused there
         if run is None:
             on_first_cut(plan)
             run = await _Growing.open(

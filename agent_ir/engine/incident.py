@@ -35,7 +35,7 @@ from agent_ir.engine.planner import ANSWERED, FIRST_CUT_ONLY, Plan, make_plan, p
 from agent_ir.engine.planner import unavailable as unavailable_status
 from agent_ir.engine.residual import TAKES_EFFECT, Residual
 from agent_ir.engine.verdict import Verdict, assess
-from agent_ir.errors import JournalError, NotFoundError, RefusedError
+from agent_ir.errors import AgentIRError, JournalError, NotFoundError, RefusedError
 from agent_ir.evidence.hooks import after_run, run_started
 from agent_ir.exit_codes import ExitCode
 from agent_ir.playbook.model import Playbook
@@ -72,7 +72,8 @@ class Outcome:
     """Seconds from the command's start to the first write that landed (``first_cut_s``),
     the last (``all_cut_s``) and the last result journaled (``verified_s``)."""
     incomplete: str | None = None
-    """Why part of the plan was never run (a first cut whose whole plan was refused)."""
+    """Why part of the plan was never run (a first cut whose whole plan a safety rule
+    refused, such as the playbook's blast radius): the run exits 8, journaled partial."""
 
     def assess(self, now: datetime) -> None:
         """Residual paths and the verdict, from the plan's paths and what took effect; a
@@ -122,8 +123,10 @@ class Outcome:
     def exit_code(self) -> ExitCode:
         """OK only when every provider answered and every step verified/already/skipped;
         PARTIAL or FAILED otherwise."""
+        if self.incomplete is not None:
+            return ExitCode.REFUSED  # a safety rule stopped the rest of the plan
         statuses = {r.status for r in self.results}
-        whole = not self.plan.growing and self.incomplete is None
+        whole = not self.plan.growing
         if statuses <= SUCCESS and not self.unavailable and whole:
             return ExitCode.OK
         done = statuses & {Status.VERIFIED, Status.ALREADY, Status.APPLIED_UNVERIFIED}
@@ -306,6 +309,8 @@ def journal_end(journal: jr.Journal, outcome: Outcome) -> None:
 
 
 def _end_status(outcome: Outcome) -> str:
+    if outcome.incomplete is not None:
+        return "partial"
     return {ExitCode.OK: "complete", ExitCode.PARTIAL: "partial"}.get(outcome.exit_code, "failed")
 
 
@@ -387,6 +392,9 @@ async def resume(
             if forced:
                 journal.note("resumed with --force past failed verification: " + "; ".join(forced))
             journal.note(f"resumed; {len(finished)} of {len(plan.steps)} steps had finished")
+            grew = ""
+            if plan.growing:
+                plan, grew = await _complete_growing(engine, plan, journal)
             executor = Executor(
                 engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
             )
@@ -394,14 +402,40 @@ async def resume(
             outcome = Outcome(incident, plan, results, start.get("restore_of"))
             outcome.timing = executor.timing(began)
             if plan.growing:
-                journal.note(FIRST_CUT_ONLY)
-                outcome.warnings.append(FIRST_CUT_ONLY)
+                journal.note(grew)
+                outcome.warnings.append(grew)
             journal_verdict(journal, outcome, engine.clock())
             journal_end(journal, outcome)
     outcome.warnings += await asyncio.to_thread(
         after_run, engine.settings, journal_dir(engine), incident, engine.clock, follower
     )
     return outcome
+
+
+async def _complete_growing(engine: Engine, plan: Plan, journal: jr.Journal) -> tuple[Plan, str]:
+    """A run that stopped after its first cut, before its whole plan: read the agent's
+    closure now and plan the rest as the run would have (keeping every journaled step),
+    journaled as its whole plan. When that cannot be done, the first cut alone, and why."""
+    from agent_ir.playbook.loader import find_playbook, load_playbook
+
+    try:
+        playbook = load_playbook(find_playbook(plan.playbook, []))
+        inv = await engine.agent_inventory(plan.agent, containment=True)
+        whole = await make_plan(
+            engine,
+            inv,
+            inv.agent(plan.agent),
+            playbook,
+            plan.params,
+            engine.clock(),
+            already=plan.steps,
+        )
+        check_blast_radius(whole)
+    except AgentIRError as exc:
+        return plan, f"{FIRST_CUT_ONLY}; the rest could not be planned on resume: {exc.message}"
+    whole.notes.insert(0, "the run stopped after its first cut; resume planned the rest")
+    journal.append(jr.Kind.PLAN, {"plan_hash": whole.plan_hash, "plan": whole.to_json()})
+    return whole, ""
 
 
 def _results(records: list[jr.Record], plan: Plan) -> list[StepResult]:

@@ -37,11 +37,48 @@ def test_blast_radius_beyond_max_targets_is_refused_before_anything_runs(cli, tm
         "name: tiny\nmax_targets: 1\nsteps:\n  - id: keys\n    action: disable-credentials\n"
         "  - id: sessions\n    action: revoke-sessions\n"
     )
-    run = cli("--lab", "run", str(playbook), "--agent", "invoice-agent", "--reason", "x", "--yes")
+    run = cli(
+        "--lab",
+        "run",
+        str(playbook),
+        "--agent",
+        "invoice-agent",
+        "--reason",
+        "x",
+        "--yes",
+        "--no-cut-first",
+    )
     assert run.code == 8
     assert "allows at most 1" in run.err
     listing = cli("--lab", "journal", "list", "--output", "json")
     assert listing.json()["incidents"] == []
+
+
+def test_blast_radius_beyond_max_targets_after_a_first_cut_stops_the_rest(cli, tmp_path) -> None:
+    playbook = tmp_path / "tiny.yaml"
+    playbook.write_text(
+        "name: tiny\nmax_targets: 1\nsteps:\n  - id: keys\n    action: disable-credentials\n"
+        "  - id: sessions\n    action: revoke-sessions\n    scope: reachable\n"
+    )
+    run = cli(
+        "--lab",
+        "run",
+        str(playbook),
+        "--agent",
+        "invoice-agent",
+        "--reason",
+        "x",
+        "--yes",
+        "-o",
+        "json",
+    )
+    assert run.code == 8, run.err
+    result = run.json()
+    assert any("allows at most 1" in w for w in result["warnings"])
+    assert result["status"] == "partial" and result["verdict"] == "open"
+    assert result["steps"] and all(s["status"] == "verified" for s in result["steps"])
+    (incident,) = cli("--lab", "journal", "list", "--output", "json").json()["incidents"]
+    assert incident["status"] == "partial"
 
 
 def test_dry_run_prints_the_plan_and_writes_no_journal(cli) -> None:

@@ -99,9 +99,9 @@ class Crash(BaseException):
     """The process dying (as a kill would) once the first cut has run."""
 
 
-async def test_a_run_stopped_before_its_whole_plan_is_never_called_contained(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def _stopped_after_the_first_cut(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a revoke that dies once its first cut has run, before its whole plan."""
+
     async def crash(self: Any, *_args: Any) -> Any:
         await asyncio.gather(*self.runs)
         raise Crash
@@ -111,11 +111,45 @@ async def test_a_run_stopped_before_its_whole_plan_is_never_called_contained(
         await cut_first(engine, AGENT, contain(), {}, WHO, approve_all, tuning=FAST)
     monkeypatch.undo()
     (summary,) = jr.list_incidents(journal_dir(engine))
+    assert summary.status != "complete"
+    return summary.id
 
-    finished = await resume(engine, summary.id, tuning=FAST)
+
+async def test_resume_after_the_first_cut_plans_and_runs_the_rest(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planned = {
+        (s.provider, s.action, s.target)
+        for s in (await plan_for(engine, AGENT, contain(), {})).steps
+    }
+    incident = await _stopped_after_the_first_cut(engine, monkeypatch)
+
+    finished = await resume(engine, incident, tuning=FAST)
+
+    assert not finished.plan.growing
+    assert {(r.step.provider, r.step.action, r.step.target) for r in finished.results} == planned
+    assert {r.status for r in finished.results} == {Status.VERIFIED}, finished.to_json()
+    assert finished.exit_code is ExitCode.OK
+    records = _records(engine, incident)
+    assert [r.kind for r in records].count(jr.Kind.PLAN) == 1
+    intents = [_key(r.payload) for r in records if r.kind == jr.Kind.INTENT]
+    assert Counter(intents).most_common(1)[0][1] == 1, "a target was changed twice"
+    assert jr.list_incidents(journal_dir(engine))[0].status == "complete"
+
+
+async def test_a_first_cut_whose_rest_cannot_be_planned_on_resume_is_never_contained(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incident = await _stopped_after_the_first_cut(engine, monkeypatch)
+
+    async def down(*_args: Any, **_kwargs: Any) -> Any:
+        raise ProviderUnavailable("aws", "no provider answered")
+
+    monkeypatch.setattr(engine, "agent_inventory", down)
+    finished = await resume(engine, incident, tuning=FAST)
 
     assert finished.plan.growing
-    assert FIRST_CUT_ONLY in finished.warnings
+    assert any(w.startswith(FIRST_CUT_ONLY) for w in finished.warnings)
     assert finished.verdict is not None and finished.verdict.kind == "open"
     assert finished.exit_code is ExitCode.PARTIAL
     assert {r.step.action for r in finished.results} <= FIRST_CUT_ACTIONS

@@ -477,5 +477,6 @@ def test_kinds_are_the_documented_names() -> None:
         "result",
         "note",
         "repair",
+        "plan",
         "incident-end",
     ]
