@@ -137,6 +137,7 @@ class AwsEmulator:
         try:
             self._moto = _load_moto()
             self._seed()
+            _warm_models()
             self.server.start()
         except BaseException:
             self._release()
@@ -468,3 +469,20 @@ class _Gate:
             with self._condition:
                 self._exclusive = False
                 self._condition.notify_all()
+
+
+def _warm_models() -> None:
+    """Load what moto loads on the first request of each IAM and STS action (the service
+    models and every operation's shapes), before serving: real IAM has no cold start, and
+    here the first round of eight concurrent reads took 0.5 s (each thread loading the
+    same models at once) against 0.03 s for the next round."""
+    from moto.core.utils import get_pagination_model, get_service_model
+
+    for service in ("iam", "sts"):
+        model = get_service_model(service)
+        for name in model.operation_names:
+            operation = model.operation_model(name)
+            for shape in (operation.input_shape, operation.output_shape):
+                if shape is not None:
+                    _ = shape.members if shape.type_name == "structure" else None
+    get_pagination_model("iam")
