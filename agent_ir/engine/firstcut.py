@@ -34,7 +34,9 @@ from agent_ir.engine.incident import (
     Outcome,
     Who,
     check_blast_radius,
+    check_may_write,
     execute,
+    incident_start,
     journal_dir,
     journal_end,
     journal_verdict,
@@ -89,6 +91,7 @@ async def cut_first(
     (the responder approved up front). Without a first cut to make (no provider can look
     the agent up directly, or nothing to cut there) this is the ordinary plan-then-run."""
     started = time.monotonic() if started is None else started
+    check_may_write(engine, who)  # before any lookup, as a whole plan would be
     first = first_cut_playbook(playbook)
     if first is not None:
         async with contextlib.AsyncExitStack() as stack:
@@ -224,18 +227,7 @@ class _Growing:
         """Open the incident on the first cut's plan (locks, journal), start running it,
         and start reading the whole closure once its first write has landed (or it ended
         without one): the interpreter serves the first cut before anything else."""
-        directory = journal_dir(engine)
-        incident = jr.new_incident_id(engine.clock())
-        start = jr.incident_start(
-            os_user=who.os_user,
-            responder=who.responder,
-            why=who.reason,
-            playbook=plan.playbook,
-            agent=plan.agent,
-            plan_hash=plan.plan_hash,
-            plan=plan.to_json(),
-            lab=engine.settings.lab,
-        )
+        directory, incident, start = incident_start(engine, plan, who)
         await stack.enter_async_context(
             plan_locks(directory, plan, incident, who.os_user, wait=wait)
         )

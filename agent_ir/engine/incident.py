@@ -234,6 +234,36 @@ def check_blast_radius(plan: Plan) -> None:
         )
 
 
+def check_may_write(engine: Engine, who: Who) -> None:
+    """Refuse any write in read-only mode or without a reason."""
+    if engine.settings.read_only:
+        raise RefusedError("read-only mode: no write path is open")
+    if not who.reason.strip():
+        raise RefusedError("a reason is required for every write (--reason)")
+
+
+def incident_start(
+    engine: Engine, plan: Plan, who: Who, *, restore_of: str | None = None
+) -> tuple[Path, str, dict[str, Any]]:
+    """The checks every write passes before anything is journaled or called (read-only
+    mode, a reason, the plan's blast radius), then where the incident is journaled, its
+    new id and its start record."""
+    check_may_write(engine, who)
+    check_blast_radius(plan)
+    start = jr.incident_start(
+        os_user=who.os_user,
+        responder=who.responder,
+        why=who.reason,
+        playbook=plan.playbook,
+        agent=plan.agent,
+        plan_hash=plan.plan_hash,
+        plan=plan.to_json(),
+        restore_of=restore_of,
+        lab=engine.settings.lab,
+    )
+    return journal_dir(engine), jr.new_incident_id(engine.clock()), start
+
+
 async def execute(
     engine: Engine,
     plan: Plan,
@@ -253,24 +283,7 @@ async def execute(
     (journaled in the new incident's start). ``started`` (``time.monotonic()``): when
     the command began, for the outcome's timing (default: now)."""
     started = time.monotonic() if started is None else started
-    if engine.settings.read_only:
-        raise RefusedError("read-only mode: no write path is open")
-    if not who.reason.strip():
-        raise RefusedError("a reason is required for every write (--reason)")
-    check_blast_radius(plan)
-    directory = journal_dir(engine)
-    incident = jr.new_incident_id(engine.clock())
-    start = jr.incident_start(
-        os_user=who.os_user,
-        responder=who.responder,
-        why=who.reason,
-        playbook=plan.playbook,
-        agent=plan.agent,
-        plan_hash=plan.plan_hash,
-        plan=plan.to_json(),
-        restore_of=restore_of,
-        lab=engine.settings.lab,
-    )
+    directory, incident, start = incident_start(engine, plan, who, restore_of=restore_of)
     if forced:
         start["forced_past_verification"] = forced
     async with plan_locks(directory, plan, incident, who.os_user, wait=wait):

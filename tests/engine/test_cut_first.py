@@ -18,7 +18,7 @@ from agent_ir.engine.firstcut import FIRST_CUT_ACTIONS, cut_first
 from agent_ir.engine.incident import Who, journal_dir, plan_for, restore, resume
 from agent_ir.engine.inventory import Engine
 from agent_ir.engine.planner import FIRST_CUT_ONLY
-from agent_ir.errors import ProviderUnavailable
+from agent_ir.errors import ProviderUnavailable, RefusedError
 from agent_ir.exit_codes import ExitCode
 from agent_ir.playbook.loader import find_playbook, load_playbook
 from agent_ir.settings import load_settings
@@ -196,3 +196,12 @@ async def test_a_silent_provider_does_not_hold_up_the_others_first_cut(
     entra = [r for r in outcome.results if r.step.provider == "entra"]
     assert entra and {r.status for r in entra} == {Status.VERIFIED}
     assert outcome.exit_code is ExitCode.OK
+
+
+async def test_a_first_cut_needs_a_reason_and_a_writable_environment(engine: Engine) -> None:
+    with pytest.raises(RefusedError):
+        await cut_first(engine, AGENT, contain(), {}, Who("t", " "), approve_all, tuning=FAST)
+    read_only = Engine(engine.settings.model_copy(update={"read_only": True}))
+    with pytest.raises(RefusedError):
+        await cut_first(read_only, AGENT, contain(), {}, WHO, approve_all, tuning=FAST)
+    assert jr.list_incidents(journal_dir(engine)) == []
