@@ -282,7 +282,6 @@ class Engine:
         follows finds its principals and reports its errors); a lookup still running then
         goes on in the background and ends with the engine."""
         listed = scope.Focus.of(name, self.settings.inventory).listed
-        self._containment = True  # a lookup only ever feeds a containment
         loop = asyncio.get_running_loop()
         lookups = {p: a for p, a in self.providers().items() if isinstance(a, OwnLookup)}
         deferred = {p for p, a in lookups.items() if opens_slowly(a) and later is not None}

@@ -283,7 +283,8 @@ class AwsProvider:
             if entry.kind != "iam-user":
                 return ()
             return await self._run(
-                f"listing keys of {entry.name}", functools.partial(self._keys, iam, entry.name)
+                f"listing keys of {entry.name}",
+                functools.partial(self._keys, iam, entry.name, last_use=False),
             )
 
         details, creds = await asyncio.gather(
@@ -498,11 +499,13 @@ class AwsProvider:
         await asyncio.gather(*(keys_of(i) for i in wanted))
         return identities
 
-    def _keys(self, iam: Any, user: str) -> tuple[Credential, ...]:
+    def _keys(self, iam: Any, user: str, *, last_use: bool | None = None) -> tuple[Credential, ...]:
         """A user's access keys; their last use too, unless the read is for a containment
-        (one more call per key, in sequence, before the first cut)."""
+        (one more call per key, in sequence, before the first cut). ``last_use`` decides
+        instead when given (an own lookup only ever feeds a containment)."""
         out = []
-        last_use = not self.context.for_containment()
+        if last_use is None:
+            last_use = not self.context.for_containment()
         for page in iam.get_paginator("list_access_keys").paginate(UserName=user):
             self._counted()
             for key in page.get("AccessKeyMetadata", []):
