@@ -137,7 +137,10 @@ class Executor:
         tuning: Tuning | None = None,
         on_event: EventFn | None = None,
         actions: ActionsOf | None = None,
+        landed: asyncio.Event | None = None,
     ) -> None:
+        """``landed`` is set once the first write has landed (a first cut waits on it
+        before spending the interpreter on anything else)."""
         self.adapters = adapters
         self.actions_of: ActionsOf = actions or actions_of
         self.journal = journal
@@ -153,9 +156,7 @@ class Executor:
         self._first_write: float | None = None
         self._last_write: float | None = None
         self._last_result: float | None = None
-        self.first_write = asyncio.Event()
-        """Set once the run's first write has landed (what a first cut waits on before
-        spending the interpreter on anything else)."""
+        self._landed = landed
 
     def timing(self, started: float) -> dict[str, float | None]:
         """Seconds from ``started`` (``time.monotonic()``) to the first write that landed,
@@ -174,7 +175,8 @@ class Executor:
         now = time.monotonic()
         if self._first_write is None:
             self._first_write = now
-            self.first_write.set()
+            if self._landed is not None:
+                self._landed.set()
         self._last_write = now
 
     def _event(self, event: str, step: PlannedStep, detail: str = "") -> None:

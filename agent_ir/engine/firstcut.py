@@ -236,9 +236,13 @@ class _Growing:
         )
         follower = run_started(engine.settings, directory, incident)
         executor = Executor(
-            engine.providers(), journal, engine.clock, tuning=tuning, on_event=on_event
+            engine.providers(),
+            journal,
+            engine.clock,
+            tuning=tuning,
+            on_event=on_event,
+            landed=landed,
         )
-        executor.first_write = landed
         run = cls(engine, agent_name, params, incident, plan, journal, executor, follower)
         stack.push_async_callback(run._stop)
         run.runs.append(asyncio.ensure_future(executor.run(plan.steps)))
