@@ -257,6 +257,25 @@ class EntraProvider:
             await definitions,
         ]
 
+    async def _principal_lists(
+        self, ids: Iterable[str], app_ids: Iterable[str], *, apps_of: Iterable[str] | None = None
+    ) -> list[list[dict[str, Any]]]:
+        """By filter, for the principals ``ids`` (applications ``app_ids``): their
+        agent-identity records, applications (of ``apps_of`` when given: those not yet in
+        hand), blueprint records, consents and directory roles, in that order."""
+        ids, app_ids = list(ids), list(app_ids)
+        return await _gather(
+            [
+                self._any_of(AGENTS, "id", ids, {"$select": AGENT_FIELDS}, "beta", 100),
+                self._any_of(
+                    "applications", "appId", app_ids if apps_of is None else apps_of, APP_PARAMS
+                ),
+                self._any_of(BLUEPRINTS, "appId", app_ids, {"$select": "id,appId"}, "beta"),
+                self._any_of("oauth2PermissionGrants", "clientId", ids, {}),
+                self._any_of("roleManagement/directory/roleAssignments", "principalId", ids, {}),
+            ]
+        )
+
     async def _expand(
         self, found: _Found, frontier: list[dict[str, Any]], *, children: bool
     ) -> list[dict[str, Any]]:
@@ -265,18 +284,7 @@ class EntraProvider:
         ids = [str(s["id"]) for s in frontier]
         app_ids = [str(s["appId"]) for s in frontier if s.get("appId")]
         owned, (agents, apps, blueprints, consents, roles) = await asyncio.gather(
-            self._owned(ids),
-            _gather(
-                [
-                    self._any_of(AGENTS, "id", ids, {"$select": AGENT_FIELDS}, "beta", 100),
-                    self._any_of("applications", "appId", app_ids, APP_PARAMS),
-                    self._any_of(BLUEPRINTS, "appId", app_ids, {"$select": "id,appId"}, "beta"),
-                    self._any_of("oauth2PermissionGrants", "clientId", ids, {}),
-                    self._any_of(
-                        "roleManagement/directory/roleAssignments", "principalId", ids, {}
-                    ),
-                ]
-            ),
+            self._owned(ids), self._principal_lists(ids, app_ids)
         )
         found.agents.update({str(a["id"]): a for a in agents})
         found.apps.update({str(a["appId"]): a for a in apps})
@@ -594,17 +602,7 @@ class EntraProvider:
         ]
         missing = set(app_ids) - set(snap.applications)
         lists, held, fics, sponsors = await asyncio.gather(
-            _gather(
-                [
-                    self._any_of(AGENTS, "id", ids, {"$select": AGENT_FIELDS}, "beta", 100),
-                    self._any_of("applications", "appId", missing, APP_PARAMS),
-                    self._any_of(BLUEPRINTS, "appId", app_ids, {"$select": "id,appId"}, "beta"),
-                    self._any_of("oauth2PermissionGrants", "clientId", ids, {}),
-                    self._any_of(
-                        "roleManagement/directory/roleAssignments", "principalId", ids, {}
-                    ),
-                ]
-            ),
+            self._principal_lists(ids, app_ids, apps_of=missing),
             _gather([self._all(f"servicePrincipals/{i}/appRoleAssignments", {}) for i in ids]),
             _gather([self._fics(snap, s) for s in in_hand]),
             _gather([self._sponsors(i) for i in agent_like]),
