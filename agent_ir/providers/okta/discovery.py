@@ -139,6 +139,16 @@ class Discoverer:
             self._app_creations(),
         )
         self.made_by = tr.apps_made_by_tokens(creations, tokens, self.settings.api_token_id)
+        await self._read_each(apps, tokens, agents, users)
+
+    async def _read_each(
+        self,
+        apps: list[dict[str, Any]],
+        tokens: list[dict[str, Any]],
+        agents: list[dict[str, Any]],
+        users: list[dict[str, Any]],
+    ) -> None:
+        """Read each principal found in detail, every kind at once (apps: machine ones)."""
         self.listed_users = {str(u.get("id")): u for u in users}
         machine = [a for a in apps if tr.is_machine_app(a)]
         await asyncio.gather(
@@ -177,13 +187,7 @@ class Discoverer:
         tokens = [item for kind, item in by_id if kind == "token"]
         attribute = self.settings.agent_attribute
         users = [u for u in _unique(users) if _profile(u).get(attribute)]
-        self.listed_users = {str(u.get("id")): u for u in users}
-        await asyncio.gather(
-            self._each("okta: apps", [a for a in _unique(apps) if tr.is_machine_app(a)], self._app),
-            self._each("okta: API tokens", _unique(tokens), self._token),
-            self._each("okta: AI agents", _unique(agents), self._agent),
-            self._each("okta: service users", users, self._service_user),
-        )
+        await self._read_each(_unique(apps), _unique(tokens), _unique(agents), users)
 
     async def _by_id(self, ref: str) -> list[tuple[str, dict[str, Any]]]:
         """What the principal with id ``ref`` is: an app, user, AI agent or API token (Okta
