@@ -17,7 +17,7 @@ from botocore.config import Config
 
 from agent_ir.activity.model import ActivityPage, ActivityWindow
 from agent_ir.errors import ObjectMissing, ProviderError
-from agent_ir.model import Credential, Identity, ProviderName
+from agent_ir.model import Credential, Edge, Identity, ProviderName
 from agent_ir.providers.aws import scoped, translate
 from agent_ir.providers.aws.boundary import boto_errors
 from agent_ir.providers.aws.policy import PolicyDoc, parse_document
@@ -256,18 +256,13 @@ class AwsProvider:
                 ident = p.identity()
                 identities.append(_replace_credentials(ident, keys) if keys else ident)
         self.principals.update((p.arn, p) for p in principals)
-        result = Discovery(provider="aws", identities=identities)
-        for principal in principals:
-            result.grants.extend(principal.grants())
         arns = {p.arn for p in principals}
-        result.edges = [
+        edges = [
             e
             for e in translate.assume_role_edges(principals)
             if e.source in arns and e.target in arns
         ]
-        result.requests = self._requests
-        result.responder_ids = set(self._responder_ids)
-        return result
+        return self._discovery(identities, principals, edges)
 
     async def _own_read(
         self, entry: scoped.Listed, iam: Any
@@ -322,10 +317,19 @@ class AwsProvider:
         self.principals = {p.arn: p for p in principals}
         iam_by_account = {a.id: a.iam for a in accounts}
         identities = await self._with_credentials(principals, iam_by_account)
-        result = Discovery(provider="aws", identities=identities)
+        return self._discovery(identities, principals, translate.assume_role_edges(principals))
+
+    def _discovery(
+        self,
+        identities: list[Identity],
+        principals: list[translate.Principal],
+        edges: list[Edge],
+    ) -> Discovery:
+        """What a read found: the identities, the principals' grants, the edges, with the
+        requests made so far and the responder's own identities."""
+        result = Discovery(provider="aws", identities=identities, edges=edges)
         for principal in principals:
             result.grants.extend(principal.grants())
-        result.edges = translate.assume_role_edges(principals)
         result.requests = self._requests
         result.responder_ids = set(self._responder_ids)
         return result
@@ -365,13 +369,9 @@ class AwsProvider:
         identities += [
             e.principal().identity() for arn, e in read.listed.items() if arn not in done
         ]
-        result = Discovery(provider="aws", identities=identities)
-        for principal in principals:
-            result.grants.extend(principal.grants())
         unread = set(read.listed) - set(done)
-        result.edges = translate.assume_role_edges(principals, unread, set(iam_of))
-        result.requests = self._requests
-        result.responder_ids = set(self._responder_ids)
+        edges = translate.assume_role_edges(principals, unread, set(iam_of))
+        result = self._discovery(identities, principals, edges)
         if read.unbounded:
             result.notes.append(
                 "aws: a policy of the agent allows sts:AssumeRole on a wildcard resource, so "
