@@ -223,7 +223,7 @@ class GcpProvider:
         idents = [translate.identity(a) for a in found.values()]
         keys, own, project_policies = await asyncio.gather(
             self._keys(idents, {}),
-            asyncio.gather(*(self._own_policy(e) for e in found)),
+            asyncio.gather(*(self._account_policy(e) for e in found)),
             asyncio.gather(*(self.get_policy(f"projects/{p}") for p in projects)),
         )
         policies = dict(zip(found, own, strict=True))
@@ -266,7 +266,8 @@ class GcpProvider:
             return None
         return account
 
-    async def _own_policy(self, email: str) -> dict[str, Any]:
+    async def _account_policy(self, email: str) -> dict[str, Any]:
+        """A service account's own allow policy (empty when the account is gone)."""
         try:
             return await self.get_policy(f"serviceAccounts/{email}")
         except ObjectMissing:
@@ -414,10 +415,7 @@ class GcpProvider:
 
         async def one(email: str) -> tuple[str, dict[str, Any]]:
             nonlocal done
-            try:
-                policy = await self.get_policy(f"serviceAccounts/{email}")
-            except ObjectMissing:
-                policy = {}
+            policy = await self._account_policy(email)
             done += 1
             if done % 100 == 0 or done == len(accounts):
                 self.context.report("gcp: service account policies", done, len(accounts))
