@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agent_ir.engine.firstcut import cut_first
 from agent_ir.engine.incident import Who, execute, plan_for
 from agent_ir.engine.inventory import Engine
 from agent_ir.lab.runner import Lab
@@ -67,12 +68,20 @@ def _api_token(lab: Lab, okta: OktaProbe) -> list[dict[str, Any]]:
     return []
 
 
+def _all(_step: Any) -> bool:
+    return True
+
+
 async def _revoke(lab: Lab, journal: Path, params: dict[str, Any]) -> Any:
     engine = Engine(lab.settings.model_copy(update={"journal_dir": journal}))
     try:
         playbook = load_playbook(find_playbook("contain-agent"))
+        who = Who(responder="tester", reason="relay test")
+        if params.pop("_cut_first", False):  # as `revoke --yes` runs it
+            outcome = await cut_first(engine, AGENT, playbook, params, who, lambda _p: _all)
+            return outcome.plan, outcome
         plan = await plan_for(engine, AGENT, playbook, params)
-        outcome = await execute(engine, plan, Who(responder="tester", reason="relay test"))
+        outcome = await execute(engine, plan, who)
         return plan, outcome
     finally:
         await engine.aclose()
@@ -121,6 +130,7 @@ def main(params: dict[str, Any]) -> None:
                 {
                     "plan": {
                         "verdict": plan.verdict.label,
+                        "cut_first": any(n.startswith("first cut") for n in plan.notes),
                         "residual": [r.to_json() for r in plan.residual],
                         "steps": [s.to_json() for s in plan.steps],
                         "notes": plan.notes,

@@ -24,6 +24,7 @@ import requests
 import yaml
 
 from agent_ir.data import default_world
+from agent_ir.engine.firstcut import cut_first
 from agent_ir.engine.incident import Who, execute, plan_for
 from agent_ir.engine.inventory import Engine
 from agent_ir.lab.runner import Lab
@@ -153,12 +154,20 @@ async def _restore(lab: Lab, journal: Path, incident: str) -> Any:
         await engine.aclose()
 
 
+def _all(_step: Any) -> bool:
+    return True
+
+
 async def _revoke(lab: Lab, journal: Path, params: dict[str, Any]) -> Any:
     engine = Engine(lab.settings.model_copy(update={"journal_dir": journal}))
     try:
         playbook = load_playbook(find_playbook("contain-agent"))
+        who = Who(responder="tester", reason="residual test")
+        if params.pop("_cut_first", False):  # as `revoke --yes` runs it
+            outcome = await cut_first(engine, AGENT, playbook, params, who, lambda _p: _all)
+            return outcome.plan, outcome
         plan = await plan_for(engine, AGENT, playbook, params)
-        outcome = await execute(engine, plan, Who(responder="tester", reason="residual test"))
+        outcome = await execute(engine, plan, who)
         return plan, outcome
     finally:
         await engine.aclose()
@@ -210,6 +219,7 @@ def main(params: dict[str, Any], restore_too: bool = False) -> None:
                 {
                     "plan": {
                         "verdict": plan.verdict.label,
+                        "cut_first": any(n.startswith("first cut") for n in plan.notes),
                         "residual": [r.to_json() for r in plan.residual],
                     },
                     "run": outcome.to_json(),

@@ -118,3 +118,21 @@ def test_the_plan_names_the_other_principals_a_step_affects(relay: dict[str, Any
     # the agent's own role has no one else behind it: no collateral named
     hop1 = [s for s in steps if s["identity"].endswith(":role/relay-hop1")]
     assert hop1 and not any("also affects" in h for s in hop1 for h in s["hazards"])
+
+
+@pytest.fixture(scope="module")
+def relay_cut_first(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The same, with the revoke cutting first (as ``revoke --yes`` runs it)."""
+    return run_relay(tmp_path_factory.mktemp("relay-cut-first"), {"_cut_first": True})
+
+
+def test_a_revoke_that_cuts_first_agrees_with_the_probe_and_spares_the_decoy(
+    relay_cut_first: dict[str, Any],
+) -> None:
+    assert relay_cut_first["plan"]["cut_first"] and relay_cut_first["run"]["status"] == "complete"
+    assert relay_cut_first["run"]["verdict"].split()[0] in ("contained", "contained-until")
+    assert_agrees(relay_cut_first)
+    decoy = relay_cut_first["decoy"]
+    assert not set(decoy["ids"]) & set(relay_cut_first["touched"])
+    assert all(r["works"] for r in decoy["after"]), [r for r in decoy["after"] if not r["works"]]
+    assert _works(relay_cut_first["after"], "API token relay-sync") == [False]

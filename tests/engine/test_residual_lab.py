@@ -72,6 +72,10 @@ def test_the_probe_held_working_paths_before_the_revoke(default_run: dict[str, A
 
 
 def test_the_verdict_agrees_with_the_probe_path_by_path(default_run: dict[str, Any]) -> None:
+    _agrees_with_the_held_tokens_named(default_run)
+
+
+def _agrees_with_the_held_tokens_named(default_run: dict[str, Any]) -> None:
     assert_agrees(default_run)
     run = default_run["run"]
     # tokens of finance-reader (which the agent can impersonate) outlive the revoke:
@@ -93,6 +97,10 @@ def test_the_plan_predicted_the_same_verdict(default_run: dict[str, Any]) -> Non
 def test_every_credential_that_works_again_after_restore_was_listed(
     default_run: dict[str, Any],
 ) -> None:
+    _restore_names_what_works_again(default_run)
+
+
+def _restore_names_what_works_again(default_run: dict[str, Any]) -> None:
     restored = default_run["restored"]
     revives = [w for w in restored["run"]["warnings"] if w.startswith("revives ")]
     assert revives
@@ -109,3 +117,22 @@ def test_every_credential_that_works_again_after_restore_was_listed(
     # the held AWS sessions stay ended: the restore kept AWSRevokeOlderSessions
     held_sessions = [r for r in restored["after"] if r["path"].startswith("held session")]
     assert held_sessions and not any(r["works"] for r in held_sessions)
+
+
+@pytest.fixture(scope="module")
+def cut_first_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The same, with the revoke cutting first (as ``revoke --yes`` runs it)."""
+    return run_lab(tmp_path_factory.mktemp("residual-cut-first"), {"_cut_first": True})
+
+
+def test_a_revoke_that_cuts_first_leaves_only_what_it_names_with_its_end(
+    cut_first_run: dict[str, Any],
+) -> None:
+    assert cut_first_run["plan"]["cut_first"] and cut_first_run["run"]["status"] == "complete"
+    _agrees_with_the_held_tokens_named(cut_first_run)
+
+
+def test_restoring_a_revoke_that_cut_first_names_what_works_again(
+    cut_first_run: dict[str, Any],
+) -> None:
+    _restore_names_what_works_again(cut_first_run)
