@@ -196,6 +196,7 @@ class OktaClient:
 
     async def pages(self, what: str, method: str, *args: Any, **kwargs: Any) -> list[Any]:
         """Every item of a paged typed list, following the ``after`` cursor."""
+        await self.sdk()  # the SDK is imported in a worker thread, never here on the loop
         from okta.pagination import PaginationHelper
 
         items: list[Any] = []

@@ -191,6 +191,7 @@ async def scope_grants(client: OktaClient, app_id: str) -> dict[str, str]:
 
 async def grant_scope(client: OktaClient, app_id: str, scope: str) -> str:
     """Grant an Okta API scope to an app again; returns the new grant id."""
+    await client.sdk()  # the SDK is imported in a worker thread, never here on the loop
     from okta.models import OAuth2ScopeConsentGrant
 
     body = OAuth2ScopeConsentGrant(issuer=client.settings.org_url, scopeId=scope)
